@@ -1,0 +1,154 @@
+"""Typed values for plans and drift reports, with a fixed order so the same input renders the same.
+
+Produced by `plan` and `drift` (pure), consumed by `apply`, `planfile` and `render/`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    RECREATE = "recreate"  # in the state, gone from the live API
+    MOVE = "move"  # same page, new address (a renamed page file)
+    NOOP = "noop"
+
+
+ACTION_ORDER = {a: i for i, a in enumerate(Action)}
+
+MARKERS = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.DELETE: "-",
+    Action.RECREATE: "-/+",
+    Action.MOVE: "->",
+    Action.NOOP: " ",
+}
+
+ABSENT: Any = None  # a value that is not there renders as "(absent)"; see render helpers
+
+
+class Origin(StrEnum):
+    """Why a field changes: edited in YAML, edited live outside provisioner, or both."""
+
+    YAML = "yaml"
+    DRIFT = "drift"
+    BOTH = "yaml+drift"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One leaf that apply changes: ``before`` is the live value, ``after`` the desired one."""
+
+    path: str  # dotted, lists indexed: "config.booking.opening_hours[0].end"
+    before: Any
+    after: Any
+    origin: Origin = Origin.YAML
+    before_present: bool = True
+    after_present: bool = True
+    sensitive: bool = False  # render as "(sensitive)"
+
+
+class Resolution(StrEnum):
+    REVERT = "revert"  # YAML wins: the next apply puts the desired value back
+    KEEP = "keep"  # under lifecycle.ignore_changes: the live value is kept
+    ADOPT = "adopt"  # YAML now matches the live value: nothing to revert
+
+
+@dataclass(frozen=True)
+class DriftItem:
+    """One leaf edited outside provisioner: last applied vs. live, and what apply will do."""
+
+    path: str
+    last_applied: Any
+    live: Any
+    resolution: Resolution
+    last_present: bool = True
+    live_present: bool = True
+
+
+@dataclass(frozen=True)
+class PageChange:
+    """Everything the plan says about one address."""
+
+    address: str
+    action: Action
+    slug: str
+    page_id: int | None = None
+    moved_from: str | None = None
+    changes: tuple[FieldChange, ...] = ()
+    drift: tuple[DriftItem, ...] = ()
+    prevent_destroy: bool = False
+    live_fingerprint: str | None = None  # digest of the live page read for this plan (stale-plan check)
+    # What apply sends: the desired {"name", "slug", "config"} (ignored paths at their live values).
+    # Not rendered; None when nothing is to be written.
+    body: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def destructive(self) -> bool:
+        return self.action in (Action.DELETE, Action.RECREATE)
+
+    def sort_key(self) -> tuple[str, int]:
+        return (self.address, ACTION_ORDER[self.action])
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a plan applies: a name, the API URL, and whether it is the local emulator."""
+
+    api_url: str
+    name: str | None = None
+    emulator: bool = False
+
+    def describe(self) -> str:
+        label = f"{self.name} " if self.name else ""
+        if self.emulator:
+            return f"Target: {label}local emulator ({self.api_url}), not Nylas"
+        return f"Target: {label}{self.api_url}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A whole plan: the target, the state it was made against, and the per-page changes."""
+
+    target: Target
+    lineage: str
+    serial: int
+    pages: tuple[PageChange, ...] = field(default_factory=tuple)
+
+    def count(self, action: Action) -> int:
+        return sum(1 for p in self.pages if p.action is action)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(p.action is not Action.NOOP for p in self.pages)
+
+    @property
+    def destructive(self) -> tuple[PageChange, ...]:
+        return tuple(p for p in self.pages if p.destructive)
+
+    @property
+    def blocked(self) -> tuple[PageChange, ...]:
+        """Destructive changes that lifecycle.prevent_destroy forbids."""
+        return tuple(p for p in self.destructive if p.prevent_destroy)
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """`provisioner drift`: per managed page, what changed live since it was last applied."""
+
+    target: Target
+    pages: tuple[PageChange, ...] = ()  # action NOOP with drift items, or RECREATE for a page gone live
+
+    @property
+    def has_drift(self) -> bool:
+        """Drift that the next apply would act on (ignored paths are information only)."""
+        return any(
+            p.action is Action.RECREATE or any(d.resolution is Resolution.REVERT for d in p.drift)
+            for p in self.pages
+        )

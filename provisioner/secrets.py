@@ -1,0 +1,115 @@
+"""Secrets: ``${VAR}`` interpolation, sealing edit tokens at rest, and keyed token digests.
+
+Sealing uses Fernet (AES-128-CBC + HMAC-SHA256, from `cryptography`) with a key from
+``PROVISIONER_LOCK_KEY``; against the embedded emulator a key is generated once under
+``.provisioner/``. Tokens live in `SecretStr` everywhere else, so nothing here returns a bare token
+except `Sealer.unseal` into a `SecretStr`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+from pydantic import SecretStr
+
+from .errors import StateError
+
+KEY_ENV = "PROVISIONER_LOCK_KEY"
+
+_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class InterpolationError(ValueError):
+    """A ``${VAR}`` that cannot be resolved or is malformed; the message names the variable only."""
+
+
+def is_reference(text: str) -> bool:
+    """True when ``text`` is exactly one ``${VAR}`` or ``${VAR:-default}`` reference."""
+    return _REF.fullmatch(text.strip()) is not None
+
+
+def interpolate(text: str, env: Mapping[str, str]) -> str:
+    """Replace every ``${VAR}`` / ``${VAR:-default}`` in ``text`` from ``env``.
+
+    An unset variable without a default, and a ``$`` reference that is not well formed, raise
+    `InterpolationError`. An empty variable counts as set (shell ``${VAR:-}`` semantics aside, an
+    empty token is then rejected by validation).
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        value = env.get(name)
+        if value is None or (value == "" and default is not None):
+            if default is None:
+                raise InterpolationError(f"environment variable {name} is not set")
+            return default
+        return value
+
+    result = _REF.sub(replace, text)
+    if "${" in _REF.sub("", text):
+        raise InterpolationError("malformed reference: write ${VAR} or ${VAR:-default}")
+    return result
+
+
+# --- sealing -------------------------------------------------------------------------------------
+
+
+def keygen() -> str:
+    """A new random key for ``PROVISIONER_LOCK_KEY``."""
+    return Fernet.generate_key().decode()
+
+
+class Sealer:
+    """Seals and unseals tokens with one key; also makes keyed digests of access tokens."""
+
+    def __init__(self, key: str):
+        try:
+            self._fernet = Fernet(key.encode())
+        except (ValueError, TypeError):
+            raise StateError(
+                f"{KEY_ENV} is not a valid key; make one with `provisioner keygen`"
+            ) from None
+        self._mac_key = hashlib.sha256(b"provisioner-digest:" + base64.urlsafe_b64decode(key)).digest()
+
+    def seal(self, token: SecretStr) -> str:
+        return self._fernet.encrypt(token.get_secret_value().encode()).decode()
+
+    def unseal(self, sealed: str, *, what: str = "an edit token") -> SecretStr:
+        try:
+            return SecretStr(self._fernet.decrypt(sealed.encode()).decode())
+        except (InvalidToken, ValueError):
+            raise StateError(
+                f"cannot unseal {what}: the lockfile was sealed with another {KEY_ENV}, or edited by hand"
+            ) from None
+
+    def digest(self, tokens: Iterable[SecretStr]) -> str:
+        """A keyed digest of a list of access tokens: detects a change without storing them."""
+        mac = hmac.new(self._mac_key, digestmod=hashlib.sha256)
+        for token in tokens:
+            mac.update(hashlib.sha256(token.get_secret_value().encode()).digest())
+        return mac.hexdigest()[:32]
+
+
+def load_key(env: Mapping[str, str], local_key_file: Path | None) -> str:
+    """The sealing key: ``PROVISIONER_LOCK_KEY``, else (embedded emulator only) a key kept in
+    ``local_key_file``, generated on first use with mode 0600."""
+    key = env.get(KEY_ENV)
+    if key:
+        return key
+    if local_key_file is None:
+        raise StateError(f"{KEY_ENV} is not set; make a key with `provisioner keygen` and keep it secret")
+    if local_key_file.exists():
+        return local_key_file.read_text().strip()
+    local_key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = keygen()
+    fd = os.open(local_key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
