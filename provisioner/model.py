@@ -141,7 +141,7 @@ class AdditionalField(Strict):
     name: str = Field(min_length=1, description="Unique within the page.")
     label: str
     type: FieldType
-    required: bool = False
+    required: bool | None = Field(None, description="The server stores false when left out.")
     order: float | None = Field(None, description="Display order; the server stores it as a float.")
     pattern: str | None = None
     dropdown_options: list[str] | None = None

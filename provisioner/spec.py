@@ -31,6 +31,7 @@ CONFIG_DEFAULTS: dict[str, Any] = {
 APPEARANCE_DEFAULTS: dict[str, Any] = {"logo": ""}  # [ref]
 FEATURES_DEFAULTS: dict[str, Any] = {"collective_meetings": False}  # [ref]; group_meetings kept only when sent
 PARTICIPANT_DEFAULTS: dict[str, Any] = {"status": "noreply"}  # [ref]
+ADDITIONAL_FIELD_DEFAULTS: dict[str, Any] = {"required": False}  # [choice]
 
 # [choice] Paths a client may not set: server-controlled beta flags. Sent values are kept (the SDKs
 # send them back on save()), and the diff still compares them.
@@ -52,6 +53,8 @@ def fill_server_defaults(config: dict[str, Any]) -> dict[str, Any]:
     for key, value in BOOKING_DEFAULTS.items():
         booking.setdefault(key, value)
     for field in booking.get("additional_fields") or []:
+        for key, value in ADDITIONAL_FIELD_DEFAULTS.items():
+            field.setdefault(key, value)
         if field.get("order") is not None:
             field["order"] = float(field["order"])
     for participant in (out.get("event") or {}).get("participants") or []:

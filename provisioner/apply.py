@@ -1,0 +1,183 @@
+"""Execute a plan through the client, journaling every completed step in the state transaction.
+
+Safety rules live here too (`check_safety`): ``lifecycle.prevent_destroy`` and ``--max-deletes``.
+A create is never blindly retried: when its outcome is unknown, or a previous run crashed after
+sending it, the page is looked up by slug and adopted if it exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import SecretStr
+
+from .changes import Action, PageChange, Plan
+from .client import SchedulerClient
+from .errors import ApiError, NotFound, OutcomeUnknown, PlanRefused, ProvisionerError
+from .model import Page
+from .pagefile import DesiredPage
+from .plan import live_document
+from .secrets import Sealer
+from .state.base import Resource, Transaction
+
+CREATE_ATTEMPTS = 3  # a create whose outcome is unknown and whose page is not found is re-sent at most this often
+
+
+class Reporter(Protocol):
+    """Progress sink (stderr on the CLI)."""
+
+    def begin(self, total: int) -> None: ...
+
+    def step(self, address: str, outcome: str) -> None: ...
+
+    def end(self) -> None: ...
+
+
+@dataclass
+class ApplyResult:
+    done: list[tuple[str, str]] = field(default_factory=list)  # (address, outcome)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (address, message)
+    api_writes: int = 0
+
+
+def check_safety(plan: Plan, max_deletes: int) -> None:
+    """Refuse a plan that prevent_destroy forbids or that deletes more pages than allowed."""
+    blocked = plan.blocked
+    if blocked:
+        names = ", ".join(p.address for p in blocked)
+        raise PlanRefused(
+            f"lifecycle.prevent_destroy forbids destroying {names}; "
+            "remove prevent_destroy first if this is really intended"
+        )
+    deletes = plan.count(Action.DELETE)
+    if deletes > max_deletes:
+        raise PlanRefused(
+            f"this plan deletes {deletes} pages, more than --max-deletes {max_deletes}; "
+            "raise --max-deletes if this is intended"
+        )
+
+
+class Applier:
+    """Runs the steps of one plan concurrently (the client bounds concurrency)."""
+
+    def __init__(
+        self,
+        client: SchedulerClient,
+        txn: Transaction,
+        sealer: Sealer,
+        desired: Mapping[str, DesiredPage],
+        reporter: Reporter,
+    ):
+        self.client, self.txn, self.sealer = client, txn, sealer
+        self.desired, self.reporter = desired, reporter
+        self.result = ApplyResult()
+
+    async def run(self, plan: Plan) -> ApplyResult:
+        steps = [p for p in plan.pages if p.action is not Action.NOOP or p.drift]
+        self.reporter.begin(len(steps))
+        await asyncio.gather(*(self._guarded(change) for change in steps))
+        self.reporter.end()
+        self.result.done.sort()
+        self.result.failed.sort()
+        return self.result
+
+    async def _guarded(self, change: PageChange) -> None:
+        try:
+            outcome = await self._step(change)
+        except ProvisionerError as exc:
+            self.result.failed.append((change.address, str(exc)))
+            self.reporter.step(change.address, f"failed: {exc}")
+            return
+        self.result.done.append((change.address, outcome))
+        self.reporter.step(change.address, outcome)
+
+    async def _step(self, change: PageChange) -> str:
+        if change.action in (Action.CREATE, Action.RECREATE):
+            return await self._create(change)
+        if change.action is Action.DELETE:
+            return await self._delete(change)
+        if change.action is Action.MOVE and change.moved_from:
+            self.txn.move(change.moved_from, change.address)
+        resource = self.txn.state.resources[change.address]
+        if change.body is None:  # no API write: only the record of what is live is refreshed
+            live = await self.client.get_page(resource.id, resource.edit_token)
+            self._record(change.address, live, resource.tokens_digest)
+            return "moved" if change.action is Action.MOVE else "state refreshed"
+        page = self.desired[change.address]
+        send_tokens = any(c.path == "access_tokens" for c in change.changes)
+        updated = await self._update(resource.id, resource.edit_token, change.body, page, send_tokens)
+        self._record(change.address, updated, self.sealer.digest(page.access_tokens))
+        return f"updated (page {updated.id})"
+
+    async def _update(
+        self, page_id: int, token: SecretStr, body: dict[str, Any], page: DesiredPage, send_tokens: bool
+    ) -> Page:
+        self.result.api_writes += 1
+        return await self.client.update_page(
+            page_id,
+            token,
+            name=body["name"],
+            slug=body["slug"],
+            config=body["config"],
+            access_tokens=list(page.access_tokens) if send_tokens else None,
+        )
+
+    async def _create(self, change: PageChange) -> str:
+        page = self.desired[change.address]
+        assert change.body is not None
+        digest = self.sealer.digest(page.access_tokens)
+        existing = None
+        if change.address in self.txn.state.pending_creates:
+            existing = await self.client.find_by_slug(page.access_tokens, page.slug)
+        for _attempt in range(CREATE_ATTEMPTS):
+            if existing is not None:
+                break
+            self.txn.intend_create(change.address, page.slug)
+            try:
+                self.result.api_writes += 1
+                created = await self.client.create_page(
+                    page.access_tokens,
+                    name=change.body["name"],
+                    slug=change.body["slug"],
+                    config=change.body["config"],
+                )
+            except OutcomeUnknown:
+                existing = await self.client.find_by_slug(page.access_tokens, page.slug)
+                continue
+            self._record(change.address, created, digest)
+            return f"created (page {created.id})"
+        if existing is None:
+            raise ApiError(f"creating {change.address} failed {CREATE_ATTEMPTS} times with an unknown outcome")
+        # The page exists from an earlier attempt: adopt it, then make sure it holds the desired config.
+        if live_document(existing) != change.body:
+            existing = await self._update(existing.id, existing.edit_token, change.body, page, False)
+        self._record(change.address, existing, digest)
+        return f"adopted (page {existing.id}, created by an interrupted earlier attempt)"
+
+    async def _delete(self, change: PageChange) -> str:
+        resource = self.txn.state.resources[change.address]
+        try:
+            self.result.api_writes += 1
+            await self.client.delete_page(resource.id, resource.edit_token)
+        except NotFound:
+            pass  # already gone: the goal is reached
+        self.txn.forget(change.address)
+        return f"deleted (page {resource.id})"
+
+    def _record(self, address: str, live: Page, digest: str | None) -> None:
+        doc = live_document(live)
+        self.txn.record(
+            Resource(
+                address=address,
+                id=live.id,
+                slug=live.slug,
+                edit_token=live.edit_token,
+                name=doc["name"],
+                config=doc["config"],
+                tokens_digest=digest,
+                prevent_destroy=self.desired[address].prevent_destroy if address in self.desired else False,
+            )
+        )

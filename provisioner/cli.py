@@ -1,0 +1,233 @@
+"""Thin click commands: parse options, call one workflow, render, exit with the error's own code."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import planfile, workflows
+from .changes import Plan
+from .errors import Aborted, ProvisionerError
+from .progress import StderrReporter
+from .render import render_drift, render_plan
+from .secrets import keygen as make_key
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def common(fn: F) -> F:
+    """--dir, --lockfile, --api-url and --debug on every command, gathered into `Settings`."""
+
+    @click.option("--dir", "pages_dir", default="pages", show_default=True, type=click.Path(path_type=Path),
+                  help="Folder of page files.")
+    @click.option("--lockfile", default="pages.lock", show_default=True, type=click.Path(path_type=Path),
+                  help="The lockfile (state).")
+    @click.option("--api-url", envvar="PROVISIONER_API_URL", default=None,
+                  help="Scheduler API URL [env PROVISIONER_API_URL]; default: the embedded local emulator.")
+    @click.option("--debug", is_flag=True, help="Show stack traces.")
+    @functools.wraps(fn)
+    def wrapper(pages_dir: Path, lockfile: Path, api_url: str | None, debug: bool, **kwargs: Any) -> Any:
+        settings = workflows.Settings(pages_dir=pages_dir, lockfile=lockfile, api_url=api_url or None,
+                                      parallelism=kwargs.pop("parallelism", 8))
+        try:
+            return fn(settings, **kwargs)
+        except ProvisionerError as exc:
+            if debug:
+                traceback.print_exc()
+            click.echo(exc.render(), err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted; the state keeps every step completed so far.", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def color_wanted() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+                      show_default=True, help="Output format.")
+TARGET = click.option("--target", "targets", multiple=True, metavar="ADDRESS",
+                      help="Limit the work to this page (repeatable).")
+PARALLELISM = click.option("--parallelism", type=click.IntRange(1, 256), default=8, show_default=True,
+                           help="Concurrent API requests.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="provisioner")
+def main() -> None:
+    """Scheduling Pages as code: plan and apply Nylas Scheduler pages from YAML."""
+
+
+@main.command()
+@common
+def validate(settings: workflows.Settings) -> None:
+    """Parse and check every page offline (no network)."""
+    pages = workflows.validate(settings)
+    click.echo(f"{len(pages)} page(s) valid in {settings.pages_dir}/.")
+
+
+@main.command()
+@FORMAT
+@TARGET
+@PARALLELISM
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
+@click.option("--out", type=click.Path(path_type=Path), help="Save the plan for `apply FILE`.")
+@common
+def plan(settings: workflows.Settings, fmt: str, targets: tuple[str, ...], detailed_exitcode: bool,
+         out: Path | None) -> None:
+    """Refresh live pages and show what apply would do."""
+    result = workflows.plan(settings, targets)
+    click.echo(render_plan(result, fmt, color=fmt == "text" and color_wanted()), nl=False)
+    if out is not None:
+        planfile.save(out, result, render_plan(result, "json"), targets)
+        click.echo(f"Plan saved to {out}; apply it with `provisioner apply {out}`.", err=True)
+    if detailed_exitcode and result.has_changes:
+        sys.exit(2)
+
+
+def _confirm(plan_: Plan) -> bool:
+    click.echo(render_plan(plan_, "text", color=color_wanted()), nl=False)
+    return click.prompt("Apply these changes? Only 'yes' is accepted", default="", show_default=False) == "yes"
+
+
+@main.command()
+@click.argument("plan_file", required=False, type=click.Path(path_type=Path))
+@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
+@click.option("--max-deletes", type=click.IntRange(0), default=5, show_default=True,
+              help="Refuse to delete more pages than this in one run.")
+@TARGET
+@PARALLELISM
+@common
+def apply(settings: workflows.Settings, plan_file: Path | None, auto_approve: bool, max_deletes: int,
+          targets: tuple[str, ...]) -> None:
+    """Converge the live pages to pages/ (or apply exactly a saved PLAN_FILE)."""
+    interactive = sys.stdin.isatty() and not auto_approve and plan_file is None
+    if not interactive and not auto_approve and plan_file is None:
+        raise_refusal()
+    request = workflows.ApplyRequest(plan_file=plan_file, targets=targets, max_deletes=max_deletes)
+    reporter = StderrReporter(tty=sys.stderr.isatty())
+    shown, result = workflows.apply(settings, request, _confirm if interactive else None, reporter)
+    if not interactive:
+        click.echo(render_plan(shown, "text", color=color_wanted()), nl=False)
+    if result is None:
+        click.echo("Nothing to apply.")
+        return
+    for address, message in result.failed:
+        click.echo(f"Error: {address}: {message}", err=True)
+    click.echo(f"Apply complete: {len(result.done)} done, {len(result.failed)} failed.")
+    if result.failed:
+        sys.exit(1)
+
+
+def raise_refusal() -> None:
+    raise Aborted("refusing to apply without a terminal to confirm: pass --auto-approve or a saved plan file")
+
+
+@main.command()
+@FORMAT
+@TARGET
+@PARALLELISM
+@common
+def drift(settings: workflows.Settings, fmt: str, targets: tuple[str, ...]) -> None:
+    """Report live edits made outside provisioner since the last apply."""
+    report = workflows.drift(settings, targets)
+    click.echo(render_drift(report, fmt, color=fmt == "text" and color_wanted()), nl=False)
+    if report.has_drift:
+        sys.exit(2)
+
+
+@main.group()
+def state() -> None:
+    """Inspect and edit the lockfile without touching live pages."""
+
+
+@state.command("list")
+@common
+def state_list(settings: workflows.Settings) -> None:
+    """List the managed addresses."""
+    for address, resource in sorted(workflows.state_read(settings).resources.items()):
+        click.echo(f"{address}\tpage {resource.id}\t{resource.slug}")
+
+
+@state.command("show")
+@click.argument("address")
+@common
+def state_show(settings: workflows.Settings, address: str) -> None:
+    """Show one managed page as recorded (edit token redacted)."""
+    resources = workflows.state_read(settings).resources
+    if address not in resources:
+        raise ProvisionerError(f"{address}: not in {settings.lockfile}")
+    r = resources[address]
+    doc = {"address": r.address, "id": r.id, "slug": r.slug, "name": r.name, "edit_token": "(sensitive)",
+           "prevent_destroy": r.prevent_destroy, "config": r.config}
+    click.echo(json.dumps(doc, indent=2, sort_keys=True))
+
+
+@state.command("mv")
+@click.argument("old")
+@click.argument("new")
+@common
+def state_mv(settings: workflows.Settings, old: str, new: str) -> None:
+    """Record that the page at OLD is now at NEW."""
+    workflows.state_mv(settings, old, new)
+    click.echo(f"Moved {old} -> {new}.")
+
+
+@state.command("rm")
+@click.argument("address")
+@common
+def state_rm(settings: workflows.Settings, address: str) -> None:
+    """Stop managing ADDRESS (the live page is left alone)."""
+    workflows.state_rm(settings, address)
+    click.echo(f"Removed {address} from {settings.lockfile}; the live page is untouched.")
+
+
+@main.command()
+def keygen() -> None:
+    """Print a new key for PROVISIONER_LOCK_KEY."""
+    click.echo(make_key())
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of a page file, for editors."""
+    from .pagefile import PageFile
+
+    click.echo(json.dumps(PageFile.model_json_schema(), indent=2, sort_keys=True))
+
+
+@main.group()
+def emulator() -> None:
+    """The local Scheduler API emulator."""
+
+
+@emulator.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8787, show_default=True, type=int)
+@click.option("--db", default=".provisioner/emulator.db", show_default=True, help="SQLite file (or :memory:).")
+@click.option("--latency-ms", default=0.0, show_default=True, help="Added latency per request.")
+@click.option("--error-rate", default=0.0, show_default=True, help="Share of requests answered 5xx.")
+@click.option("--rate-limit-rate", default=0.0, show_default=True, help="Share answered 429.")
+@click.option("--drop-before-rate", default=0.0, show_default=True, help="Share dropped before processing.")
+@click.option("--drop-after-rate", default=0.0, show_default=True, help="Share dropped after processing.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the fault injection.")
+def emulator_serve(host: str, port: int, db: str, latency_ms: float, error_rate: float, rate_limit_rate: float,
+                   drop_before_rate: float, drop_after_rate: float, seed: int) -> None:
+    """Run the emulator over HTTP."""
+    from .emulator import FaultConfig
+    from .emulator.serve import serve
+
+    faults = FaultConfig(latency_ms=latency_ms, error_rate=error_rate, rate_limit_rate=rate_limit_rate,
+                         drop_before_rate=drop_before_rate, drop_after_rate=drop_after_rate, seed=seed)
+    serve(host=host, port=port, db=db, faults=faults)

@@ -1,0 +1,83 @@
+"""Leaf-level differences between two JSON documents. Pure.
+
+deepdiff does the comparison; its result types never leave this module: callers get `Leaf` values
+with dotted paths (``config.booking.opening_hours[0].end``) in a fixed order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from deepdiff import DeepDiff
+
+_PART = re.compile(r"\[('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\d+)\]")
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One difference: the value at ``path`` in ``old`` and in ``new`` (``*_present`` False = absent)."""
+
+    path: str
+    old: Any
+    new: Any
+    old_present: bool = True
+    new_present: bool = True
+
+
+def _dotted(deep_path: str) -> str:
+    """``root['config']['days'][0]`` -> ``config.days[0]``."""
+    out = ""
+    for token in _PART.findall(deep_path[len("root"):]):
+        if token[0] in "'\"":
+            out += ("." if out else "") + token[1:-1]
+        else:
+            out += f"[{token}]"
+    return out
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> list[Leaf]:
+    """Every leaf that differs between two JSON-like documents, sorted by path.
+
+    Lists compare position by position (order matters to the API); a dict or list that appears or
+    disappears whole is one leaf. ``1`` and ``1.0`` are equal.
+    """
+    if old == new:
+        return []
+    result = DeepDiff(old, new, verbose_level=2, ignore_numeric_type_changes=True)
+    leaves: list[Leaf] = []
+    for kind, items in result.items():
+        for deep_path, detail in items.items():
+            path = _dotted(deep_path)
+            if kind in ("values_changed", "type_changes"):
+                leaves.append(Leaf(path, detail["old_value"], detail["new_value"]))
+            elif kind in ("dictionary_item_added", "iterable_item_added"):
+                leaves.append(Leaf(path, None, detail, old_present=False))
+            elif kind in ("dictionary_item_removed", "iterable_item_removed"):
+                leaves.append(Leaf(path, detail, None, new_present=False))
+            else:  # pragma: no cover - kinds deepdiff reports only for options we do not use
+                raise AssertionError(f"unexpected deepdiff result kind {kind!r}")
+    return sorted(leaves, key=lambda leaf: _sort_key(leaf.path))
+
+
+def _sort_key(path: str) -> list[tuple[int, Any]]:
+    # Numeric list indices sort as numbers, so [2] comes before [10].
+    return [(1, int(p)) if p.isdigit() else (0, p) for p in re.split(r"[.\[\]]+", path) if p]
+
+
+def leaves(doc: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Every leaf of a document as ``(dotted path, value)``, in document order; empty containers count
+    as leaves."""
+    if isinstance(doc, dict) and doc:
+        items = [(f"{prefix}.{k}" if prefix else str(k), v) for k, v in doc.items()]
+    elif isinstance(doc, list) and doc:
+        items = [(f"{prefix}[{i}]", v) for i, v in enumerate(doc)]
+    else:
+        return [(prefix, doc)]
+    return [leaf for path, value in items for leaf in leaves(value, path)]
+
+
+def under(path: str, prefixes: tuple[str, ...]) -> bool:
+    """True when ``path`` is one of ``prefixes`` or lies below one (``a.b`` is under ``a``)."""
+    return any(path == p or path.startswith(p + ".") or path.startswith(p + "[") for p in prefixes)

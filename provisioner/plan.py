@@ -1,0 +1,215 @@
+"""Desired pages + state + live pages -> a `Plan`. Pure: no I/O, no clock.
+
+Three documents per page are compared, each ``{"name", "slug", "config"}`` with configs normalized:
+
+- desired: the YAML;
+- last applied: the state's record of what apply last wrote;
+- live: what the API returns now.
+
+Apply's work is ``live -> desired`` (with ``lifecycle.ignore_changes`` paths keeping their live
+values); each changed field is labelled as a YAML edit, drift (edited live outside provisioner), or
+both. Drift itself is ``last applied -> live``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from .changes import (
+    Action,
+    DriftItem,
+    FieldChange,
+    Origin,
+    PageChange,
+    Plan,
+    Resolution,
+    Target,
+)
+from .diff import Leaf, diff, leaves, under
+from .model import Page, dump_config
+from .pagefile import DesiredPage
+from .spec import get_path, normalize, set_path
+from .state.base import Resource, State
+
+Document = dict[str, Any]
+
+
+def document(name: str | None, slug: str, config: dict[str, Any]) -> Document:
+    """The comparable form of a page: name, slug and normalized config."""
+    return {"name": name, "slug": slug, "config": normalize(config)}
+
+
+def desired_document(page: DesiredPage) -> Document:
+    return document(page.name, page.slug, page.config)
+
+
+def live_document(page: Page) -> Document:
+    return document(page.name, page.slug, dump_config(page.config))
+
+
+def state_document(resource: Resource) -> Document:
+    return {"name": resource.name, "slug": resource.slug, "config": resource.config}
+
+
+def fingerprint(page: Page) -> str:
+    """A digest of a live page's content, to detect that it changed after a plan was made."""
+    body = {"id": page.id, **live_document(page)}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _related(path: str, paths: set[str]) -> bool:
+    return any(path == q or under(path, (q,)) or under(q, (path,)) for q in paths)
+
+
+def _with_ignored(desired: Document, live: Document, ignored: tuple[str, ...]) -> Document:
+    """The desired document with every ignored path holding its live value instead."""
+    effective = json.loads(json.dumps(desired))
+    for path in ignored:
+        found, value = get_path(live, path)
+        set_path(effective, path, found, value)
+    return effective
+
+
+def _field_changes(leaves: list[Leaf], yaml_paths: set[str], drift_paths: set[str]) -> list[FieldChange]:
+    out = []
+    for leaf in leaves:
+        in_yaml, in_drift = _related(leaf.path, yaml_paths), _related(leaf.path, drift_paths)
+        origin = Origin.BOTH if in_yaml and in_drift else Origin.DRIFT if in_drift else Origin.YAML
+        out.append(
+            FieldChange(leaf.path, leaf.old, leaf.new, origin, leaf.old_present, leaf.new_present)
+        )
+    return out
+
+
+def _drift_items(
+    last: Document, live: Document, ignored: tuple[str, ...], changed: set[str]
+) -> list[DriftItem]:
+    items = []
+    for leaf in diff(last, live):
+        if under(leaf.path, ignored):
+            resolution = Resolution.KEEP
+        elif _related(leaf.path, changed):
+            resolution = Resolution.REVERT
+        else:
+            resolution = Resolution.ADOPT
+        items.append(
+            DriftItem(leaf.path, leaf.old, leaf.new, resolution, leaf.old_present, leaf.new_present)
+        )
+    return items
+
+
+def _creation(page: DesiredPage, action: Action, resource: Resource | None) -> PageChange:
+    doc = desired_document(page)
+    changes = tuple(
+        FieldChange(path, None, value, Origin.YAML, before_present=False)
+        for path, value in leaves(doc)
+        if value is not None
+    )
+    return PageChange(
+        address=page.address,
+        action=action,
+        slug=page.slug,
+        page_id=resource.id if resource else None,
+        changes=changes,
+        prevent_destroy=page.prevent_destroy,
+        body=doc,
+    )
+
+
+def _convergence(
+    page: DesiredPage,
+    resource: Resource,
+    live: Page,
+    token_digest: str | None,
+    moved_from: str | None,
+) -> PageChange:
+    desired, last, now = desired_document(page), state_document(resource), live_document(live)
+    effective = _with_ignored(desired, now, page.ignore_changes)
+    leaves = diff(now, effective)
+    yaml_paths = {leaf.path for leaf in diff(last, desired)}
+    drift_paths = {leaf.path for leaf in diff(last, now)}
+    changes = _field_changes(leaves, yaml_paths, drift_paths)
+    if token_digest is not None and token_digest != resource.tokens_digest:
+        changes.append(FieldChange("access_tokens", None, None, Origin.YAML, sensitive=True))
+    drift = _drift_items(last, now, page.ignore_changes, {leaf.path for leaf in leaves})
+    if moved_from is not None:
+        action = Action.MOVE
+    else:
+        action = Action.UPDATE if changes else Action.NOOP
+    return PageChange(
+        address=page.address,
+        action=action,
+        slug=page.slug,
+        page_id=resource.id,
+        moved_from=moved_from,
+        changes=tuple(changes),
+        drift=tuple(drift),
+        prevent_destroy=page.prevent_destroy,
+        live_fingerprint=fingerprint(live),
+        body=effective if changes else None,
+    )
+
+
+def _moves(desired: Mapping[str, DesiredPage], state: State) -> dict[str, str]:
+    """new address -> old address, for pages whose file moved: same slug, old address gone."""
+    orphans = {r.slug: r.address for r in state.resources.values() if r.address not in desired}
+    return {
+        address: orphans[page.slug]
+        for address, page in desired.items()
+        if address not in state.resources and page.slug in orphans
+    }
+
+
+def make_plan(
+    target: Target,
+    desired: Mapping[str, DesiredPage],
+    state: State,
+    live: Mapping[str, Page | None],
+    token_digests: Mapping[str, str] | None = None,
+) -> Plan:
+    """The plan that converges the live pages to ``desired``.
+
+    ``live`` maps each state address to its live page, or ``None`` when the API says it is gone.
+    ``token_digests`` maps desired addresses to the keyed digest of their access tokens; a digest
+    different from the state's plans an update of the tokens.
+    """
+    digests = token_digests or {}
+    moves = _moves(desired, state)
+    pages: list[PageChange] = []
+    for address, page in desired.items():
+        old_address = moves.get(address, address)
+        resource = state.resources.get(old_address)
+        if resource is None:
+            pages.append(_creation(page, Action.CREATE, None))
+            continue
+        current = live.get(old_address)
+        if current is None:
+            pages.append(_creation(page, Action.RECREATE, resource))
+        else:
+            moved_from = old_address if old_address != address else None
+            pages.append(_convergence(page, resource, current, digests.get(address), moved_from))
+    moved = set(moves.values())
+    for address, resource in state.resources.items():
+        if address in desired or address in moved:
+            continue
+        current = live.get(address)
+        pages.append(
+            PageChange(
+                address=address,
+                action=Action.DELETE,
+                slug=resource.slug,
+                page_id=resource.id,
+                changes=tuple(
+                    FieldChange(path, value, None, Origin.YAML, after_present=False)
+                    for path, value in leaves(state_document(resource))
+                    if value is not None
+                ),
+                prevent_destroy=resource.prevent_destroy,
+                live_fingerprint=fingerprint(current) if current else None,
+            )
+        )
+    pages.sort(key=PageChange.sort_key)
+    return Plan(target=target, lineage=state.lineage, serial=state.serial, pages=tuple(pages))

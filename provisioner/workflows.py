@@ -1,0 +1,234 @@
+"""One function per command, wiring loader, state, client, plan and apply.
+
+The CLI parses options into `Settings`, calls one function here and renders what it returns.
+Nothing here prints except through the `Reporter` and `confirm` callbacks it is given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import socket
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import AsyncIterator
+
+from . import planfile
+from .apply import Applier, ApplyResult, Reporter, check_safety
+from .changes import Action, DriftReport, Plan, Target
+from .client import SchedulerClient
+from .errors import Aborted, NotFound, ProvisionerError, StateError
+from .load import load_pages
+from .model import Page
+from .pagefile import DesiredPage
+from .plan import make_plan
+from .secrets import Sealer, load_key
+from .state import LockfileBackend
+from .state.base import Holder, State, StateBackend
+
+EMBEDDED_URL = "http://emulator.local"  # base URL of the in-process emulator (never on the network)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every command is told: where pages, state and the API are."""
+
+    pages_dir: Path = Path("pages")
+    lockfile: Path = Path("pages.lock")
+    api_url: str | None = None
+    parallelism: int = 8
+    state_dir: Path = Path(".provisioner")  # the embedded emulator's data and local key
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    @property
+    def embedded(self) -> bool:
+        return not self.api_url
+
+    @property
+    def target(self) -> Target:
+        if self.api_url:
+            return Target(api_url=self.api_url.rstrip("/"))
+        return Target(api_url=f"emulator:{self.state_dir / 'emulator.db'}", emulator=True)
+
+
+# --- building blocks ------------------------------------------------------------------------------
+
+
+def validate(settings: Settings) -> dict[str, DesiredPage]:
+    """Load and check every page offline; ConfigError lists every problem."""
+    return load_pages(settings.pages_dir, settings.env)
+
+
+def sealer(settings: Settings) -> Sealer:
+    local_key = settings.state_dir / "lock.key" if settings.embedded else None
+    return Sealer(load_key(settings.env, local_key))
+
+
+def backend(settings: Settings) -> StateBackend:
+    return LockfileBackend(settings.lockfile, sealer(settings))
+
+
+@asynccontextmanager
+async def open_client(settings: Settings) -> AsyncIterator[SchedulerClient]:
+    if settings.embedded:
+        from .emulator import Emulator  # the embedded default target, in-process
+
+        emulator = Emulator(settings.state_dir / "emulator.db")
+        try:
+            async with SchedulerClient(
+                EMBEDDED_URL, transport=emulator.transport(), parallelism=settings.parallelism
+            ) as client:
+                yield client
+        finally:
+            emulator.close()
+    else:
+        async with SchedulerClient(settings.target.api_url, parallelism=settings.parallelism) as client:
+            yield client
+
+
+async def refresh(client: SchedulerClient, state: State, addresses: set[str] | None) -> dict[str, Page | None]:
+    """The live page of every state resource (``None`` when the API says it is gone)."""
+
+    async def one(address: str) -> tuple[str, Page | None]:
+        resource = state.resources[address]
+        try:
+            return address, await client.get_page(resource.id, resource.edit_token)
+        except NotFound:
+            return address, None
+
+    wanted = [a for a in state.resources if addresses is None or a in addresses]
+    return dict(await asyncio.gather(*(one(a) for a in wanted)))
+
+
+def _select(desired: dict[str, DesiredPage], state: State, targets: tuple[str, ...]) -> tuple[
+    dict[str, DesiredPage], State, set[str] | None
+]:
+    if not targets:
+        return desired, state, None
+    unknown = [t for t in targets if t not in desired and t not in state.resources]
+    if unknown:
+        raise ProvisionerError(f"--target {unknown[0]}: no such page in {', '.join(['pages/', 'the state'])}")
+    chosen = set(targets)
+    resources = {a: r for a, r in state.resources.items() if a in chosen}
+    return (
+        {a: p for a, p in desired.items() if a in chosen},
+        State(state.lineage, state.serial, state.api_url, resources, state.pending_creates),
+        chosen,
+    )
+
+
+async def _plan(
+    settings: Settings, client: SchedulerClient, state: State, desired: dict[str, DesiredPage],
+    targets: tuple[str, ...], seal: Sealer,
+) -> Plan:
+    chosen_desired, chosen_state, addresses = _select(desired, state, targets)
+    live = await refresh(client, chosen_state, addresses)
+    digests = {a: seal.digest(p.access_tokens) for a, p in chosen_desired.items()}
+    return make_plan(settings.target, chosen_desired, chosen_state, live, digests)
+
+
+# --- commands --------------------------------------------------------------------------------------
+
+
+def plan(settings: Settings, targets: tuple[str, ...] = ()) -> Plan:
+    """`provisioner plan`: read state (no lock), refresh live pages, diff."""
+    desired = validate(settings)
+    seal = sealer(settings)
+    state = LockfileBackend(settings.lockfile, seal).read(settings.target.api_url)
+
+    async def run() -> Plan:
+        async with open_client(settings) as client:
+            return await _plan(settings, client, state, desired, targets, seal)
+
+    return asyncio.run(run())
+
+
+def holder(env: Mapping[str, str]) -> Holder:
+    ci_url = env.get("CI_JOB_URL")
+    if not ci_url and env.get("GITHUB_RUN_ID"):
+        ci_url = (
+            f"{env.get('GITHUB_SERVER_URL', 'https://github.com')}/{env.get('GITHUB_REPOSITORY', '')}"
+            f"/actions/runs/{env['GITHUB_RUN_ID']}"
+        )
+    started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    return Holder(host=socket.gethostname(), pid=os.getpid(), started=started, ci_job_url=ci_url)
+
+
+@dataclass(frozen=True)
+class ApplyRequest:
+    plan_file: Path | None = None
+    targets: tuple[str, ...] = ()
+    max_deletes: int = 5
+
+
+def apply(
+    settings: Settings,
+    request: ApplyRequest,
+    confirm: Callable[[Plan], bool] | None,
+    reporter: Reporter,
+) -> tuple[Plan, ApplyResult | None]:
+    """`provisioner apply`: lock, plan, check safety, confirm (when ``confirm`` is given), converge.
+
+    Returns the plan and the result (``None`` when there was nothing to do or it was declined).
+    """
+    saved = planfile.load(request.plan_file) if request.plan_file else None
+    targets = saved.targets if saved else request.targets
+    desired = validate(settings)
+    seal = sealer(settings)
+    store = LockfileBackend(settings.lockfile, seal)
+
+    async def run() -> tuple[Plan, ApplyResult | None]:
+        with store.transaction(settings.target.api_url, holder(settings.env)) as txn:
+            async with open_client(settings) as client:
+                fresh = await _plan(settings, client, txn.state, desired, targets, seal)
+                if saved is not None:
+                    planfile.verify(saved, fresh)
+                check_safety(fresh, request.max_deletes)
+                pending = any(p.action is not Action.NOOP or p.drift for p in fresh.pages)
+                if not pending:
+                    return fresh, None
+                if confirm is not None and not confirm(fresh):
+                    raise Aborted("apply cancelled; nothing was changed")
+                result = await Applier(client, txn, seal, desired, reporter).run(fresh)
+                return fresh, result
+
+    return asyncio.run(run())
+
+
+def drift(settings: Settings, targets: tuple[str, ...] = ()) -> DriftReport:
+    """`provisioner drift`: live pages against what was last applied."""
+    from .drift import drift_report
+
+    return drift_report(plan(settings, targets))
+
+
+# --- state commands -------------------------------------------------------------------------------
+
+
+def state_read(settings: Settings) -> State:
+    return backend(settings).read(settings.target.api_url)
+
+
+@contextmanager
+def _state_txn(settings: Settings) -> Iterator:
+    with backend(settings).transaction(settings.target.api_url, holder(settings.env)) as txn:
+        yield txn
+
+
+def state_mv(settings: Settings, old: str, new: str) -> None:
+    with _state_txn(settings) as txn:
+        if old not in txn.state.resources:
+            raise StateError(f"{old}: no such address in {settings.lockfile}")
+        if new in txn.state.resources:
+            raise StateError(f"{new}: already in {settings.lockfile}")
+        txn.move(old, new)
+
+
+def state_rm(settings: Settings, address: str) -> None:
+    with _state_txn(settings) as txn:
+        if address not in txn.state.resources:
+            raise StateError(f"{address}: no such address in {settings.lockfile}")
+        txn.forget(address)
