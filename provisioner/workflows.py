@@ -7,27 +7,24 @@ Nothing here prints except through the `Reporter` and `confirm` callbacks it is 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import os
-import socket
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AsyncIterator
 
 from . import planfile
 from .apply import Applier, ApplyResult, Reporter, check_safety
 from .changes import Action, DriftReport, Plan, Target
 from .client import SchedulerClient
-from .errors import Aborted, NotFound, ProvisionerError, StateError
+from .errors import Aborted, NotFound, ProvisionerError
 from .load import load_pages
 from .model import Page
 from .pagefile import DesiredPage
 from .plan import make_plan
 from .secrets import Sealer, load_key
-from .state import LockfileBackend
-from .state.base import Holder, State, StateBackend
+from .state import LockfileBackend, current_holder
+from .state.base import State, StateBackend
 
 EMBEDDED_URL = "http://emulator.local"  # base URL of the in-process emulator (never on the network)
 
@@ -146,17 +143,6 @@ def plan(settings: Settings, targets: tuple[str, ...] = ()) -> Plan:
     return asyncio.run(run())
 
 
-def holder(env: Mapping[str, str]) -> Holder:
-    ci_url = env.get("CI_JOB_URL")
-    if not ci_url and env.get("GITHUB_RUN_ID"):
-        ci_url = (
-            f"{env.get('GITHUB_SERVER_URL', 'https://github.com')}/{env.get('GITHUB_REPOSITORY', '')}"
-            f"/actions/runs/{env['GITHUB_RUN_ID']}"
-        )
-    started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    return Holder(host=socket.gethostname(), pid=os.getpid(), started=started, ci_job_url=ci_url)
-
-
 @dataclass(frozen=True)
 class ApplyRequest:
     plan_file: Path | None = None
@@ -181,7 +167,7 @@ def apply(
     store = LockfileBackend(settings.lockfile, seal)
 
     async def run() -> tuple[Plan, ApplyResult | None]:
-        with store.transaction(settings.target.api_url, holder(settings.env)) as txn:
+        with store.transaction(settings.target.api_url, current_holder(settings.env)) as txn:
             async with open_client(settings) as client:
                 fresh = await _plan(settings, client, txn.state, desired, targets, seal)
                 if saved is not None:
@@ -214,21 +200,15 @@ def state_read(settings: Settings) -> State:
 
 @contextmanager
 def _state_txn(settings: Settings) -> Iterator:
-    with backend(settings).transaction(settings.target.api_url, holder(settings.env)) as txn:
+    with backend(settings).transaction(settings.target.api_url, current_holder(settings.env)) as txn:
         yield txn
 
 
 def state_mv(settings: Settings, old: str, new: str) -> None:
     with _state_txn(settings) as txn:
-        if old not in txn.state.resources:
-            raise StateError(f"{old}: no such address in {settings.lockfile}")
-        if new in txn.state.resources:
-            raise StateError(f"{new}: already in {settings.lockfile}")
-        txn.move(old, new)
+        txn.move(old, new)  # refuses an unknown OLD or a taken NEW
 
 
 def state_rm(settings: Settings, address: str) -> None:
     with _state_txn(settings) as txn:
-        if address not in txn.state.resources:
-            raise StateError(f"{address}: no such address in {settings.lockfile}")
-        txn.forget(address)
+        txn.forget(address)  # refuses an unknown address

@@ -1,0 +1,422 @@
+"""The Scheduler API client: the only code in provisioner that speaks HTTP.
+
+One async implementation on `httpx.AsyncClient`; the transport is the I/O seam (a real network, an
+``httpx.ASGITransport`` around the embedded emulator, an ``httpx.MockTransport`` in tests).
+
+Contract
+--------
+- **Auth.** A create carries the page's access tokens in the body and the first one as the bearer;
+  every other call takes one token (a page's edit token, or an access token to list pages). Tokens
+  are `SecretStr` and travel only in the ``Authorization`` header and the create/update body: never
+  in a URL, a message, a repr or an exception.
+- **Concurrency.** At most ``parallelism`` HTTP attempts are in flight per client. The bound is held
+  around each attempt only, never across a backoff sleep, so a request waiting to retry leaves its
+  slot to others.
+- **Retries** (policy in `provisioner.retry`). GET, PUT and DELETE are idempotent: they are retried
+  on the policy's statuses (429, 500, 502, 503, 504; ``Retry-After`` honoured), on timeouts and on
+  connection errors, up to ``max_attempts``, with jittered exponential backoff. A DELETE that
+  answers 404 after an earlier attempt that may have been processed (a timeout after sending, a
+  dropped connection, a 5xx) has succeeded: the earlier attempt deleted the page.
+- **A create is never blindly retried.** It is retried only when the request certainly was not
+  processed: a 429, or a connection that was never made (``ConnectError``, ``ConnectTimeout``,
+  ``PoolTimeout``). After anything that may have reached the server (a timeout or an error after
+  sending, a dropped connection, a 5xx) it raises `OutcomeUnknown`: the caller must then
+  `find_by_slug` and adopt the page if it exists, else create again.
+- **Errors.** Every failure leaves this module as a `provisioner.errors.ApiError`: `NotFound` for a
+  404, `OutcomeUnknown` as above, plain `ApiError` (with ``status`` and the API's ``type``) for other
+  error answers, exhausted retries, and answers that are not the expected page JSON ("unexpected
+  response"). Messages name the method, the path, the status and the API's message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from pydantic import SecretStr, ValidationError
+
+from . import model
+from .errors import ApiError, NotFound, OutcomeUnknown
+from .retry import RetryPolicy
+
+PAGES_PATH = "/manage/pages"
+LIST_LIMIT = 100
+"""Page size when listing; the list ends at the first short page (as the official SDKs do)."""
+
+# Raised before any byte of the request left this process: even a create may be retried.
+_NEVER_SENT: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Transient transport trouble worth another attempt (for requests that may be retried at all).
+# Others (UnsupportedProtocol, LocalProtocolError, ProxyError) will fail the same way again.
+_TRANSIENT: tuple[type[Exception], ...] = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+)
+_MASK = "**********"
+
+
+@dataclass
+class ClientStats:
+    """Counters for benchmarks and debugging; only ever incremented."""
+
+    requests: int = 0
+    """HTTP attempts sent (every retry counts)."""
+    by_method: dict[str, int] = field(default_factory=dict)
+    retries: int = 0
+    """Attempts that were a retry of an earlier one."""
+    backoff_seconds: float = 0.0
+    """Total time spent (or asked to be spent) sleeping between attempts."""
+    peak_in_flight: int = 0
+
+
+class SchedulerClient:
+    """Async client of the Scheduler API's page-management endpoints (see the module docstring).
+
+    Use as ``async with SchedulerClient(url) as client: ...``. ``sleep`` and ``rng`` are injected so
+    that tests run the retry logic without waiting and with reproducible jitter.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        parallelism: int = 8,
+        timeout: httpx.Timeout | float = 30.0,
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so a shared default is safe
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ):
+        if parallelism < 1:
+            raise ValueError(f"parallelism must be at least 1, got {parallelism}")
+        self.base_url = base_url
+        self.parallelism = parallelism
+        self.retry = retry
+        self.stats = ClientStats()
+        self._sleep = sleep
+        self._rng = rng if rng is not None else random.Random()
+        self._slots = asyncio.Semaphore(parallelism)
+        self._in_flight = 0
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,
+            headers={"Accept": "application/json", "User-Agent": "provisioner"},
+        )
+
+    def __repr__(self) -> str:
+        return f"SchedulerClient({self.base_url!r}, parallelism={self.parallelism})"
+
+    async def __aenter__(self) -> SchedulerClient:
+        await self._http.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # --- endpoints -------------------------------------------------------------------------------
+
+    async def create_page(
+        self,
+        access_tokens: Sequence[SecretStr],
+        *,
+        name: str | None,
+        slug: str,
+        config: model.Config | Mapping[str, Any],
+    ) -> model.Page:
+        """``POST /manage/pages``: create a page owned by ``access_tokens`` (bearer: the first).
+
+        Raises `OutcomeUnknown` when the page may or may not have been created (see module docs).
+        """
+        if not access_tokens:
+            raise ValueError("a page needs at least one access token")
+        body = model.PageCreate(
+            access_tokens=list(access_tokens), name=name, slug=slug, config=_config(config)
+        ).model_dump(mode="json", context=model.WIRE, exclude_none=True)
+        where = f"POST {PAGES_PATH} (slug {slug!r})"
+        response = await self._send(
+            "POST", PAGES_PATH, access_tokens[0], where=where, body=body, secrets=access_tokens
+        )
+        assert response is not None
+        return self._page(response, where, access_tokens)
+
+    async def get_page(self, page_id: int, token: SecretStr) -> model.Page:
+        """``GET /manage/pages/{id}``; `NotFound` when the page is gone."""
+        path = _page_path(page_id)
+        response = await self._send("GET", path, token)
+        assert response is not None
+        return self._page(response, f"GET {path}", [token])
+
+    async def update_page(
+        self,
+        page_id: int,
+        token: SecretStr,
+        *,
+        name: str | None,
+        slug: str,
+        config: model.Config | Mapping[str, Any],
+        access_tokens: Sequence[SecretStr] | None = None,
+    ) -> model.Page:
+        """``PUT /manage/pages/{id}`` with the complete slug and config (and name unless ``None``).
+
+        Sending everything is correct whether the server merges or replaces; ``access_tokens`` is
+        sent only when given (changing the page's hosts).
+        """
+        path = _page_path(page_id)
+        update = model.PageUpdate(
+            name=name,
+            slug=slug,
+            config=_config(config),
+            access_tokens=list(access_tokens) if access_tokens is not None else None,
+        )
+        body = update.model_dump(mode="json", context=model.WIRE, exclude_none=True)
+        body["config"] = model.dump_config(update.config or model.Config())  # present even if empty
+        secrets = [token, *(access_tokens or [])]
+        response = await self._send("PUT", path, token, body=body, secrets=secrets)
+        assert response is not None
+        return self._page(response, f"PUT {path}", secrets)
+
+    async def delete_page(self, page_id: int, token: SecretStr) -> None:
+        """``DELETE /manage/pages/{id}``; `NotFound` when the page did not exist.
+
+        A 404 after an earlier attempt that may have been processed counts as success.
+        """
+        await self._send("DELETE", _page_path(page_id), token, gone_ok_after_ambiguous=True)
+
+    async def list_pages(self, access_token: SecretStr) -> list[model.Page]:
+        """Every page of the account behind ``access_token``, in server order, without duplicates.
+
+        Pages through ``GET /manage/pages?offset=&limit=100`` until a short page.
+        """
+        pages: dict[int, model.Page] = {}
+        offset = 0
+        while True:
+            params = {"offset": offset, "limit": LIST_LIMIT}
+            where = f"GET {PAGES_PATH}?offset={offset}&limit={LIST_LIMIT}"
+            response = await self._send("GET", PAGES_PATH, access_token, where=where, params=params)
+            assert response is not None
+            batch = self._page_list(response, where, [access_token])
+            for page in batch:
+                # A page created or deleted meanwhile shifts offsets; keep the first copy.
+                pages.setdefault(page.id, page)
+            if len(batch) < LIST_LIMIT:
+                return list(pages.values())
+            offset += LIST_LIMIT
+
+    async def find_by_slug(self, access_tokens: Sequence[SecretStr], slug: str) -> model.Page | None:
+        """The page with ``slug`` among the pages of any of ``access_tokens`` (tried in order), or None.
+
+        This is how a create with an unknown outcome is resolved: a page found here was created.
+        """
+        for token in access_tokens:
+            for page in await self.list_pages(token):
+                if page.slug == slug:
+                    return page
+        return None
+
+    # --- the one request loop --------------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        token: SecretStr,
+        *,
+        where: str | None = None,
+        body: dict[str, Any] | None = None,
+        params: Mapping[str, int] | None = None,
+        secrets: Sequence[SecretStr] = (),
+        gone_ok_after_ambiguous: bool = False,
+    ) -> httpx.Response | None:
+        """Send one logical request with retries; the 2xx response, or None for an idempotent gone.
+
+        ``where`` names the request in messages (default ``"METHOD path"``).
+        """
+        where = where or f"{method} {path}"
+        secrets = [token, *secrets]
+        create = method == "POST"
+        headers = {"Authorization": f"Bearer {token.get_secret_value()}"}
+        ambiguous = False  # an earlier attempt may have been processed
+        last_failure = ""
+        last_status: int | None = None
+        last_type: str | None = None
+        retry_headers: httpx.Headers | None = None
+        for attempt in range(self.retry.max_attempts):
+            if attempt:
+                await self._backoff(attempt - 1, retry_headers)
+            try:
+                response = await self._attempt(method, path, headers, body, params)
+            except httpx.TransportError as exc:
+                failure = _describe(exc)
+                never_sent = isinstance(exc, _NEVER_SENT)
+                if create and not never_sent:
+                    raise self._unknown(where, failure, secrets) from None
+                if not isinstance(exc, _TRANSIENT):
+                    raise ApiError(_scrub(f"{where}: {failure}", secrets)) from None
+                ambiguous = ambiguous or not never_sent
+                last_failure, last_status, last_type, retry_headers = failure, None, None, None
+                continue
+            except httpx.HTTPError as exc:  # decoding errors and the like: not worth retrying
+                raise ApiError(_scrub(f"{where}: {_describe(exc)}", secrets)) from None
+
+            status = response.status_code
+            if 200 <= status < 300:
+                return response
+            if status == 404 and gone_ok_after_ambiguous and ambiguous:
+                return None
+            if self.retry.retries_status(status):
+                message, kind = _error_body(response)
+                last_failure = _status_text(status, kind, message)
+                if create and status != 429:
+                    raise self._unknown(where, last_failure, secrets, status=status)
+                ambiguous = ambiguous or status != 429
+                last_status, last_type, retry_headers = status, kind, response.headers
+                continue
+            raise self._error(response, where, secrets)
+
+        raise ApiError(
+            _scrub(f"{where}: gave up after {self.retry.max_attempts} attempt(s); last: {last_failure}",
+                   secrets),
+            status=last_status,
+            type=last_type,
+        )
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: dict[str, Any] | None,
+        params: Mapping[str, int] | None,
+    ) -> httpx.Response:
+        async with self._slots:
+            self.stats.requests += 1
+            self.stats.by_method[method] = self.stats.by_method.get(method, 0) + 1
+            self._in_flight += 1
+            self.stats.peak_in_flight = max(self.stats.peak_in_flight, self._in_flight)
+            try:
+                # Not streamed: the body is read here, so read errors happen inside the slot too.
+                return await self._http.request(method, path, json=body, params=params, headers=headers)
+            finally:
+                self._in_flight -= 1
+
+    async def _backoff(self, failed_attempt: int, headers: httpx.Headers | None) -> None:
+        delay = self.retry.delay(failed_attempt, self._rng, headers=headers)
+        self.stats.retries += 1
+        self.stats.backoff_seconds += delay
+        await self._sleep(delay)
+
+    # --- translation -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _unknown(
+        where: str, failure: str, secrets: Sequence[SecretStr], *, status: int | None = None
+    ) -> OutcomeUnknown:
+        return OutcomeUnknown(
+            _scrub(f"{where}: outcome unknown after {failure}; the page may or may not have been "
+                   "created (look it up by slug before creating it again)", secrets),
+            status=status,
+        )
+
+    @staticmethod
+    def _error(response: httpx.Response, where: str, secrets: Sequence[SecretStr]) -> ApiError:
+        message, kind = _error_body(response)
+        text = _scrub(f"{where}: {_status_text(response.status_code, kind, message)}", secrets)
+        cls = NotFound if response.status_code == 404 else ApiError
+        return cls(text, status=response.status_code, type=kind)
+
+    @staticmethod
+    def _json(response: httpx.Response, where: str) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiError(
+                f"{where}: unexpected response (HTTP {response.status_code}, not JSON)",
+                status=response.status_code,
+            ) from None
+
+    def _page(self, response: httpx.Response, where: str, secrets: Sequence[SecretStr]) -> model.Page:
+        data = self._json(response, where)
+        try:
+            return model.Page.model_validate(data)
+        except ValidationError as exc:
+            raise _unexpected(response, where, exc, secrets) from None
+
+    def _page_list(
+        self, response: httpx.Response, where: str, secrets: Sequence[SecretStr]
+    ) -> list[model.Page]:
+        data = self._json(response, where)
+        if not isinstance(data, list):
+            raise ApiError(
+                f"{where}: unexpected response (expected a JSON array of pages, got {type(data).__name__})",
+                status=response.status_code,
+            )
+        try:
+            return [model.Page.model_validate(item) for item in data]
+        except ValidationError as exc:
+            raise _unexpected(response, where, exc, secrets) from None
+
+
+def _page_path(page_id: int) -> str:
+    # An int keeps the path (and so every message) free of anything a caller did not mean to send.
+    return f"{PAGES_PATH}/{int(page_id)}"
+
+
+def _config(config: model.Config | Mapping[str, Any]) -> model.Config:
+    return config if isinstance(config, model.Config) else model.Config.model_validate(config)
+
+
+def _error_body(response: httpx.Response) -> tuple[str | None, str | None]:
+    """The API's ``{"message", "type"}``, tolerating any other body (a proxy's HTML page)."""
+    try:
+        data = response.json()
+    except ValueError:
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    message, kind = data.get("message"), data.get("type")
+    return (message if isinstance(message, str) else None, kind if isinstance(kind, str) else None)
+
+
+def _status_text(status: int, kind: str | None, message: str | None) -> str:
+    text = f"HTTP {status}"
+    if kind:
+        text += f" {kind}"
+    return (text + f": {message}") if message else (text + f" {httpx.codes.get_reason_phrase(status)}")
+
+
+def _unexpected(
+    response: httpx.Response, where: str, exc: ValidationError, secrets: Sequence[SecretStr]
+) -> ApiError:
+    # errors(include_input=False): the input is the page, whose edit_token must not be printed.
+    problems = [
+        f"{'.'.join(str(part) for part in error['loc']) or '(root)'}: {error['msg']}"
+        for error in exc.errors(include_input=False, include_url=False)
+    ]
+    shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+    return ApiError(
+        _scrub(f"{where}: unexpected response (not a valid page: {shown})", secrets),
+        status=response.status_code,
+    )
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc).rstrip(".")
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _scrub(text: str, secrets: Sequence[SecretStr]) -> str:
+    """Defence in depth: no message leaves here with a token in it, whatever a server echoed."""
+    for secret in secrets:
+        value = secret.get_secret_value()
+        if value:
+            text = text.replace(value, _MASK)
+    return text

@@ -1,0 +1,72 @@
+"""A faithful local emulator of the Nylas Scheduler (v2) API (PRODUCT.md §5).
+
+Public surface::
+
+    emu = Emulator(".provisioner/emulator.db", faults=FaultConfig(error_rate=0.1, seed=7))
+    async with httpx.AsyncClient(transport=emu.transport(), base_url="http://emulator.local") as c:
+        ...
+    emu.faults = FaultConfig()          # change faults at runtime (also: PUT /_emulator/faults)
+    emu.close()
+
+`Emulator.app` is the ASGI app (serve it with `provisioner.emulator.serve.serve`). Every
+**[choice]** about behaviour lives in `provisioner.emulator.choices`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from provisioner.emulator.app import build_app
+from provisioner.emulator.choices import account_id_for, primary_calendar_id_for
+from provisioner.emulator.faults import ConnectionDropped, FaultConfig, FaultLayer, FaultState
+from provisioner.emulator.store import Store
+from provisioner.emulator.transport import EmulatorTransport
+
+__all__ = ["ConnectionDropped", "Emulator", "FaultConfig", "account_id_for", "primary_calendar_id_for"]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Emulator:
+    """One emulated Scheduler API over one SQLite database (a file path or ``":memory:"``).
+
+    Several instances, in one process or several, may share one database file. `clock` gives the
+    server's "now" (default: UTC); a page's ``created_at`` and ``modified_at`` are its date.
+    """
+
+    def __init__(self, db: str | Path = ":memory:", faults: FaultConfig | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.db = str(db)
+        self.store = Store(db)
+        self._faults = FaultState(faults or FaultConfig())
+        self.app = FaultLayer(build_app(self.store, self._faults, clock or _utcnow), self._faults)
+
+    @property
+    def faults(self) -> FaultConfig:
+        """The live fault configuration; assigning one restarts its seeded sequence."""
+        return self._faults.config
+
+    @faults.setter
+    def faults(self, config: FaultConfig) -> None:
+        self._faults.replace(config)
+
+    def stats(self) -> dict[str, Any]:
+        """Counts of API requests by method and of injected faults by kind."""
+        return self._faults.stats()
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """An httpx transport calling this emulator in-process (drops raise RemoteProtocolError)."""
+        return EmulatorTransport(self.app)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __repr__(self) -> str:
+        return f"Emulator(db={self.db!r})"

@@ -1,0 +1,76 @@
+"""Serving the emulator over real HTTP with uvicorn.
+
+`serve` blocks (for ``provisioner emulator serve``); `serve_in_thread` runs a server on a background
+thread for tests and benchmarks and yields its base URL.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import uvicorn
+
+from provisioner.emulator import Emulator
+from provisioner.emulator.faults import ASGIApp, ConnectionDropped, FaultConfig, Receive, Scope, Send
+
+DEFAULT_DB = ".provisioner/emulator.db"
+STARTUP_TIMEOUT_S = 10.0
+
+
+def asgi_for_server(app: ASGIApp) -> ASGIApp:
+    """`app` for a real server: a `ConnectionDropped` ends the call with the answer incomplete, so
+    uvicorn closes the socket (logging "ASGI callable returned without completing response")."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await app(scope, receive, send)
+        except ConnectionDropped:
+            return
+
+    return wrapped
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, db: str | Path = DEFAULT_DB,
+          faults: FaultConfig | None = None, log_level: str = "info") -> None:
+    """Run the emulator on ``http://host:port`` over `db` until interrupted (Ctrl-C)."""
+    emulator = Emulator(db, faults)
+    try:
+        uvicorn.run(asgi_for_server(emulator.app), host=host, port=port, log_level=log_level)
+    finally:
+        emulator.close()
+
+
+@contextmanager
+def serve_in_thread(emulator: Emulator, host: str = "127.0.0.1", log_level: str = "warning") -> Iterator[str]:
+    """Serve `emulator` on a free port of `host` in a background thread; yields the base URL.
+
+    Ready when yielded: the listening socket is bound first, then the server's start is awaited by
+    polling its flag and a test connection. Stops the server on exit (the emulator stays open).
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(asgi_for_server(emulator.app), log_level=log_level, lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
+                              name=f"emulator-{port}")
+    thread.start()
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the emulator server did not start")
+            time.sleep(0.005)  # polling the start flag, not waiting a fixed time
+        with socket.create_connection((host, port), timeout=STARTUP_TIMEOUT_S):
+            pass
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=STARTUP_TIMEOUT_S)
+        sock.close()

@@ -1,0 +1,342 @@
+"""The file state backend: ``pages.lock``, its crash journal and its apply lock.
+
+Three files side by side:
+
+- ``pages.lock``: the state, JSON with sorted keys, 2-space indent and a trailing newline, so the same
+  state is always the same bytes. Edit tokens are sealed (`secrets.Sealer`); a sealed token is reused
+  as long as the token does not change, because sealing is randomised and would otherwise rewrite
+  every line on every write. Written atomically (temp file, fsync, rename, fsync of the directory),
+  once per transaction (and once more to fold a crashed apply's journal). Creates whose outcome is
+  still unknown when an apply ends are kept under ``pending_creates`` (a key present only when there
+  are some), so none is ever lost.
+- ``pages.lock.journal``: the steps of the apply in progress (`provisioner.journal`). `read` replays
+  it in memory; a transaction folds it into ``pages.lock`` when it ends, or when the next transaction
+  begins after a crash. Its header names the lineage and serial it applies to: a journal whose steps
+  are already in the lockfile (serial + 1: the crash came after the write, before the removal) is
+  recognised and not applied twice.
+- ``pages.lock.lock``: the `flock` that lets one apply at a time in (`state.lock`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from ..errors import StateError
+from ..journal import (
+    Forget,
+    IntendCreate,
+    Journal,
+    JournalHeader,
+    JournalWriter,
+    Move,
+    Record,
+    Step,
+    apply_step,
+    fsync_dir,
+    read_journal,
+    remove_journal,
+    replay,
+)
+from ..secrets import Sealer
+from .base import STATE_VERSION, Holder, Resource, State
+from .lock import hold_lock
+
+_TOP_KEYS = {"version", "lineage", "serial", "api_url", "pages", "pending_creates"}
+_PAGE_KEYS = {"id", "slug", "name", "edit_token", "config", "tokens_digest", "prevent_destroy"}
+_HAND_EDITED = "edited by hand or damaged; restore it from git"
+
+
+def _same_url(a: str, b: str) -> bool:
+    return a.rstrip("/") == b.rstrip("/")
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves either the old file or the new one."""
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), mode)
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+class _PageCodec:
+    """A `Resource` to and from its JSON form, sealing the edit token.
+
+    Remembers each sealed form it reads or makes, so an unchanged token keeps its bytes (sealing
+    is randomised) and is not decrypted twice. The memory holds tokens only as long as the backend.
+    """
+
+    def __init__(self, sealer: Sealer):
+        self._sealer = sealer
+        self._sealed: dict[str, str] = {}  # clear token -> sealed form
+        self._clear: dict[str, SecretStr] = {}  # sealed form -> token
+
+    def encode(self, r: Resource) -> dict[str, Any]:
+        return {"id": r.id, "slug": r.slug, "name": r.name, "edit_token": self._seal(r.edit_token),
+                "config": r.config, "tokens_digest": r.tokens_digest, "prevent_destroy": r.prevent_destroy}
+
+    def decode(self, address: str, raw: Any, where: str) -> Resource:
+        at = f"{where}: page {address}"
+        if not isinstance(raw, dict):
+            raise StateError(f"{at} is not an object; {_HAND_EDITED}")
+        unknown = sorted(set(raw) - _PAGE_KEYS)
+        if unknown:
+            raise StateError(f"{at} has unknown field(s) {', '.join(unknown)}; {_HAND_EDITED}")
+        ident = _field(raw, "id", int, at)
+        slug = _field(raw, "slug", str, at)
+        sealed = _field(raw, "edit_token", str, at)
+        config = _field(raw, "config", dict, at)
+        name = _field(raw, "name", str, at, optional=True)
+        digest = _field(raw, "tokens_digest", str, at, optional=True)
+        guard = raw.get("prevent_destroy", False)
+        if not isinstance(guard, bool):
+            raise StateError(f"{at}: prevent_destroy must be true or false; {_HAND_EDITED}")
+        token = self._unseal(sealed, f"the edit token of {address} in {where}")
+        return Resource(address=address, id=ident, slug=slug, edit_token=token, name=name, config=config,
+                        tokens_digest=digest, prevent_destroy=guard)
+
+    def _seal(self, token: SecretStr) -> str:
+        clear = token.get_secret_value()
+        sealed = self._sealed.get(clear)
+        if sealed is None:
+            sealed = self._sealer.seal(token)
+            self._remember(clear, sealed)
+        return sealed
+
+    def _unseal(self, sealed: str, what: str) -> SecretStr:
+        token = self._clear.get(sealed)
+        if token is None:
+            token = self._sealer.unseal(sealed, what=what)
+            self._remember(token.get_secret_value(), sealed)
+        return token
+
+    def _remember(self, clear: str, sealed: str) -> None:
+        self._sealed[clear] = sealed
+        self._clear[sealed] = SecretStr(clear)
+
+
+_TYPE_NAMES = {int: "an integer", str: "a string", dict: "an object"}
+
+
+def _field(raw: dict[str, Any], key: str, kind: type, at: str, *, optional: bool = False) -> Any:
+    if key not in raw:
+        if optional:
+            return None
+        raise StateError(f"{at} has no {key!r}; {_HAND_EDITED}")
+    value = raw[key]
+    if value is None and optional:
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise StateError(f"{at}: {key!r} must be {_TYPE_NAMES[kind]}; {_HAND_EDITED}")
+    return value
+
+
+class LockfileBackend:
+    """`StateBackend` over ``pages.lock`` (see the module docstring for the files and guarantees)."""
+
+    def __init__(self, path: Path, sealer: Sealer):
+        self.path = Path(path)
+        self.location = str(path)
+        self.journal_path = self.path.with_name(self.path.name + ".journal")
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self._codec = _PageCodec(sealer)
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def read(self, api_url: str) -> State:
+        """The state with any leftover journal replayed in memory; writes nothing.
+
+        A missing lockfile is an empty state with a fresh lineage and serial 0. Refuses (StateError)
+        a lockfile or journal made for another API URL, an unknown version, a corrupt or hand-edited
+        file, an edit token sealed with another key, and a journal that belongs to another state.
+        """
+        try:
+            state, journal, _ = self._load(api_url)
+        except _Mismatch:
+            # An apply may have folded its journal and begun another between our two file reads.
+            state, journal, _ = self._load(api_url)
+        return replay(state, journal.steps if journal else [], self.location)
+
+    def render(self, state: State) -> bytes:
+        """The exact bytes of the lockfile for ``state``."""
+        doc: dict[str, Any] = {
+            "version": STATE_VERSION,
+            "lineage": state.lineage,
+            "serial": state.serial,
+            "api_url": state.api_url,
+            "pages": {address: self._codec.encode(r) for address, r in state.resources.items()},
+        }
+        if state.pending_creates:  # creates whose outcome is unknown: kept until resolved
+            doc["pending_creates"] = dict(state.pending_creates)
+        return (json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+
+    def _read_lockfile(self, api_url: str) -> State | None:
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StateError(f"cannot read {self.location}: {exc.strerror}") from None
+        return self._parse(data, api_url)
+
+    def _parse(self, data: bytes, api_url: str) -> State:
+        where = self.location
+        try:
+            doc = json.loads(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise StateError(f"{where} is not UTF-8 text; it is corrupt: restore it from git") from None
+        except json.JSONDecodeError as exc:
+            raise StateError(
+                f"{where} is not valid JSON ({exc.msg} at line {exc.lineno}): it is truncated or "
+                f"corrupt; restore it from git"
+            ) from None
+        if not isinstance(doc, dict):
+            raise StateError(f"{where} is not a provisioner lockfile (expected a JSON object)")
+        version = doc.get("version")
+        if version is None:
+            raise StateError(f"{where} has no format version; it is not a provisioner lockfile, or was "
+                             f"{_HAND_EDITED}")
+        if version != STATE_VERSION:
+            newer = isinstance(version, int) and not isinstance(version, bool) and version > STATE_VERSION
+            hint = "upgrade provisioner" if newer else _HAND_EDITED
+            raise StateError(f"{where} has format version {version!r}, but this provisioner reads version "
+                             f"{STATE_VERSION}; {hint}")
+        unknown = sorted(set(doc) - _TOP_KEYS)
+        if unknown:
+            raise StateError(f"{where} has unknown field(s) {', '.join(unknown)}; {_HAND_EDITED}")
+        lineage = _field(doc, "lineage", str, where)
+        serial = _field(doc, "serial", int, where)
+        url = _field(doc, "api_url", str, where)
+        pages = _field(doc, "pages", dict, where)
+        pending = doc.get("pending_creates", {})
+        if serial < 0 or not lineage:
+            raise StateError(f"{where} has an invalid lineage or serial; {_HAND_EDITED}")
+        if not isinstance(pending, dict) or not all(isinstance(v, str) for v in pending.values()):
+            raise StateError(f"{where}: 'pending_creates' must map addresses to slugs; {_HAND_EDITED}")
+        if not _same_url(url, api_url):
+            raise StateError(f"{where} belongs to {url}, not {api_url}: pass --api-url {url}, or use "
+                             f"another --lockfile for {api_url}")
+        resources = {address: self._codec.decode(address, raw, where) for address, raw in pages.items()}
+        return State(lineage=lineage, serial=serial, api_url=url, resources=resources,
+                     pending_creates=dict(pending))
+
+    def _load(self, api_url: str) -> tuple[State, Journal | None, bool]:
+        """(lockfile state, journal steps still to apply or None, whether a journal file exists)."""
+        state = self._read_lockfile(api_url)
+        journal = read_journal(self.journal_path, self._codec.decode)
+        exists = journal is not None or self.journal_path.exists()
+        if journal is None:
+            fresh = State(lineage=str(uuid.uuid4()), serial=0, api_url=api_url)
+            return state or fresh, None, exists
+        head, jname = journal.header, self.journal_path
+        if not _same_url(head.api_url, api_url):
+            raise StateError(f"{jname} belongs to {head.api_url}, not {api_url}")
+        if state is None:
+            if head.serial != 0:
+                raise StateError(
+                    f"{jname} continues serial {head.serial} of a state, but {self.location} is missing: "
+                    f"restore {self.location} from git, or move the journal aside to start afresh"
+                )
+            return State(lineage=head.lineage, serial=0, api_url=api_url), journal, exists
+        if head.lineage == state.lineage and head.serial == state.serial:
+            return state, journal, exists
+        if head.lineage == state.lineage and head.serial + 1 == state.serial:
+            return state, None, exists  # already folded: the crash came before the journal was removed
+        raise _Mismatch(
+            f"{jname} was written for lineage {head.lineage} serial {head.serial}, but {self.location} is "
+            f"lineage {state.lineage} serial {state.serial}: {self.location} was replaced while an apply "
+            f"was interrupted. Move the journal aside (it lists that apply's steps) to continue"
+        )
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self, api_url: str, holder: Holder) -> Iterator[_FileTransaction]:
+        """Lock, recover any interrupted apply, and yield a transaction journaling every step.
+
+        On leaving the block, normally or by an exception, the steps are folded into the lockfile
+        once (serial + 1, only if the state changed) and the journal is removed. Raises `LockHeld`
+        at once if another apply holds the lock.
+        """
+        with hold_lock(self.lock_path, holder, self.location):
+            state, journal, exists = self._load(api_url)
+            if exists:  # an interrupted apply: fold its steps in before anything else
+                state = self._fold(state, replay(state, journal.steps if journal else [], self.location))
+            header = JournalHeader(state.lineage, state.serial, state.api_url)
+            writer = JournalWriter(self.journal_path, header, self._codec.encode)
+            tx = _FileTransaction(state, writer, self.location)
+            try:
+                yield tx
+            finally:
+                tx.closed = True
+                writer.close()
+                if writer.started:
+                    self._fold(state, tx.state)
+
+    def _fold(self, base: State, new: State) -> State:
+        """Write ``new`` over ``base`` (serial + 1) if it differs, then remove the journal."""
+        if new.resources != base.resources or new.pending_creates != base.pending_creates:
+            new = replace(new, lineage=base.lineage, serial=base.serial + 1)
+            atomic_write(self.path, self.render(new))
+        else:
+            new = base
+        remove_journal(self.journal_path)
+        return new
+
+
+class _Mismatch(StateError):
+    """The journal belongs to another state (or a concurrent apply moved on between two reads)."""
+
+
+class _FileTransaction:
+    """A `Transaction`: each step is checked, journaled (durably) and applied to `state`."""
+
+    def __init__(self, state: State, journal: JournalWriter, location: str):
+        self._state = state
+        self._journal = journal
+        self._location = location
+        self._mutex = threading.Lock()  # steps stay whole and in order if an apply uses threads
+        self.closed = False
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    def intend_create(self, address: str, slug: str) -> None:
+        self._step(IntendCreate(address, slug))
+
+    def record(self, resource: Resource) -> None:
+        self._step(Record(resource))
+
+    def forget(self, address: str) -> None:
+        self._step(Forget(address))
+
+    def move(self, old: str, new: str) -> None:
+        self._step(Move(old, new))
+
+    def _step(self, step: Step) -> None:
+        with self._mutex:
+            if self.closed:
+                raise StateError(f"the transaction on {self._location} has ended")
+            new = apply_step(self._state, step, self._location)  # refuses before anything is written
+            self._journal.append(step)
+            self._state = new
