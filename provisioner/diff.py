@@ -67,11 +67,11 @@ def _sort_key(path: str) -> list[tuple[int, Any]]:
 
 
 def leaves(doc: Any, prefix: str = "") -> list[tuple[str, Any]]:
-    """Every leaf of a document as ``(dotted path, value)``, in document order; empty containers count
-    as leaves."""
+    """Every leaf of a document as ``(dotted path, value)``, in document order; empty containers and
+    lists of plain values (``days: [M, T]``) count as one leaf."""
     if isinstance(doc, dict) and doc:
         items = [(f"{prefix}.{k}" if prefix else str(k), v) for k, v in doc.items()]
-    elif isinstance(doc, list) and doc:
+    elif isinstance(doc, list) and any(isinstance(v, dict | list) for v in doc):
         items = [(f"{prefix}[{i}]", v) for i, v in enumerate(doc)]
     else:
         return [(prefix, doc)]

@@ -103,9 +103,10 @@ def _drift_items(
 
 def _creation(page: DesiredPage, action: Action, resource: Resource | None) -> PageChange:
     doc = desired_document(page)
+    written = {"name": page.name, "slug": page.slug, "config": page.config}  # listed as written
     changes = tuple(
         FieldChange(path, None, value, Origin.YAML, before_present=False)
-        for path, value in leaves(doc)
+        for path, value in leaves(written)
         if value is not None
     )
     return PageChange(

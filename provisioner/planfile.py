@@ -24,7 +24,7 @@ FORMAT_VERSION = 1
 
 def checksum(plan: Plan) -> str:
     """Digest of everything apply would do, and of the live pages it touches as they were read."""
-    work: list[Any] = [plan.target.api_url, plan.lineage, plan.serial]
+    work: list[Any] = [plan.target.api_url, plan.serial]  # lineage is checked apart (see verify)
     for page in plan.pages:
         if page.action is Action.NOOP and not page.drift:
             continue
@@ -89,7 +89,9 @@ def verify(saved: SavedPlan, fresh: Plan) -> None:
     """Refuse (PlanRefused) unless ``fresh`` is exactly the plan that was saved."""
     if saved.api_url != fresh.target.api_url:
         raise PlanRefused(f"the saved plan is for {saved.api_url}, not {fresh.target.api_url}")
-    if (saved.lineage, saved.serial) != (fresh.lineage, fresh.serial):
+    # With no state yet (serial 0), each read makes up a fresh lineage: only the serial can match.
+    same_lineage = saved.lineage == fresh.lineage or saved.serial == fresh.serial == 0
+    if not same_lineage or saved.serial != fresh.serial:
         raise PlanRefused(
             "the state changed since the plan was made "
             f"(serial {saved.serial} -> {fresh.serial}); run plan again"
