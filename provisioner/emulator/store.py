@@ -58,6 +58,12 @@ CREATE TABLE IF NOT EXISTS page_accounts (
     account_id  TEXT NOT NULL REFERENCES accounts(id),
     PRIMARY KEY (page_id, position)
 );
+-- [choice] A deleted page's edit token keeps naming its page, so using it answers 404 (the page is
+-- gone), not 401 (a token never seen): clients can tell a page deleted in the editor from a bad token.
+CREATE TABLE IF NOT EXISTS deleted_pages (
+    id          INTEGER PRIMARY KEY,
+    edit_token  TEXT NOT NULL UNIQUE
+);
 CREATE INDEX IF NOT EXISTS page_accounts_by_account ON page_accounts(account_id, page_id);
 """
 
@@ -170,7 +176,8 @@ class Store:
     def resolve(self, token: str) -> Principal | None:
         """The page whose edit token this is, else the known account of this access token, else None."""
         with self._read() as conn:
-            row = conn.execute("SELECT id FROM pages WHERE edit_token = ?", (token,)).fetchone()
+            row = conn.execute("SELECT id FROM pages WHERE edit_token = ? UNION ALL "
+                               "SELECT id FROM deleted_pages WHERE edit_token = ?", (token, token)).fetchone()
             if row:
                 return Principal(page_id=row[0])
             row = conn.execute("SELECT id FROM accounts WHERE token_hash = ?",
@@ -236,6 +243,8 @@ class Store:
         """Delete a page; False when there was none."""
         with self._write() as conn:
             conn.execute("DELETE FROM page_accounts WHERE page_id = ?", (page_id,))
+            conn.execute("INSERT OR IGNORE INTO deleted_pages (id, edit_token) "
+                         "SELECT id, edit_token FROM pages WHERE id = ?", (page_id,))
             return conn.execute("DELETE FROM pages WHERE id = ?", (page_id,)).rowcount > 0
 
     def get_page(self, page_id: int) -> PageRecord | None:

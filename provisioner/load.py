@@ -1,0 +1,491 @@
+"""Page files -> validated desired pages.
+
+`load_pages` reads every ``*.yaml``/``*.yml`` under ``pages/``, deep-merges the ``_defaults`` files of
+its folder and the folders above under each page (nearest wins), interpolates ``${VAR}`` references,
+validates the result against `PageFile`, and returns one `DesiredPage` per ADDRESS. It either returns
+every page or raises one `ConfigError` with every problem of every file, each pointing at the file,
+line and column where the offending value was written (a `_defaults` file when it came from one).
+
+This is the one place where pydantic errors become our `Problem`s (`_translate`, built from
+``errors(include_input=False)``, never from ``str(ValidationError)``). Access tokens are checked here
+before validation (references only; the text written is never quoted back), and any resolved token
+value that still found its way into a message is masked before the error is raised.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from inspect import isclass
+from pathlib import Path
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import ConfigError, Problem
+from .model import Config, dump_config
+from .pagefile import DesiredPage, PageFile
+from .secrets import InterpolationError, interpolate, is_reference
+from .yamlfile import PathKey, YamlDoc, format_path, iter_paths, load_yaml
+
+SUFFIXES = (".yaml", ".yml")
+DEFAULTS = "_defaults"
+_MASK = "**********"
+
+Origin = tuple[str, int | None, int | None]
+"""Where a value was written: (file, line, column)."""
+
+
+class _Page:
+    """One page being loaded: merged data, where each value came from, and its problems."""
+
+    def __init__(self, file: Path, display: str):
+        self.display = display
+        self.data: dict[Any, Any] = {}
+        self.origins: dict[PathKey, Origin] = {(): (display, 1, 1)}
+        self.problems: list[Problem] = []
+
+    def where(self, path: PathKey) -> Origin:
+        """The origin of ``path``, or of its nearest ancestor that was written somewhere."""
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.origins:
+                return self.origins[path[:end]]
+        return self.origins[()]
+
+    def problem(self, path: PathKey, message: str, hint: str | None = None) -> None:
+        file, line, column = self.where(path)
+        self.problems.append(Problem(file, line, column, format_path(path), message, hint))
+
+    def overlay(self, doc: YamlDoc) -> None:
+        """Merge ``doc`` over what is there: mappings recursively, lists and scalars replace."""
+        self.data = self._merge(self.data, doc.data, (), doc)
+
+    def _merge(self, base: Any, over: Any, path: PathKey, doc: YamlDoc) -> Any:
+        if isinstance(base, dict) and isinstance(over, dict):
+            out = dict(base)
+            for key, value in over.items():
+                sub = (*path, key)
+                self.origins[sub] = (doc.file, *doc.locate(sub))
+                if isinstance(out.get(key), dict) and isinstance(value, dict):
+                    out[key] = self._merge(out[key], value, sub, doc)
+                else:
+                    for old in [p for p in self.origins if len(p) > len(sub) and p[: len(sub)] == sub]:
+                        del self.origins[old]
+                    for inner, _ in iter_paths(value, sub):
+                        self.origins[inner] = (doc.file, *doc.locate(inner))
+                    out[key] = value
+            return out
+        return over
+
+
+def load_pages(pages_dir: Path, env: Mapping[str, str]) -> dict[str, DesiredPage]:
+    """Every page under ``pages_dir``, by ADDRESS (sorted), validated; or `ConfigError` with all problems.
+
+    ``env`` supplies ``${VAR}`` values. Files and folders whose name starts with ``.`` are ignored.
+    """
+    if not pages_dir.is_dir():
+        raise ConfigError([Problem(_display(pages_dir), None, None, "", "pages directory not found")])
+    pages, defaults = _discover(pages_dir)
+    problems: list[Problem] = []
+    defaults_docs = {folder: _load_defaults(files, problems) for folder, files in defaults.items()}
+    secrets: set[str] = set()
+    loaded: dict[str, tuple[_Page, DesiredPage | None]] = {}
+    for address, files in sorted(pages.items()):
+        if len(files) > 1:
+            names = " and ".join(f.name for f in files)
+            problems += [
+                Problem(_display(f), None, None, "", f"address {address!r} is defined twice, by {names}",
+                        "keep one file per page")
+                for f in files
+            ]
+            continue
+        folder = Path(address).parent
+        chain = [defaults_docs.get(Path(*folder.parts[:i]), None) for i in range(len(folder.parts) + 1)]
+        page, desired = _load_page(address, files[0], [d for d in chain if d is not None], env, secrets)
+        problems += page.problems
+        loaded[address] = (page, desired)
+    problems += _duplicate_slugs(loaded)
+    if problems:
+        raise ConfigError(_mask(list(dict.fromkeys(problems)), secrets))
+    return {address: desired for address, (_, desired) in sorted(loaded.items()) if desired is not None}
+
+
+def _display(path: Path) -> str:
+    if path.is_absolute():
+        try:
+            return str(path.resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return str(path)
+    return str(path)
+
+
+def _discover(pages_dir: Path) -> tuple[dict[str, list[Path]], dict[Path, list[Path]]]:
+    """Page files by ADDRESS, and `_defaults` files by folder (relative to ``pages_dir``)."""
+    pages: dict[str, list[Path]] = defaultdict(list)
+    defaults: dict[Path, list[Path]] = defaultdict(list)
+    for root, dirs, files in os.walk(pages_dir):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        folder = Path(root).relative_to(pages_dir)
+        for name in sorted(files):
+            path = Path(root) / name
+            if name.startswith(".") or path.suffix not in SUFFIXES:
+                continue
+            if path.stem == DEFAULTS:
+                defaults[folder].append(path)
+            else:
+                pages[(folder / path.stem).as_posix()].append(path)
+    return pages, defaults
+
+
+def _load_defaults(files: list[Path], problems: list[Problem]) -> YamlDoc | bool:
+    """A folder's `_defaults` doc; False when it is broken (its pages are then not validated)."""
+    if len(files) > 1:
+        problems += [Problem(_display(f), None, None, "", "two _defaults files in one folder",
+                             "keep one") for f in files]
+        return False
+    try:
+        doc = load_yaml(files[0], _display(files[0]))
+    except ConfigError as e:
+        problems += e.problems
+        return False
+    if doc.data is None:
+        return YamlDoc(doc.file, {}, doc.positions)
+    if not isinstance(doc.data, dict):
+        problems.append(Problem(doc.file, *doc.locate(()), "", "a _defaults file must be a mapping of keys"))
+        return False
+    return doc
+
+
+def _load_page(
+    address: str, file: Path, chain: list[YamlDoc | bool], env: Mapping[str, str], secrets: set[str]
+) -> tuple[_Page, DesiredPage | None]:
+    """One page over its `_defaults` chain (outermost first); the desired page only if it has no problems."""
+    page = _Page(file, _display(file))
+    try:
+        doc = load_yaml(file, page.display)
+    except ConfigError as e:
+        page.problems += e.problems
+        return page, None
+    if doc.data is None:
+        page.problem((), "the file is empty", "a page needs at least slug and access_tokens")
+        return page, None
+    if not isinstance(doc.data, dict):
+        page.problem((), f"a page must be a mapping (slug, access_tokens, config...), not {_kind(doc.data)}")
+        return page, None
+    if False in chain:  # a broken _defaults above: its own problems are reported already
+        return page, None
+    for layer in [*chain, doc]:
+        assert isinstance(layer, YamlDoc)
+        page.overlay(layer)
+    page.origins[()] = (page.display, *doc.locate(()))
+    data = {k: _interpolate(page, v, (k,), env) for k, v in page.data.items() if k != "access_tokens"}
+    tokens = _resolve_tokens(page, env)
+    secrets.update(t for t in tokens or [] if t)
+    data["access_tokens"] = tokens if tokens is not None else ["-"]  # never a token-shaped literal
+    flagged = _check_types(page, data, PageFile, ())
+    _check_ignore_changes(page, data)
+    try:
+        model = PageFile.model_validate(data)
+    except ValidationError as e:
+        for error in e.errors(include_input=False, include_url=False):
+            if tuple(error["loc"]) not in flagged:
+                page.problems.append(_translate(page, data, error))
+        return page, None
+    if page.problems:
+        return page, None
+    return page, DesiredPage(
+        address=address,
+        file=file,
+        slug=model.slug,
+        name=model.name,
+        access_tokens=tuple(model.access_tokens),
+        config=dump_config(model.config),
+        prevent_destroy=model.lifecycle.prevent_destroy,
+        ignore_changes=tuple(model.lifecycle.ignore_changes),
+    )
+
+
+# --- interpolation and access tokens -------------------------------------------------------------
+
+_UNSET_HINT = "set it in the environment, or write ${VAR:-default} for a value that is not secret"
+
+
+def _interpolate(page: _Page, value: Any, path: PathKey, env: Mapping[str, str]) -> Any:
+    """``value`` with ``${VAR}`` resolved in every string, mapping keys included (account ids under
+    ``calendar_ids`` differ between environments); problems for unset or malformed references."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            new = _interpolate(page, key, (*path, key), env) if isinstance(key, str) else key
+            if new != key:  # the value's positions move to the interpolated key
+                n = len(path) + 1
+                page.origins.update({(*path, new, *p[n:]): o for p, o in list(page.origins.items())
+                                     if p[:n] == (*path, key)})
+            if new in out:
+                page.problem((*path, key), f"key {key!r} is {new!r} after interpolation, a duplicate")
+            out[new] = _interpolate(page, item, (*path, new), env)
+        return out
+    if isinstance(value, list):
+        return [_interpolate(page, v, (*path, i), env) for i, v in enumerate(value)]
+    if isinstance(value, str) and "$" in value:
+        try:
+            return interpolate(value, env)
+        except InterpolationError as e:
+            page.problem(path, str(e), _UNSET_HINT if "not set" in str(e) else None)
+    return value
+
+
+def _resolve_tokens(page: _Page, env: Mapping[str, str]) -> list[str] | None:
+    """The access tokens, each resolved from a ``${VAR}`` reference; None when any is wrong.
+
+    No message here (or anywhere) contains the text written for a token or the value it resolves to.
+    """
+    literal = "literal access token would put a secret in git; write ${VAR}"
+    key = ("access_tokens",)
+    if "access_tokens" not in page.data:
+        page.problem((), "access_tokens is required", "list one or more ${VAR} references to access tokens")
+        return None
+    raw = page.data["access_tokens"]
+    if not isinstance(raw, list):
+        if isinstance(raw, str) and not is_reference(raw):
+            page.problem(key, literal, "make it a list: access_tokens: [\"${VAR}\"]")
+        else:
+            page.problem(key, f"must be a list of ${{VAR}} references, not {_kind(raw)}",
+                         "write one '- ${VAR}' line per token")
+        return None
+    if not raw:
+        page.problem(key, "needs at least one access token", "write one '- ${VAR}' line per token")
+        return None
+    resolved: list[str] = []
+    for index, item in enumerate(raw):
+        path = (*key, index)
+        if not isinstance(item, str):
+            page.problem(path, f"must be a ${{VAR}} reference, not {_kind(item)}")
+        elif not is_reference(item):
+            page.problem(path, literal, "export it as an environment variable; revoke a token that leaked")
+        else:
+            try:
+                value = interpolate(item.strip(), env)
+            except InterpolationError as e:
+                page.problem(path, str(e), "export the token as an environment variable before running")
+                continue
+            if not value.strip():
+                page.problem(path, "the access token is empty")
+            resolved.append(value)
+    return resolved if len(resolved) == len(raw) and all(t.strip() for t in resolved) else None
+
+
+# --- the schema ----------------------------------------------------------------------------------
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The type under ``Annotated[...]`` and ``X | None``."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, UnionType):
+            args = [a for a in get_args(annotation) if a is not type(None)]
+            if len(args) != 1:
+                return annotation
+            annotation = args[0]
+        else:
+            return annotation
+
+
+def _fields(annotation: Any) -> dict[str, Any] | None:
+    """Field name -> annotation when ``annotation`` is a model, else None."""
+    inner = _unwrap(annotation)
+    if isclass(inner) and issubclass(inner, BaseModel):
+        return {name: f.annotation for name, f in inner.model_fields.items()}
+    return None
+
+
+def _model_at(path: PathKey) -> Any:
+    """The annotation at a path of data under `PageFile`, or None when the path leaves the schema."""
+    annotation: Any = PageFile
+    for part in path:
+        fields = _fields(annotation)
+        inner = _unwrap(annotation)
+        if fields is not None:
+            annotation = fields.get(part) if isinstance(part, str) else None
+        elif get_origin(inner) is list and isinstance(part, int):
+            annotation = get_args(inner)[0]
+        elif get_origin(inner) is dict:
+            annotation = get_args(inner)[1]
+        else:
+            return None
+        if annotation is None:
+            return None
+    return annotation
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str | None:
+    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"did you mean {match[0]!r}?" if match else None
+
+
+def _check_types(page: _Page, value: Any, annotation: Any, path: PathKey) -> set[PathKey]:
+    """Catch what pydantic's lax mode would accept but YAML users do not mean: ``yes``/``no``/``on``
+    as booleans, and ``true`` as the number 1. Returns the paths reported."""
+    flagged: set[PathKey] = set()
+    inner = _unwrap(annotation)
+    fields = _fields(annotation)
+    if inner is bool and isinstance(value, str) and value not in ("true", "false"):
+        page.problem(path, f"must be true or false, not the text {value[:20]!r}", "write true or false")
+        flagged.add(path)
+    elif inner in (int, float) and isinstance(value, bool):
+        page.problem(path, "must be a number, not true/false")
+        flagged.add(path)
+    elif fields is not None and isinstance(value, dict):
+        for key, item in value.items():
+            if key in fields and key != "access_tokens":
+                flagged |= _check_types(page, item, fields[key], (*path, key))
+    elif get_origin(inner) in (list, dict) and isinstance(value, list | dict):
+        item_type = get_args(inner)[-1]
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            flagged |= _check_types(page, item, item_type, (*path, key))
+    return flagged
+
+
+def ignore_path_problem(path: str) -> tuple[str, str | None] | None:
+    """Why ``path`` is not a valid ``lifecycle.ignore_changes`` entry, as (message, hint); None if valid.
+
+    Valid: ``name``, or ``config.`` followed by fields of the config model; any key is fine under a
+    mapping such as ``calendar_ids``; list items cannot be addressed.
+    """
+    parts = path.split(".")
+    if path == "name":
+        return None
+    if parts[0] != "config" or len(parts) < 2:
+        return (f"cannot ignore {path!r}: only name and config.* paths", "for example config.appearance")
+    annotation: Any = Config
+    for i, part in enumerate(parts[1:], start=1):
+        inner, fields, done = _unwrap(annotation), _fields(annotation), ".".join(parts[:i])
+        if fields is not None:
+            if part not in fields:
+                match = difflib.get_close_matches(part, list(fields), n=1, cutoff=0.6)
+                hint = f"did you mean {'.'.join([*parts[:i], match[0]])!r}?" if match else None
+                return f"unknown path {path!r}: {done} has no field {part!r}", hint
+            annotation = fields[part]
+        elif get_origin(inner) is dict and part:
+            annotation = get_args(inner)[1]
+        elif get_origin(inner) is list:
+            return f"cannot ignore {path!r}: list items have no path", f"ignore the whole list: {done}"
+        else:
+            return f"unknown path {path!r}: {done} has no fields", f"ignore {done} itself"
+    return None
+
+
+def _check_ignore_changes(page: _Page, data: dict[Any, Any]) -> None:
+    lifecycle = data.get("lifecycle")
+    paths = lifecycle.get("ignore_changes") if isinstance(lifecycle, dict) else None
+    for index, path in enumerate(paths if isinstance(paths, list) else []):
+        found = ignore_path_problem(path) if isinstance(path, str) else None
+        if found:
+            page.problem(("lifecycle", "ignore_changes", index), *found)
+
+
+# --- pydantic errors -> problems -----------------------------------------------------------------
+
+_EXPECTED = {
+    "model_type": "a mapping (key: value lines)", "model_attributes_type": "a mapping (key: value lines)",
+    "dict_type": "a mapping (key: value lines)", "list_type": "a list", "string_type": "text",
+    "int_type": "a whole number", "int_parsing": "a whole number", "int_from_float": "a whole number",
+    "float_type": "a number", "float_parsing": "a number", "bool_type": "true or false",
+    "bool_parsing": "true or false",
+}
+
+
+def _kind(value: Any) -> str:
+    """What sort of value this is, without showing it (it might be a secret)."""
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else "a mapping"
+
+
+def _value_at(data: Any, path: PathKey) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _translate(page: _Page, data: dict[Any, Any], error: Mapping[str, Any]) -> Problem:
+    """One pydantic error (from ``errors(include_input=False)``) as a `Problem` at its source position."""
+    loc, kind, msg = tuple(error["loc"]), error["type"], str(error["msg"])
+    file, line, column = page.where(loc)
+    hint = None
+    if kind == "extra_forbidden":
+        fields = _fields(_model_at(loc[:-1])) or {}
+        message = f"unknown field {loc[-1]!r}"
+        hint = _did_you_mean(str(loc[-1]), list(fields))
+        if not loc[:-1] and loc[-1] in Config.model_fields:
+            hint = f"{loc[-1]!r} belongs under config:"
+    elif kind == "invalid_key" or loc[-1:] == ("[key]",):
+        loc = loc[:-1] if kind != "invalid_key" else loc
+        loc, message, hint = (*loc[:-1], str(loc[-1])), f"key {loc[-1]!r} must be text", "quote it"
+    elif kind == "missing":
+        message = "is required"
+    elif kind in _EXPECTED:
+        value = _value_at(data, loc)
+        message = f"must be {_EXPECTED[kind]}, not {_kind(value)}"
+        if kind == "string_type" and isinstance(value, int | float):
+            hint = "quote it to make it text"
+    elif kind == "literal_error":
+        expected = str(error.get("ctx", {}).get("expected", ""))
+        message = f"must be one of {expected}"
+        value = _value_at(data, loc)
+        if isinstance(value, str) and len(value) <= 40:
+            message += f", not {value!r}"
+            hint = _did_you_mean(value, re.findall(r"'([^']*)'", expected))
+    elif kind == "too_short":
+        message = f"must have at least {error.get('ctx', {}).get('min_length', 1)} item(s)"
+    else:
+        message = msg.removeprefix("Value error, ").replace("Input should be", "must be")
+    return Problem(file, line, column, format_path(loc), message, hint)
+
+
+# --- across pages --------------------------------------------------------------------------------
+
+
+def _duplicate_slugs(loaded: dict[str, tuple[_Page, DesiredPage | None]]) -> list[Problem]:
+    by_slug: dict[str, list[_Page]] = defaultdict(list)
+    for page, _ in loaded.values():
+        if isinstance(page.data.get("slug"), str):
+            by_slug[page.data["slug"]].append(page)
+    problems = []
+    for slug, pages in by_slug.items():
+        for page in pages if len(pages) > 1 else []:
+            others = ", ".join(p.display for p in pages if p is not page)
+            file, line, column = page.where(("slug",))
+            problems.append(Problem(file, line, column, "slug", f"slug {slug!r} is also used by {others}",
+                                    "slugs must be unique across pages/"))
+    return problems
+
+
+def _mask(problems: list[Problem], secrets: set[str]) -> list[Problem]:
+    """Belt and braces: no resolved token value survives in any message, even if written elsewhere."""
+    def clean(text: str | None) -> str | None:
+        for secret in sorted(secrets, key=len, reverse=True):
+            if text and len(secret) >= 4:
+                text = text.replace(secret, _MASK)
+        return text
+
+    return [
+        Problem(p.file, p.line, p.column, clean(p.field) or "", clean(p.message) or "", clean(p.hint))
+        for p in problems
+    ]

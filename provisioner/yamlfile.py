@@ -1,0 +1,281 @@
+"""YAML with source positions, read the way users mean it.
+
+`load_yaml` parses one file with a checking, safe loader and returns a `YamlDoc`: the plain data
+plus the (line, column) of every mapping key and list item, so that later errors can point at the
+exact spot. Problems in the file itself (broken syntax, tabs, duplicate keys, tags) come back as one
+`ConfigError` holding every problem found in that file.
+
+Scalars follow the YAML 1.2 core schema, not PyYAML's YAML 1.1 default: only ``true``/``false`` are
+booleans (``yes``, ``no``, ``on``, ``off`` stay strings), ``17:00`` stays the string ``"17:00"``
+(YAML 1.1 would read it as the base-60 number 1020), ``010`` is ten, and dates stay strings. Only the
+core tags are accepted (``!!str``, ``!!int``, ``!!float``, ``!!bool``, ``!!null``, ``!!map``,
+``!!seq``); anchors, aliases and ``<<`` merge keys work as usual.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import ConfigError, Problem
+
+PathKey = tuple[Any, ...]
+"""A path into the data: mapping keys and list indices, e.g. ``("config", "reminders", 0)``."""
+
+Position = tuple[int, int]
+"""(line, column), both 1-based."""
+
+_MAX_VALUES = 100_000  # aliases can make a tree exponentially large ("billion laughs"): refuse it
+
+
+def format_path(path: PathKey) -> str:
+    """``("config", "opening_hours", 0, "end")`` -> ``"config.opening_hours[0].end"``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int) and not isinstance(part, bool):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def parse_path(text: str) -> PathKey:
+    """Inverse of `format_path` for string keys and list indices."""
+    return tuple(int(m.group(2)) if m.group(2) is not None else m.group(1) for m in _PART.finditer(text))
+
+
+@dataclass(frozen=True)
+class YamlDoc:
+    """One parsed YAML file.
+
+    ``data`` is plain Python (dict, list, str, int, float, bool, None; None for an empty file).
+    ``positions`` maps the path of every mapping key and list item to where it starts; the root
+    ``()`` is the start of the document.
+    """
+
+    file: str
+    data: Any
+    positions: dict[PathKey, Position] = field(default_factory=dict)
+
+    def position(self, path: PathKey | str) -> Position | None:
+        """Where exactly ``path`` is written, or None if it is not in this file."""
+        key = parse_path(path) if isinstance(path, str) else tuple(path)
+        return self.positions.get(key)
+
+    def locate(self, path: PathKey | str) -> Position:
+        """Where ``path`` is, or else its nearest written ancestor (for a missing field: its parent)."""
+        key = parse_path(path) if isinstance(path, str) else tuple(path)
+        for end in range(len(key), -1, -1):
+            found = self.positions.get(key[:end])
+            if found is not None:
+                return found
+        return (1, 1)
+
+
+# --- the loader ----------------------------------------------------------------------------------
+
+_CORE_TAGS = ("null", "bool", "int", "float", "str", "seq", "map")
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core-schema scalars, core tags only, and duplicate-key checks."""
+
+    yaml_implicit_resolvers: dict[Any, Any] = {}
+    yaml_constructors: dict[Any, Any] = {
+        f"tag:yaml.org,2002:{t}": yaml.SafeLoader.yaml_constructors[f"tag:yaml.org,2002:{t}"]
+        for t in _CORE_TAGS
+    }
+
+    def __init__(self, stream: str, file: str):
+        super().__init__(stream)
+        self.file = file
+        self.problems: list[Problem] = []
+        self._checked: set[int] = set()
+
+    def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
+        text = str(self.construct_scalar(node)).replace("_", "")
+        sign = -1 if text.startswith("-") else 1
+        text = text.lstrip("+-")
+        for prefix, base in (("0o", 8), ("0x", 16), ("0b", 2)):
+            if text.startswith(prefix):
+                return sign * int(text[2:], base)
+        if not text.isdigit():  # explicit `!!int` on something that is not one
+            raise ConstructorError(None, None, f"{text!r} is not an integer", node.start_mark)
+        return sign * int(text, 10)
+
+    def construct_undefined(self, node: Node) -> Any:
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        raise ConstructorError(None, None, f"tag {tag!r} is not allowed", node.start_mark)
+
+    def flatten_mapping(self, node: MappingNode) -> None:
+        # Check each mapping once, before `<<` merges rewrite its pairs (merged keys may be overridden).
+        if id(node) not in self._checked:
+            self._checked.add(id(node))
+            self._check_duplicates(node)
+        super().flatten_mapping(node)
+
+    def _check_duplicates(self, node: MappingNode) -> None:
+        seen: dict[Any, Node] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            try:
+                key = self.construct_object(key_node)
+                hash(key)
+            except (ConstructorError, TypeError):
+                continue
+            first = seen.setdefault(key, key_node)
+            if first is not key_node:
+                self.problems.append(
+                    Problem(
+                        file=self.file,
+                        line=key_node.start_mark.line + 1,
+                        column=key_node.start_mark.column + 1,
+                        field=str(key),
+                        message=f"duplicate key {key!r}; first written on line {first.start_mark.line + 1}",
+                        hint="remove one of them; YAML would silently keep only the last",
+                    )
+                )
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor(None, _Loader.construct_undefined)
+_Loader.add_constructor("tag:yaml.org,2002:float", SafeConstructor.construct_yaml_float)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
+_Loader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
+
+
+def _walk(loader: _Loader, node: Node, path: PathKey, out: dict[PathKey, Position], stack: set[int]) -> None:
+    if len(out) >= _MAX_VALUES:
+        raise yaml.YAMLError(f"more than {_MAX_VALUES} values; aliases expand too much")
+    if id(node) in stack:
+        raise yaml.MarkedYAMLError(problem="an alias refers to a value that contains it",
+                                   problem_mark=node.start_mark)
+    stack.add(id(node))
+    if isinstance(node, MappingNode):
+        for key_node, value_node in node.value:
+            key = _key_of(loader, key_node)
+            if key is None:
+                continue
+            out[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _walk(loader, value_node, (*path, key), out, stack)
+    elif isinstance(node, SequenceNode):
+        for index, item in enumerate(node.value):
+            out[(*path, index)] = (item.start_mark.line + 1, item.start_mark.column + 1)
+            _walk(loader, item, (*path, index), out, stack)
+    stack.discard(id(node))
+
+
+def _key_of(loader: _Loader, key_node: Node) -> Any:
+    if not isinstance(key_node, ScalarNode):
+        return None
+    try:
+        key = loader.construct_object(key_node)
+        hash(key)
+    except (ConstructorError, TypeError):
+        return None
+    return key
+
+
+def _problem_from(error: yaml.YAMLError, file: str) -> Problem:
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    what = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None)
+    context_mark = getattr(error, "context_mark", None)
+    if context and what.startswith("but "):
+        message = f"invalid YAML: {context}, {what}"
+    else:
+        if context and context_mark and context_mark is not mark:
+            context += f" started on line {context_mark.line + 1}"
+        message = f"invalid YAML: {what}" + (f" ({context})" if context else "")
+    both = f"{what} {context or ''}"
+    hint = None
+    if "'\\t'" in both:
+        hint = "indent with spaces; YAML does not allow tabs"
+    elif "tag " in both and "is not allowed" in both:
+        hint = "remove the tag; page files hold plain data only"
+    elif "single document" in both:
+        hint = "one page per file: remove the extra '---'"
+    elif "got '{'" in both:
+        hint = 'quote ${VAR} references inside [ ] or { }: "${VAR}"'
+    elif "mapping values are not allowed" in both:
+        hint = "quote a value that contains ': '"
+    return Problem(
+        file=file,
+        line=mark.line + 1 if mark else None,
+        column=mark.column + 1 if mark else None,
+        field="",
+        message=message,
+        hint=hint,
+    )
+
+
+def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
+    """Parse one YAML file; ``display`` is the file name used in problems (default: ``str(path)``).
+
+    Raises `ConfigError` with every problem in the file: unreadable, not UTF-8, broken YAML
+    (with line and column), duplicate keys (naming both lines), disallowed tags, several documents.
+    """
+    file = display if display is not None else str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError([Problem(file, None, None, "", f"not UTF-8 text ({e.reason})")]) from None
+    except OSError as e:
+        raise ConfigError([Problem(file, None, None, "", f"cannot read: {e.strerror}")]) from None
+    return loads_yaml(text, file)
+
+
+def loads_yaml(text: str, file: str = "<string>") -> YamlDoc:
+    """`load_yaml` for text already in memory."""
+    loader = _Loader(text, file)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+        positions: dict[PathKey, Position] = {}
+        if node is not None:
+            positions[()] = (node.start_mark.line + 1, node.start_mark.column + 1)
+            _walk(loader, node, (), positions, set())
+    except yaml.YAMLError as e:
+        raise ConfigError([*loader.problems, _problem_from(e, file)]) from None
+    finally:
+        loader.dispose()
+    if loader.problems:
+        raise ConfigError(loader.problems)
+    return YamlDoc(file=file, data=data, positions=positions)
+
+
+def iter_paths(data: Any, path: PathKey = ()) -> Iterator[tuple[PathKey, Any]]:
+    """Every (path, value) in plain data, parents before children."""
+    yield path, data
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from iter_paths(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from iter_paths(value, (*path, index))

@@ -1,0 +1,105 @@
+"""yamlfile: YAML 1.2 scalars, positions, and the problems a checking loader must catch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from provisioner.errors import ConfigError
+from provisioner.yamlfile import format_path, load_yaml, loads_yaml, parse_path
+
+
+def problems(text: str) -> list:
+    with pytest.raises(ConfigError) as info:
+        loads_yaml(text, "page.yaml")
+    return info.value.problems
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("yes", "yes"), ("no", "no"), ("on", "on"), ("off", "off"), ("y", "y"), ("n", "n"), ("Yes", "Yes"),
+        ("true", True), ("false", False), ("True", True), ("FALSE", False),
+        ("17:00", "17:00"), ("09:00", "09:00"), ("1:30:00", "1:30:00"),
+        ("010", 10), ("0o17", 15), ("0x1f", 31), ("-3", -3), ("1_000", "1_000"),
+        ("1.5", 1.5), ("1e3", 1000.0), ("~", None), ("null", None), ("", None),
+        ("2024-01-31", "2024-01-31"), ("'yes'", "yes"), ('"17:00"', "17:00"),
+    ],
+)
+def test_scalars_follow_yaml_1_2(text: str, value: object):
+    data = loads_yaml(f"key: {text}\n").data
+    assert data == {"key": value}
+    assert type(data["key"]) is type(value)
+
+
+def test_positions_of_keys_and_list_items_are_one_based():
+    doc = loads_yaml("a: 1\nconfig:\n  hours:\n    - start: x\n      end: y\n    - z\n")
+    assert doc.position(()) == (1, 1)
+    assert doc.position("a") == (1, 1)
+    assert doc.position("config.hours") == (3, 3)
+    assert doc.position("config.hours[0]") == (4, 7)
+    assert doc.position(("config", "hours", 0, "end")) == (5, 7)
+    assert doc.position("config.hours[1]") == (6, 7)
+    assert doc.position("config.missing") is None
+    assert doc.locate("config.hours[0].missing.deeper") == (4, 7)
+
+
+def test_paths_format_and_parse_round_trip():
+    path = ("config", "booking", "opening_hours", 0, "end")
+    assert format_path(path) == "config.booking.opening_hours[0].end"
+    assert parse_path("config.booking.opening_hours[0].end") == path
+    assert format_path(()) == ""
+
+
+def test_duplicate_keys_are_all_reported_with_both_lines():
+    found = problems("slug: a\nname: x\nslug: b\nconfig:\n  locale: en\n  locale: fr\n")
+    assert [(p.line, p.column, p.field) for p in found] == [(3, 1, "slug"), (6, 3, "locale")]
+    assert "first written on line 1" in found[0].message
+    assert "first written on line 5" in found[1].message
+
+
+def test_merge_keys_may_override_without_being_duplicates():
+    doc = loads_yaml("base: &b {x: 1, y: 2}\npage:\n  <<: *b\n  y: 3\n")
+    assert doc.data["page"] == {"x": 1, "y": 3}
+    assert doc.position("page.y") == (4, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "words"),
+    [
+        ("a:\n\tb: 1\n", (2, 1), "tabs"),
+        ("a: [1, 2\n", (2, 1), "flow sequence"),
+        ("a: !!python/object/apply:os.system [ls]\n", (1, 4), "'!!python/object/apply:os.system' is not"),
+        ("a: !!binary aGk=\n", (1, 4), "is not allowed"),
+        ("a: 1\n---\nb: 2\n", (2, 1), "single document"),
+        ("title: Demo: intro\n", (1, 12), "quote a value"),
+    ],
+)
+def test_broken_yaml_is_one_problem_with_a_position(text: str, where: tuple[int, int], words: str):
+    [problem] = problems(text)
+    assert (problem.line, problem.column) == where
+    assert words in problem.render()
+
+
+def test_recursive_and_exploding_aliases_are_refused():
+    [problem] = problems("a: &a [1, *a]\n")
+    assert "refers to a value that contains it" in problem.message and problem.line == 1
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(6)
+    )
+    [problem] = problems(bomb)
+    assert "aliases expand too much" in problem.message
+
+
+def test_load_yaml_reads_files_and_names_them(tmp_path: Path):
+    (tmp_path / "ok.yaml").write_text("slug: x\n")
+    assert load_yaml(tmp_path / "ok.yaml", "pages/ok.yaml").file == "pages/ok.yaml"
+    (tmp_path / "empty.yaml").write_text("# only a comment\n")
+    assert load_yaml(tmp_path / "empty.yaml").data is None
+    (tmp_path / "latin1.yaml").write_bytes(b"name: caf\xe9\n")
+    with pytest.raises(ConfigError) as info:
+        load_yaml(tmp_path / "latin1.yaml", "pages/latin1.yaml")
+    assert "not UTF-8" in info.value.render() and "pages/latin1.yaml" in info.value.render()
+    with pytest.raises(ConfigError, match="problem"):
+        load_yaml(tmp_path / "missing.yaml")
