@@ -71,7 +71,8 @@ def test_new_page_is_a_create_listing_its_fields():
 
 def test_converged_page_is_a_noop_despite_server_defaults_and_float_order():
     config = {**BASE, "booking": {"additional_fields": [{"name": "x", "label": "X", "type": "text", "order": 1}]}}
-    plan = make_plan(TARGET, {"team/demo": desired(config=config)}, state(resource(config)), {"team/demo": live(config)})
+    plan = make_plan(TARGET, {"team/demo": desired(config=config)}, state(resource(config)),
+                     {"team/demo": live(config)})
     assert [p.action for p in plan.pages] == [Action.NOOP]
     assert not plan.has_changes
 
