@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from pydantic import SecretStr
 
 from . import planfile, workflows
 from .changes import Plan
@@ -145,6 +146,61 @@ def drift(settings: workflows.Settings, fmt: str, targets: tuple[str, ...]) -> N
     click.echo(render_drift(report, fmt, color=fmt == "text" and color_wanted()), nl=False)
     if report.has_drift:
         sys.exit(2)
+
+
+def _secret_input(env_var: str | None, what: str) -> SecretStr:
+    """A token from an environment variable, else from standard input; never from the command line."""
+    if env_var:
+        value = os.environ.get(env_var, "")
+        if not value.strip():
+            raise ProvisionerError(f"environment variable {env_var} is not set or empty")
+    else:
+        if sys.stdin.isatty():
+            click.echo(f"Paste the {what} and press Enter (it is not shown):", err=True)
+            value = click.prompt("", hide_input=True, prompt_suffix="", err=True)
+        else:
+            value = sys.stdin.readline()
+        if not value.strip():
+            raise ProvisionerError(f"no {what} on standard input; or pass --{what.replace(' ', '-')}-env VAR")
+    return SecretStr(value.strip())
+
+
+@main.command("import")
+@click.argument("address", required=False)
+@click.option("--page-id", type=int, help="The live page's id.")
+@click.option("--edit-token-env", metavar="VAR", help="Read the page's edit token from this variable (else stdin).")
+@click.option("--account-token-env", metavar="VAR",
+              help="Adopt every page of the account whose access token is in VAR, as ADDRESS/SLUG.")
+@common
+def import_(settings: workflows.Settings, address: str | None, page_id: int | None, edit_token_env: str | None,
+            account_token_env: str | None) -> None:
+    """Adopt an existing live page (or a whole account's pages) into the state."""
+    if account_token_env:
+        token = _secret_input(account_token_env, "access token")
+        adopted = workflows.import_account(settings, token, address or "")
+        for addr, page in adopted:
+            click.echo(f"Imported page {page.id} ({page.slug}) as {addr}: wrote {settings.pages_dir}/{addr}.yaml")
+        click.echo(f"{len(adopted)} page(s) adopted; `provisioner plan` should now show no changes.")
+        return
+    if not address or page_id is None:
+        raise click.UsageError("give ADDRESS and --page-id ID (or --account-token-env VAR)")
+    page = workflows.import_page(settings, address, page_id, _secret_input(edit_token_env, "edit token"))
+    click.echo(f"Imported page {page.id} ({page.slug}) as {address}.")
+    if not (settings.pages_dir / f"{address}.yaml").exists():
+        click.echo(f"Next: `provisioner pull {address}` writes its page file.")
+
+
+@main.command()
+@click.argument("address")
+@click.option("--force", is_flag=True, help="Overwrite an existing page file.")
+@common
+def pull(settings: workflows.Settings, address: str, force: bool) -> None:
+    """Write the live page at ADDRESS as YAML to pages/ADDRESS.yaml."""
+    path, differing = workflows.pull(settings, address, force)
+    click.echo(f"Wrote {path}.")
+    if differing:
+        click.echo("Note: values from _defaults.yaml make these fields differ from the live page: "
+                   + ", ".join(differing), err=True)
 
 
 @main.group()

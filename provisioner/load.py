@@ -82,10 +82,12 @@ class _Page:
         return over
 
 
-def load_pages(pages_dir: Path, env: Mapping[str, str]) -> dict[str, DesiredPage]:
+def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = True) -> dict[str, DesiredPage]:
     """Every page under ``pages_dir``, by ADDRESS (sorted), validated; or `ConfigError` with all problems.
 
     ``env`` supplies ``${VAR}`` values. Files and folders whose name starts with ``.`` are ignored.
+    With ``need_tokens`` false (commands that never send an access token: drift, pull), a token
+    variable that is not set is no error and the token is a placeholder.
     """
     if not pages_dir.is_dir():
         raise ConfigError([Problem(_display(pages_dir), None, None, "", "pages directory not found")])
@@ -105,7 +107,8 @@ def load_pages(pages_dir: Path, env: Mapping[str, str]) -> dict[str, DesiredPage
             continue
         folder = Path(address).parent
         chain = [defaults_docs.get(Path(*folder.parts[:i]), None) for i in range(len(folder.parts) + 1)]
-        page, desired = _load_page(address, files[0], [d for d in chain if d is not None], env, secrets)
+        page, desired = _load_page(address, files[0], [d for d in chain if d is not None], env, secrets,
+                                   need_tokens)
         problems += page.problems
         loaded[address] = (page, desired)
     problems += _duplicate_slugs(loaded)
@@ -161,7 +164,8 @@ def _load_defaults(files: list[Path], problems: list[Problem]) -> YamlDoc | bool
 
 
 def _load_page(
-    address: str, file: Path, chain: list[YamlDoc | bool], env: Mapping[str, str], secrets: set[str]
+    address: str, file: Path, chain: list[YamlDoc | bool], env: Mapping[str, str], secrets: set[str],
+    need_tokens: bool = True,
 ) -> tuple[_Page, DesiredPage | None]:
     """One page over its `_defaults` chain (outermost first); the desired page only if it has no problems."""
     page = _Page(file, _display(file))
@@ -183,7 +187,7 @@ def _load_page(
         page.overlay(layer)
     page.origins[()] = (page.display, *doc.locate(()))
     data = {k: _interpolate(page, v, (k,), env) for k, v in page.data.items() if k != "access_tokens"}
-    tokens = _resolve_tokens(page, env)
+    tokens = _resolve_tokens(page, env, need_tokens)
     secrets.update(t for t in tokens or [] if t)
     data["access_tokens"] = tokens if tokens is not None else ["-"]  # never a token-shaped literal
     flagged = _check_types(page, data, PageFile, ())
@@ -239,7 +243,10 @@ def _interpolate(page: _Page, value: Any, path: PathKey, env: Mapping[str, str])
     return value
 
 
-def _resolve_tokens(page: _Page, env: Mapping[str, str]) -> list[str] | None:
+UNRESOLVED_TOKEN = "(unresolved)"
+
+
+def _resolve_tokens(page: _Page, env: Mapping[str, str], need_tokens: bool = True) -> list[str] | None:
     """The access tokens, each resolved from a ``${VAR}`` reference; None when any is wrong.
 
     No message here (or anywhere) contains the text written for a token or the value it resolves to.
@@ -271,8 +278,10 @@ def _resolve_tokens(page: _Page, env: Mapping[str, str]) -> list[str] | None:
             try:
                 value = interpolate(item.strip(), env)
             except InterpolationError as e:
-                page.problem(path, str(e), "export the token as an environment variable before running")
-                continue
+                if need_tokens:
+                    page.problem(path, str(e), "export the token as an environment variable before running")
+                    continue
+                value = UNRESOLVED_TOKEN
             if not value.strip():
                 page.problem(path, "the access token is empty")
             resolved.append(value)

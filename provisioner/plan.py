@@ -133,7 +133,8 @@ def _convergence(
     yaml_paths = {leaf.path for leaf in diff(last, desired)}
     drift_paths = {leaf.path for leaf in diff(last, now)}
     changes = _field_changes(leaves, yaml_paths, drift_paths)
-    if token_digest is not None and token_digest != resource.tokens_digest:
+    # An adopted page's tokens are unknown (digest None) until provisioner first writes them.
+    if None not in (token_digest, resource.tokens_digest) and token_digest != resource.tokens_digest:
         changes.append(FieldChange("access_tokens", None, None, Origin.YAML, sensitive=True))
     drift = _drift_items(last, now, page.ignore_changes, {leaf.path for leaf in leaves})
     if moved_from is not None:

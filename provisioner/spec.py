@@ -66,6 +66,28 @@ def fill_server_defaults(config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def strip_server_defaults(config: dict[str, Any]) -> dict[str, Any]:
+    """The smallest config that `fill_server_defaults` turns back into ``config`` (for `pull`): every
+    value equal to the default the server would fill in is left out, and emptied sections too."""
+    out = _drop_none(copy.deepcopy(config))
+
+    def strip(section: dict[str, Any], defaults: dict[str, Any]) -> None:
+        for key, value in defaults.items():
+            if key in section and section[key] == value:
+                del section[key]
+
+    strip(out, CONFIG_DEFAULTS)
+    strip(out.get("appearance") or {}, APPEARANCE_DEFAULTS)
+    strip(out.get("features") or {}, FEATURES_DEFAULTS)
+    booking = out.get("booking") or {}
+    strip(booking, BOOKING_DEFAULTS)
+    for field in booking.get("additional_fields") or []:
+        strip(field, ADDITIONAL_FIELD_DEFAULTS)
+    for participant in (out.get("event") or {}).get("participants") or []:
+        strip(participant, PARTICIPANT_DEFAULTS)
+    return {k: v for k, v in out.items() if v != {}}
+
+
 def _drop_none(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _drop_none(v) for k, v in value.items() if v is not None}

@@ -13,18 +13,23 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from . import planfile
+from .adopt import account_address, page_yaml
 from .apply import Applier, ApplyResult, Reporter, check_safety
 from .changes import Action, DriftReport, Plan, Target
 from .client import SchedulerClient
-from .errors import Aborted, NotFound, ProvisionerError
+from .diff import diff
+from .errors import Aborted, NotFound, ProvisionerError, StateError
+from .fileio import atomic_write
 from .load import load_pages
 from .model import Page
 from .pagefile import DesiredPage
-from .plan import make_plan
+from .plan import desired_document, live_document, make_plan
 from .secrets import Sealer, load_key
 from .state import LockfileBackend, current_holder
-from .state.base import State, StateBackend
+from .state.base import Resource, State, StateBackend
 
 EMBEDDED_URL = "http://emulator.local"  # base URL of the in-process emulator (never on the network)
 
@@ -54,9 +59,9 @@ class Settings:
 # --- building blocks ------------------------------------------------------------------------------
 
 
-def validate(settings: Settings) -> dict[str, DesiredPage]:
+def validate(settings: Settings, need_tokens: bool = True) -> dict[str, DesiredPage]:
     """Load and check every page offline; ConfigError lists every problem."""
-    return load_pages(settings.pages_dir, settings.env)
+    return load_pages(settings.pages_dir, settings.env, need_tokens=need_tokens)
 
 
 def sealer(settings: Settings) -> Sealer:
@@ -130,9 +135,9 @@ async def _plan(
 # --- commands --------------------------------------------------------------------------------------
 
 
-def plan(settings: Settings, targets: tuple[str, ...] = ()) -> Plan:
+def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = True) -> Plan:
     """`provisioner plan`: read state (no lock), refresh live pages, diff."""
-    desired = validate(settings)
+    desired = validate(settings, need_tokens)
     seal = sealer(settings)
     state = LockfileBackend(settings.lockfile, seal).read(settings.target.api_url)
 
@@ -188,7 +193,8 @@ def drift(settings: Settings, targets: tuple[str, ...] = ()) -> DriftReport:
     """`provisioner drift`: live pages against what was last applied."""
     from .drift import drift_report
 
-    return drift_report(plan(settings, targets))
+    # Drift reads live pages with edit tokens only: the access-token variables need not be set.
+    return drift_report(plan(settings, targets, need_tokens=False))
 
 
 # --- state commands -------------------------------------------------------------------------------
@@ -212,3 +218,81 @@ def state_mv(settings: Settings, old: str, new: str) -> None:
 def state_rm(settings: Settings, address: str) -> None:
     with _state_txn(settings) as txn:
         txn.forget(address)  # refuses an unknown address
+
+
+# --- adoption -------------------------------------------------------------------------------------
+
+
+def _adopted(address: str, page: Page, prevent_destroy: bool) -> Resource:
+    doc = live_document(page)
+    # tokens_digest None: the tokens are unknown until provisioner first writes them.
+    return Resource(address, page.id, page.slug, page.edit_token, doc["name"], doc["config"], None, prevent_destroy)
+
+
+def import_page(settings: Settings, address: str, page_id: int, edit_token: SecretStr) -> Page:
+    """`provisioner import`: record an existing live page under ADDRESS, without changing it."""
+
+    async def fetch() -> Page:
+        async with open_client(settings) as client:
+            return await client.get_page(page_id, edit_token)
+
+    with _state_txn(settings) as txn:
+        _refuse_managed(txn.state, address, page_id)
+        page = asyncio.run(fetch())
+        txn.record(_adopted(address, page, False))
+    return page
+
+
+def _refuse_managed(state: State, address: str, page_id: int) -> None:
+    if address in state.resources:
+        raise StateError(f"{address} is already managed (page {state.resources[address].id})")
+    for other in state.resources.values():
+        if other.id == page_id:
+            raise StateError(f"page {page_id} is already managed as {other.address}")
+
+
+def import_account(settings: Settings, access_token: SecretStr, folder: str) -> list[tuple[str, Page]]:
+    """Adopt every page an account lists, at FOLDER/SLUG, and write each page file."""
+
+    async def fetch() -> list[Page]:
+        async with open_client(settings) as client:
+            return await client.list_pages(access_token)
+
+    adopted = []
+    with _state_txn(settings) as txn:
+        for page in sorted(asyncio.run(fetch()), key=lambda p: p.slug):
+            if any(r.id == page.id for r in txn.state.resources.values()):
+                continue  # already managed: leave it where it is
+            address = account_address(folder, page)
+            _refuse_managed(txn.state, address, page.id)
+            _write_page_file(settings, address, page, overwrite=False)
+            txn.record(_adopted(address, page, False))
+            adopted.append((address, page))
+    return adopted
+
+
+def _write_page_file(settings: Settings, address: str, page: Page, overwrite: bool) -> Path:
+    path = settings.pages_dir / f"{address}.yaml"
+    if path.exists() and not overwrite:
+        raise ProvisionerError(f"{path} exists; pass --force to overwrite it")
+    atomic_write(path, page_yaml(page, address))
+    return path
+
+
+def pull(settings: Settings, address: str, overwrite: bool) -> tuple[Path, list[str]]:
+    """`provisioner pull`: write the live page at ADDRESS as YAML. Returns the file and the paths that
+    still differ once loaded (values merged in from a `_defaults.yaml`), which the caller reports."""
+    state = state_read(settings)
+    if address not in state.resources:
+        raise StateError(f"{address} is not managed; adopt it first with `provisioner import {address} --page-id ID`")
+    resource = state.resources[address]
+
+    async def fetch() -> Page:
+        async with open_client(settings) as client:
+            return await client.get_page(resource.id, resource.edit_token)
+
+    page = asyncio.run(fetch())
+    path = _write_page_file(settings, address, page, overwrite)
+    loaded = load_pages(settings.pages_dir, settings.env, need_tokens=False).get(address)
+    differing = [leaf.path for leaf in diff(live_document(page), desired_document(loaded))] if loaded else []
+    return path, differing

@@ -1,0 +1,96 @@
+"""Adoption: a live page as a clean page file (`pull`), and addresses for a whole account. Pure.
+
+The YAML holds only what differs from the server's defaults, in the API's field order, and no secret:
+access tokens become ``${NYLAS_TOKEN_<ACCOUNT>}`` references named after each account's e-mail.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from .model import Config, Page, dump_config
+from .spec import strip_server_defaults
+
+
+def token_variable(account_email: str) -> str:
+    """``alice.smith@acme.com`` -> ``NYLAS_TOKEN_ALICE_SMITH``."""
+    local = account_email.split("@", 1)[0]
+    return "NYLAS_TOKEN_" + (re.sub(r"[^A-Za-z0-9]+", "_", local).strip("_").upper() or "ACCOUNT")
+
+
+def _ordered(value: Any, model: type[BaseModel] | None) -> Any:
+    """``value`` with mapping keys in the model's field order (unknown keys, e.g. account ids, sorted)."""
+    if isinstance(value, list):
+        return [_ordered(v, model) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if model is None:
+        return {k: _ordered(v, None) for k, v in sorted(value.items())}
+    fields = model.model_fields
+    out = {}
+    for name in [n for n in fields if n in value] + sorted(k for k in value if k not in fields):
+        info = fields.get(name)
+        out[name] = _ordered(value[name], _submodel(info.annotation) if info else None)
+    return out
+
+
+def _submodel(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside ``X | None``, ``list[X]`` or ``dict[str, X]``, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _submodel(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def page_file(page: Page) -> dict[str, Any]:
+    """The page-file document of a live page."""
+    doc: dict[str, Any] = {"slug": page.slug}
+    if page.name is not None:
+        doc["name"] = page.name
+    doc["access_tokens"] = [f"${{{token_variable(info.account_email)}}}" for info in page.access_token_infos]
+    config = strip_server_defaults(dump_config(page.config))
+    if config:
+        doc["config"] = _ordered(config, Config)
+    return doc
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    # Multi-line text as a block; times quoted alike ("09:00" and "17:00"), as users should write them.
+    style = "|" if "\n" in value else '"' if re.fullmatch(r"\d\d:\d\d", value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.Node:
+    flow = bool(value) and all(isinstance(v, str | int | float | bool) and "${" not in str(v) for v in value)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
+
+
+_Dumper.add_representer(str, _str)
+_Dumper.add_representer(list, _list)
+
+
+def page_yaml(page: Page, address: str) -> str:
+    """A clean, stable YAML page file for ``page``, with a header saying where it came from."""
+    accounts = ", ".join(info.account_email for info in page.access_token_infos)
+    header = (
+        f"# Pulled from live page {page.id} as {address}.\n"
+        f"# Set each token variable to that account's access token ({accounts}).\n"
+    )
+    body = yaml.dump(page_file(page), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    return header + body
+
+
+def account_address(folder: str, page: Page) -> str:
+    """Where `import --account-token-env` puts a page of the account: ``FOLDER/SLUG``."""
+    return f"{folder.strip('/')}/{page.slug}" if folder.strip("/") else page.slug
