@@ -29,16 +29,21 @@ def common(fn: F) -> F:
 
     @click.option("--dir", "pages_dir", default="pages", show_default=True, type=click.Path(path_type=Path),
                   help="Folder of page files.")
-    @click.option("--lockfile", default="pages.lock", show_default=True, type=click.Path(path_type=Path),
-                  help="The lockfile (state).")
+    @click.option("--lockfile", default=None, type=click.Path(path_type=Path),
+                  help="The lockfile (state)  [default: pages.lock, or the target's state]")
     @click.option("--api-url", envvar="PROVISIONER_API_URL", default=None,
-                  help="Scheduler API URL [env PROVISIONER_API_URL]; default: the embedded local emulator.")
+                  help="Scheduler API URL [env PROVISIONER_API_URL]; default: the target's, else the local emulator.")
+    @click.option("--target-env", envvar="PROVISIONER_TARGET_ENV", default=None, metavar="NAME",
+                  help="A target of provisioner.yaml [env PROVISIONER_TARGET_ENV].")
     @click.option("--debug", is_flag=True, help="Show stack traces.")
     @functools.wraps(fn)
-    def wrapper(pages_dir: Path, lockfile: Path, api_url: str | None, debug: bool, **kwargs: Any) -> Any:
-        settings = workflows.Settings(pages_dir=pages_dir, lockfile=lockfile, api_url=api_url or None,
-                                      parallelism=kwargs.pop("parallelism", 8))
+    def wrapper(pages_dir: Path, lockfile: Path | None, api_url: str | None, target_env: str | None, debug: bool,
+                **kwargs: Any) -> Any:
         try:
+            settings = workflows.settings_for(
+                pages_dir=pages_dir, lockfile=lockfile, api_url=api_url or None, target_env=target_env or None,
+                parallelism=kwargs.pop("parallelism", None), env=os.environ,
+            )
             return fn(settings, **kwargs)
         except ProvisionerError as exc:
             if debug:
@@ -60,8 +65,8 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "mar
                       show_default=True, help="Output format.")
 TARGET = click.option("--target", "targets", multiple=True, metavar="ADDRESS",
                       help="Limit the work to this page (repeatable).")
-PARALLELISM = click.option("--parallelism", type=click.IntRange(1, 256), default=8, show_default=True,
-                           help="Concurrent API requests.")
+PARALLELISM = click.option("--parallelism", type=click.IntRange(1, 256), default=None,
+                           help="Concurrent API requests  [default: 8]")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,9 +102,17 @@ def plan(settings: workflows.Settings, fmt: str, targets: tuple[str, ...], detai
         sys.exit(2)
 
 
-def _confirm(plan_: Plan) -> bool:
-    click.echo(render_plan(plan_, "text", color=color_wanted()), nl=False)
-    return click.prompt("Apply these changes? Only 'yes' is accepted", default="", show_default=False) == "yes"
+def _approver(interactive: bool) -> Callable[[Plan], bool]:
+    """Shows the plan before anything is changed; asks on a terminal, approves otherwise."""
+
+    def approve(plan_: Plan) -> bool:
+        click.echo(render_plan(plan_, "text", color=color_wanted()), nl=False)
+        if not interactive:
+            return True
+        answer = click.prompt("Apply these changes? Only 'yes' is accepted", default="", show_default=False)
+        return answer == "yes"
+
+    return approve
 
 
 @main.command()
@@ -118,10 +131,9 @@ def apply(settings: workflows.Settings, plan_file: Path | None, auto_approve: bo
         raise_refusal()
     request = workflows.ApplyRequest(plan_file=plan_file, targets=targets, max_deletes=max_deletes)
     reporter = StderrReporter(tty=sys.stderr.isatty())
-    shown, result = workflows.apply(settings, request, _confirm if interactive else None, reporter)
-    if not interactive:
-        click.echo(render_plan(shown, "text", color=color_wanted()), nl=False)
+    shown, result = workflows.apply(settings, request, _approver(interactive), reporter)
     if result is None:
+        click.echo(render_plan(shown, "text", color=color_wanted()), nl=False)
         click.echo("Nothing to apply.")
         return
     for address, message in result.failed:

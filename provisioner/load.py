@@ -210,6 +210,7 @@ def _load_page(
         config=dump_config(model.config),
         prevent_destroy=model.lifecycle.prevent_destroy,
         ignore_changes=tuple(model.lifecycle.ignore_changes),
+        targets=tuple(model.targets or ()),
     )
 
 

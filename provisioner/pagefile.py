@@ -38,6 +38,9 @@ class PageFile(BaseModel):
         min_length=1,
         description="One or more ${ENV_VAR} references; two or more make a round-robin page.",
     )
+    targets: list[str] | None = Field(
+        None, description="Only on these targets of provisioner.yaml (default: every target)."
+    )
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     config: Config = Field(default_factory=Config, description="Exactly the API's page config object.")
 
@@ -54,3 +57,4 @@ class DesiredPage:
     config: dict[str, Any]  # wire JSON of the config, left-out fields absent
     prevent_destroy: bool = False
     ignore_changes: tuple[str, ...] = field(default_factory=tuple)
+    targets: tuple[str, ...] = field(default_factory=tuple)  # empty: every target

@@ -97,14 +97,14 @@ class Sealer:
         return mac.hexdigest()[:32]
 
 
-def load_key(env: Mapping[str, str], local_key_file: Path | None) -> str:
-    """The sealing key: ``PROVISIONER_LOCK_KEY``, else (embedded emulator only) a key kept in
+def load_key(env: Mapping[str, str], local_key_file: Path | None, key_env: str = KEY_ENV) -> str:
+    """The sealing key from ``key_env``, else (embedded emulator only) a key kept in
     ``local_key_file``, generated on first use with mode 0600."""
-    key = env.get(KEY_ENV)
+    key = env.get(key_env)
     if key:
         return key
     if local_key_file is None:
-        raise StateError(f"{KEY_ENV} is not set; make a key with `provisioner keygen` and keep it secret")
+        raise StateError(f"{key_env} is not set; make a key with `provisioner keygen` and keep it secret")
     if local_key_file.exists():
         return local_key_file.read_text().strip()
     local_key_file.parent.mkdir(parents=True, exist_ok=True)

@@ -21,13 +21,14 @@ from .apply import Applier, ApplyResult, Reporter, check_safety
 from .changes import Action, DriftReport, Plan, Target
 from .client import SchedulerClient
 from .diff import diff
-from .errors import Aborted, NotFound, ProvisionerError, StateError
+from .errors import Aborted, ConfigError, NotFound, Problem, ProvisionerError, StateError
 from .fileio import atomic_write
 from .load import load_pages
 from .model import Page
 from .pagefile import DesiredPage
 from .plan import desired_document, live_document, make_plan
-from .secrets import Sealer, load_key
+from .project import PROJECT_FILE, RateLimitSettings, load_project, resolve_target
+from .secrets import KEY_ENV, Sealer, load_key
 from .state import LockfileBackend, current_holder
 from .state.base import Resource, State, StateBackend
 
@@ -44,6 +45,11 @@ class Settings:
     parallelism: int = 8
     state_dir: Path = Path(".provisioner")  # the embedded emulator's data and local key
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    target_name: str | None = None  # a target of provisioner.yaml
+    known_targets: tuple[str, ...] = ()
+    lock_key_env: str = KEY_ENV
+    state_dsn: str | None = None  # PostgreSQL state instead of the lockfile
+    rate_limits: RateLimitSettings | None = None
 
     @property
     def embedded(self) -> bool:
@@ -52,21 +58,62 @@ class Settings:
     @property
     def target(self) -> Target:
         if self.api_url:
-            return Target(api_url=self.api_url.rstrip("/"))
-        return Target(api_url=f"emulator:{self.state_dir / 'emulator.db'}", emulator=True)
+            return Target(api_url=self.api_url.rstrip("/"), name=self.target_name)
+        return Target(api_url=f"emulator:{self.state_dir / 'emulator.db'}", name=self.target_name, emulator=True)
+
+
+def settings_for(
+    *,
+    pages_dir: Path,
+    lockfile: Path | None,
+    api_url: str | None,
+    target_env: str | None,
+    parallelism: int | None,
+    env: Mapping[str, str],
+    project_file: Path = PROJECT_FILE,
+) -> Settings:
+    """Settings from the command line over the chosen target of provisioner.yaml over the defaults."""
+    project = load_project(project_file)
+    target = resolve_target(project, target_env, env)
+    chosen = target.settings
+    state_file = chosen.state if isinstance(chosen.state, str) else None
+    default_lockfile = Path(f"pages.{target.name}.lock") if target.name else Path("pages.lock")
+    return Settings(
+        pages_dir=pages_dir,
+        lockfile=lockfile or (Path(state_file) if state_file else default_lockfile),
+        api_url=api_url or chosen.api_url,
+        parallelism=parallelism or chosen.parallelism or 8,
+        env=target.env,
+        target_name=target.name,
+        known_targets=tuple(sorted(project.targets)) if project else (),
+        lock_key_env=chosen.lock_key_env,
+        state_dsn=None if lockfile else target.postgres_dsn,
+        rate_limits=chosen.rate_limits,
+    )
 
 
 # --- building blocks ------------------------------------------------------------------------------
 
 
 def validate(settings: Settings, need_tokens: bool = True) -> dict[str, DesiredPage]:
-    """Load and check every page offline; ConfigError lists every problem."""
-    return load_pages(settings.pages_dir, settings.env, need_tokens=need_tokens)
+    """Load and check every page offline; ConfigError lists every problem. Pages limited to other
+    targets (``targets:`` in the page file) are left out."""
+    pages = load_pages(settings.pages_dir, settings.env, need_tokens=need_tokens)
+    problems = [
+        Problem(str(page.file), None, None, "targets",
+                f"unknown target {name!r}", f"targets of {PROJECT_FILE}: {', '.join(settings.known_targets) or 'none'}")
+        for page in pages.values()
+        for name in page.targets
+        if name not in settings.known_targets
+    ]
+    if problems:
+        raise ConfigError(problems)
+    return {a: p for a, p in pages.items() if not p.targets or settings.target_name in p.targets}
 
 
 def sealer(settings: Settings) -> Sealer:
     local_key = settings.state_dir / "lock.key" if settings.embedded else None
-    return Sealer(load_key(settings.env, local_key))
+    return Sealer(load_key(settings.env, local_key, settings.lock_key_env))
 
 
 def backend(settings: Settings) -> StateBackend:
@@ -158,10 +205,10 @@ class ApplyRequest:
 def apply(
     settings: Settings,
     request: ApplyRequest,
-    confirm: Callable[[Plan], bool] | None,
+    confirm: Callable[[Plan], bool],
     reporter: Reporter,
 ) -> tuple[Plan, ApplyResult | None]:
-    """`provisioner apply`: lock, plan, check safety, confirm (when ``confirm`` is given), converge.
+    """`provisioner apply`: lock, plan, check safety, confirm (``confirm`` shows the plan and may ask), converge.
 
     Returns the plan and the result (``None`` when there was nothing to do or it was declined).
     """
@@ -181,7 +228,7 @@ def apply(
                 pending = any(p.action is not Action.NOOP or p.drift for p in fresh.pages)
                 if not pending:
                     return fresh, None
-                if confirm is not None and not confirm(fresh):
+                if not confirm(fresh):
                     raise Aborted("apply cancelled; nothing was changed")
                 result = await Applier(client, txn, seal, desired, reporter).run(fresh)
                 return fresh, result

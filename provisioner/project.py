@@ -1,0 +1,125 @@
+"""`provisioner.yaml`: named targets (environments), each with its API, state, key and variables.
+
+```yaml
+targets:
+  staging:
+    api_url: https://staging-scheduler.internal.example
+    state: pages.staging.lock               # a lockfile path ...
+    lock_key_env: PROVISIONER_LOCK_KEY_STAGING
+    variables: {CALENDAR_OWNER: ops@example.com}
+  production:
+    api_url: https://api.schedule.nylas.com
+    state: {postgres_dsn_env: PROVISIONER_PG_DSN}   # ... or PostgreSQL, DSN from a variable
+    rate_limits: {per_account: 50, per_application: 500}
+```
+
+With no file, provisioner has one unnamed target: ``--api-url`` or the embedded emulator.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError, Problem, ProvisionerError
+from .secrets import KEY_ENV, InterpolationError, interpolate
+from .yamlfile import load_yaml
+
+PROJECT_FILE = Path("provisioner.yaml")
+TARGET_ENV = "PROVISIONER_TARGET_ENV"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PostgresState(_Strict):
+    postgres_dsn_env: str = Field(description="Environment variable holding the DSN (never a literal credential).")
+
+
+class RateLimitSettings(_Strict):
+    per_account: float | None = Field(50, gt=0, description="Requests per second per account.")
+    per_application: float | None = Field(500, gt=0, description="Requests per second in all.")
+
+
+class TargetSettings(_Strict):
+    api_url: str | None = Field(None, description="Scheduler API base URL; absent: the embedded emulator.")
+    state: str | PostgresState | None = Field(None, description="Lockfile path, or {postgres_dsn_env: VAR}.")
+    lock_key_env: str = Field(KEY_ENV, description="Variable holding this target's sealing key.")
+    variables: dict[str, str] = Field(default_factory=dict, description="${VAR} values for this target.")
+    parallelism: int | None = Field(None, ge=1, le=256)
+    rate_limits: RateLimitSettings | None = None
+
+
+class ProjectFile(_Strict):
+    targets: dict[str, TargetSettings] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ResolvedTarget:
+    """The chosen target with its variables interpolated."""
+
+    name: str | None
+    settings: TargetSettings
+    env: dict[str, str]  # the process environment with this target's variables over it
+
+    @property
+    def postgres_dsn(self) -> str | None:
+        state = self.settings.state
+        if not isinstance(state, PostgresState):
+            return None
+        dsn = self.env.get(state.postgres_dsn_env)
+        if not dsn:
+            raise ProvisionerError(
+                f"target {self.name}: environment variable {state.postgres_dsn_env} (the PostgreSQL DSN) is not set"
+            )
+        return dsn
+
+
+def load_project(path: Path) -> ProjectFile | None:
+    if not path.exists():
+        return None
+    doc = load_yaml(path)
+    try:
+        return ProjectFile.model_validate(doc.data or {})
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_input=False):
+            loc = tuple(error["loc"])
+            line, column = doc.locate(loc) or (None, None)
+            field = ".".join(str(p) for p in loc)
+            problems.append(Problem(doc.file, line, column, field, error["msg"].removeprefix("Value error, ")))
+        raise ConfigError(problems) from None
+
+
+def resolve_target(project: ProjectFile | None, name: str | None, env: Mapping[str, str]) -> ResolvedTarget:
+    """The target named ``name`` (or the only one); refuses an unknown name or an ambiguous choice."""
+    if project is None or not project.targets:
+        if name:
+            raise ProvisionerError(f"--target-env {name}: no targets are defined (there is no {PROJECT_FILE})")
+        return ResolvedTarget(None, TargetSettings(), dict(env))
+    names = sorted(project.targets)
+    if name is None:
+        if len(names) > 1:
+            raise ProvisionerError(
+                f"{PROJECT_FILE} defines several targets ({', '.join(names)}): choose one with --target-env NAME "
+                f"or {TARGET_ENV}"
+            )
+        name = names[0]
+    if name not in project.targets:
+        close = [n for n in names if n.startswith(name)] or difflib.get_close_matches(name, names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ProvisionerError(f"--target-env {name}: no such target in {PROJECT_FILE} ({', '.join(names)}){hint}")
+    settings = project.targets[name]
+    merged: dict[str, Any] = dict(env)
+    for key, value in settings.variables.items():
+        try:
+            merged[key] = interpolate(value, env)
+        except InterpolationError as exc:
+            raise ProvisionerError(f"{PROJECT_FILE}: targets.{name}.variables.{key}: {exc}") from None
+    return ResolvedTarget(name, settings, merged)
