@@ -270,9 +270,9 @@ def keygen() -> None:
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of a page file, for editors."""
-    from .pagefile import PageFile
+    from .pagefile import page_schema
 
-    click.echo(json.dumps(PageFile.model_json_schema(), indent=2, sort_keys=True))
+    click.echo(json.dumps(page_schema(), indent=2, sort_keys=True))
 
 
 @main.group()

@@ -78,17 +78,25 @@ def _zones() -> set[str]:
     return _ZONES
 
 
+def _schema(**extra: Any) -> Any:
+    """JSON Schema hints for editors; validation itself is done by the validators (clearer messages)."""
+    return Field(json_schema_extra=extra)
+
+
 Slug = Annotated[
     str,
     Field(min_length=1, max_length=120),
     _check(SLUG_RE, "lowercase letters, digits, '-' and '_', starting with a letter or digit"),
+    _schema(pattern=SLUG_RE.pattern),
 ]
-HHMM = Annotated[str, _check(HHMM_RE, "a 24-hour time 'HH:MM' (quote it in YAML: \"09:00\")")]
-HexColor = Annotated[str, _check(COLOR_RE, "a colour '#rrggbb'")]
-Email = Annotated[str, _check(EMAIL_RE, "an e-mail address")]
-Url = Annotated[str, _check(URL_RE, "an http(s) URL")]
+HHMM = Annotated[
+    str, _check(HHMM_RE, "a 24-hour time 'HH:MM' (quote it in YAML: \"09:00\")"), _schema(pattern=HHMM_RE.pattern)
+]
+HexColor = Annotated[str, _check(COLOR_RE, "a colour '#rrggbb'"), _schema(pattern=COLOR_RE.pattern)]
+Email = Annotated[str, _check(EMAIL_RE, "an e-mail address"), _schema(format="email")]
+Url = Annotated[str, _check(URL_RE, "an http(s) URL"), _schema(format="uri")]
 UrlOrEmpty = Annotated[str, AfterValidator(lambda v: v if v == "" else _check_url(v))]
-TimeZone = Annotated[str, AfterValidator(_check_timezone)]
+TimeZone = Annotated[str, AfterValidator(_check_timezone), _schema(examples=["America/Los_Angeles", "Europe/Paris"])]
 NonNegInt = Annotated[int, Field(ge=0)]
 PosInt = Annotated[int, Field(ge=1)]
 

@@ -8,11 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
 from .model import Config, Secret, Slug
+
+
+def _no_underscore(slug: str) -> str:
+    # The API also takes '_' [choice]; page files keep to PRODUCT.md's lowercase letters, digits, hyphens.
+    if "_" in slug:
+        raise ValueError(f"must use lowercase letters, digits and hyphens only, got {slug!r}")
+    return slug
+
+
+PageSlug = Annotated[Slug, AfterValidator(_no_underscore), Field(json_schema_extra={"pattern": "^[a-z0-9][a-z0-9-]*$"})]
 
 
 class Lifecycle(BaseModel):
@@ -32,7 +42,7 @@ class PageFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", title="provisioner page")
 
-    slug: Slug = Field(description="Unique across pages/: lowercase letters, digits, hyphens.")
+    slug: PageSlug = Field(description="Unique across pages/: lowercase letters, digits, hyphens.")
     name: str | None = Field(None, description="Page name.")
     access_tokens: list[Secret] = Field(
         min_length=1,
@@ -43,6 +53,16 @@ class PageFile(BaseModel):
     )
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     config: Config = Field(default_factory=Config, description="Exactly the API's page config object.")
+
+
+def page_schema() -> dict[str, Any]:
+    """The JSON Schema of a page file (``provisioner schema``), for editors' YAML language servers."""
+    schema = PageFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["description"] = "A Nylas Scheduling Page as code, under pages/ (provisioner)."
+    tokens = schema["properties"]["access_tokens"]
+    tokens["items"] = {"type": "string", "pattern": r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$"}
+    return schema
 
 
 @dataclass(frozen=True)
