@@ -147,6 +147,14 @@ class Applier:
             except OutcomeUnknown:
                 existing = await self.client.find_by_slug(page.access_tokens, page.slug)
                 continue
+            except ApiError as exc:
+                if exc.status == 400 and "already taken" in str(exc):
+                    raise ApiError(
+                        f"slug {page.slug!r} is taken by a page provisioner does not manage; adopt it with "
+                        f"`provisioner import {change.address} --page-id ID`, or choose another slug",
+                        status=400,
+                    ) from None
+                raise
             self._record(change.address, created, digest)
             return f"created (page {created.id})"
         if existing is None:

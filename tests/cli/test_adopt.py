@@ -87,3 +87,11 @@ def test_renaming_a_page_file_moves_the_state_entry(project: Project):
     pages = json.loads((project.root / "pages.lock").read_text())["pages"]
     assert pages["sales/discovery-call"]["id"] == before and "sales/discovery" not in pages
     assert project.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_slug_taken_by_an_unmanaged_page_says_how_to_adopt_it(project: Project, served: Served):
+    create_live(served, "tok-somebody", slug="acme-sales-discovery")
+    result = project.run("apply", "--auto-approve", env=served.env)
+    assert result.exit_code == 1
+    assert "provisioner import sales/discovery --page-id ID" in result.output
+    assert "Apply complete: 3 done, 1 failed." in result.output
