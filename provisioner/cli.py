@@ -8,6 +8,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -290,12 +291,21 @@ def emulator() -> None:
 @click.option("--drop-before-rate", default=0.0, show_default=True, help="Share dropped before processing.")
 @click.option("--drop-after-rate", default=0.0, show_default=True, help="Share dropped after processing.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the fault injection.")
+@click.option("--rate-limit-account", type=float, default=None, help="Enforce N requests/s per token (off by default).")
+@click.option("--rate-limit-app", type=float, default=None, help="Enforce N requests/s in all (off by default).")
+@click.option("--now", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]), default=None,
+              help="Pin the emulator's clock (UTC) for bookings and reminders; move it with /_emulator/clock.")
 def emulator_serve(host: str, port: int, db: str, latency_ms: float, error_rate: float, rate_limit_rate: float,
-                   drop_before_rate: float, drop_after_rate: float, seed: int) -> None:
+                   drop_before_rate: float, drop_after_rate: float, seed: int, rate_limit_account: float | None,
+                   rate_limit_app: float | None, now: datetime | None) -> None:
     """Run the emulator over HTTP."""
     from .emulator import FaultConfig
     from .emulator.serve import serve
 
-    faults = FaultConfig(latency_ms=latency_ms, error_rate=error_rate, rate_limit_rate=rate_limit_rate,
-                         drop_before_rate=drop_before_rate, drop_after_rate=drop_after_rate, seed=seed)
-    serve(host=host, port=port, db=db, faults=faults)
+    try:
+        faults = FaultConfig(latency_ms=latency_ms, error_rate=error_rate, rate_limit_rate=rate_limit_rate,
+                             drop_before_rate=drop_before_rate, drop_after_rate=drop_after_rate, seed=seed)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    serve(host=host, port=port, db=db, faults=faults, rate_limit_account=rate_limit_account,
+          rate_limit_app=rate_limit_app, now=now)

@@ -12,6 +12,10 @@ Contract
 - **Concurrency.** At most ``parallelism`` HTTP attempts are in flight per client. The bound is held
   around each attempt only, never across a backoff sleep, so a request waiting to retry leaves its
   slot to others.
+- **Rate limits** (optional; `provisioner.ratelimit`). With ``limits`` (or a shared ``limiter``) every
+  attempt first takes a token from its bearer's account bucket and the application bucket, *before*
+  taking a parallelism slot (so a throttled account never holds a slot), and every answer is shown to
+  the limiter (``X-RateLimit-*``, 429). Without them (the default) nothing is paced.
 - **Retries** (policy in `provisioner.retry`). GET, PUT and DELETE are idempotent: they are retried
   on the policy's statuses (429, 500, 502, 503, 504; ``Retry-After`` honoured), on timeouts and on
   connection errors, up to ``max_attempts``, with jittered exponential backoff. A DELETE that
@@ -41,6 +45,7 @@ from pydantic import SecretStr, ValidationError
 
 from . import model
 from .errors import ApiError, NotFound, OutcomeUnknown
+from .ratelimit import RateLimiter, RateLimits
 from .retry import RetryPolicy
 
 PAGES_PATH = "/manage/pages"
@@ -77,7 +82,8 @@ class SchedulerClient:
     """Async client of the Scheduler API's page-management endpoints (see the module docstring).
 
     Use as ``async with SchedulerClient(url) as client: ...``. ``sleep`` and ``rng`` are injected so
-    that tests run the retry logic without waiting and with reproducible jitter.
+    that tests run the retry logic without waiting and with reproducible jitter. ``limits`` builds a
+    `RateLimiter` on the real clock; pass ``limiter`` instead to share one or to inject its clock.
     """
 
     def __init__(
@@ -90,9 +96,14 @@ class SchedulerClient:
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so a shared default is safe
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        limits: RateLimits | None = None,
+        limiter: RateLimiter | None = None,
     ):
         if parallelism < 1:
             raise ValueError(f"parallelism must be at least 1, got {parallelism}")
+        if limits is not None and limiter is not None:
+            raise ValueError("give limits or a limiter, not both")
+        self.limiter = limiter if limits is None else RateLimiter(limits)
         self.base_url = base_url
         self.parallelism = parallelism
         self.retry = retry
@@ -252,6 +263,8 @@ class SchedulerClient:
         for attempt in range(self.retry.max_attempts):
             if attempt:
                 await self._backoff(attempt - 1, retry_headers)
+            if self.limiter is not None:
+                await self.limiter.acquire(token)  # outside the parallelism slot: see module docs
             try:
                 response = await self._attempt(method, path, headers, body, params)
             except httpx.TransportError as exc:
@@ -268,6 +281,8 @@ class SchedulerClient:
                 raise ApiError(_scrub(f"{where}: {_describe(exc)}", secrets)) from None
 
             status = response.status_code
+            if self.limiter is not None:
+                self.limiter.observe(token, status, response.headers)
             if 200 <= status < 300:
                 return response
             if status == 404 and gone_ok_after_ambiguous and ambiguous:

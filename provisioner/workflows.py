@@ -217,6 +217,7 @@ def apply(
     desired = validate(settings)
     seal = sealer(settings)
     store = LockfileBackend(settings.lockfile, seal)
+    store.read(settings.target.api_url)  # a broken or foreign state fails here, before anything is touched
 
     async def run() -> tuple[Plan, ApplyResult | None]:
         with store.transaction(settings.target.api_url, current_holder(settings.env)) as txn:

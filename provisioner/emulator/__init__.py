@@ -14,6 +14,7 @@ Public surface::
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,11 +24,15 @@ import httpx
 
 from provisioner.emulator.app import build_app
 from provisioner.emulator.choices import account_id_for, primary_calendar_id_for
+from provisioner.emulator.clock import SettableClock
 from provisioner.emulator.faults import ConnectionDropped, FaultConfig, FaultLayer, FaultState
+from provisioner.emulator.ratelimit import RateLimitConfig, RateLimitLayer
 from provisioner.emulator.store import Store
 from provisioner.emulator.transport import EmulatorTransport
+from provisioner.emulator.webhooks import Sender
 
-__all__ = ["ConnectionDropped", "Emulator", "FaultConfig", "account_id_for", "primary_calendar_id_for"]
+__all__ = ["ConnectionDropped", "Emulator", "FaultConfig", "RateLimitConfig", "account_id_for",
+           "primary_calendar_id_for"]
 
 
 def _utcnow() -> datetime:
@@ -39,14 +44,21 @@ class Emulator:
 
     Several instances, in one process or several, may share one database file. `clock` gives the
     server's "now" (default: UTC); a page's ``created_at`` and ``modified_at`` are its date.
+    `rate_limits` turns on rate-limit enforcement (`provisioner.emulator.ratelimit`) over the
+    `monotonic` clock; `rate_limiter.config` changes it at runtime. `webhook_sender` delivers webhook
+    reminders (default: `webhooks.loopback_sender`, loopback hosts only).
     """
 
     def __init__(self, db: str | Path = ":memory:", faults: FaultConfig | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, rate_limits: RateLimitConfig | None = None,
+                 monotonic: Callable[[], float] = time.monotonic, webhook_sender: Sender | None = None) -> None:
         self.db = str(db)
         self.store = Store(db)
         self._faults = FaultState(faults or FaultConfig())
-        self.app = FaultLayer(build_app(self.store, self._faults, clock or _utcnow), self._faults)
+        self.clock = SettableClock(clock or _utcnow)  # pinned and moved by PUT /_emulator/clock
+        self.rate_limiter = RateLimitLayer(build_app(self.store, self._faults, self.clock, webhook_sender),
+                                           rate_limits, monotonic)
+        self.app = FaultLayer(self.rate_limiter, self._faults)
 
     @property
     def faults(self) -> FaultConfig:

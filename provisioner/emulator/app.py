@@ -1,4 +1,5 @@
-"""The Starlette app: endpoints 1-5 of the Scheduler API, and the ``/_emulator/`` control routes.
+"""The Starlette app: endpoints 1-7 of the Scheduler API (8-12 in `booking`, ``/webhook`` in
+`webhooks`), and the ``/_emulator/`` control routes (faults here, the rest in `controls`).
 
 Request bodies are validated with `model.PageCreate` / `model.PageUpdate` after dropping the
 read-only top-level fields (`model.READ_ONLY_FIELDS`, which the SDKs' save() sends back). Stored
@@ -23,54 +24,20 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from provisioner import model, spec
-from provisioner.emulator import auth, choices
+from provisioner.emulator import auth, booking, calstore, choices, controls, webhooks
+from provisioner.emulator.clock import SettableClock
 from provisioner.emulator.faults import FaultConfig, FaultState
-from provisioner.emulator.store import PageRecord, Principal, SlugTaken, Store
+from provisioner.emulator.store import Principal, SlugTaken, Store
+from provisioner.emulator.webhooks import Sender
+from provisioner.emulator.wire import ApiFailure, error_response, page_json, read_object, validation_message
+
+__all__ = ["ApiFailure", "build_app", "error_response", "page_json", "validation_message"]
 
 log = logging.getLogger("provisioner.emulator")
 
 
-class ApiFailure(Exception):
-    """An error answer: HTTP `status` and a message (never a secret)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"message": message, "type": choices.error_type(status)}, status, headers=headers)
-
-
-# --- bodies --------------------------------------------------------------------------------------
-
-
-def _loc(parts: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "body"
-
-
-def validation_message(exc: ValidationError) -> str:
-    """One message naming every invalid field by its path; input values are never included."""
-    problems = []
-    for err in exc.errors(include_input=False, include_url=False, include_context=False):
-        where = _loc(tuple(err["loc"]))
-        what = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
-        problems.append(f"{where}: {what}")
-    return "Invalid request: " + "; ".join(problems)
-
-
 async def _json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        body = json.loads(raw) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError):
-        raise ApiFailure(400, "Malformed JSON in request body") from None
-    if not isinstance(body, dict):
-        raise ApiFailure(400, "The request body must be a JSON object")
+    body = await read_object(request)
     body = {k: v for k, v in body.items() if k not in model.READ_ONLY_FIELDS}
     if choices.NULL_MEANS_LEFT_OUT:
         body = {k: v for k, v in body.items() if v is not None}
@@ -91,18 +58,6 @@ def _stored_config(config: model.Config | None) -> dict[str, Any]:
     return spec.fill_server_defaults(model.dump_config(config) if config else {})
 
 
-def page_json(record: PageRecord) -> dict[str, Any]:
-    """The page object as the API returns it (edit token included)."""
-    page = model.Page.model_validate({
-        "id": record.id, "edit_token": record.edit_token, "name": record.name, "slug": record.slug,
-        "config": record.config,
-        "access_token_infos": [{"account_email": a.email, "account_name": a.name} for a in record.accounts],
-        "app_client_id": record.app_client_id, "app_organization_id": record.app_organization_id,
-        "created_at": record.created_at, "modified_at": record.modified_at,
-    })
-    return page.model_dump(mode="json", context=model.WIRE, exclude_none=True)
-
-
 def _int_param(request: Request, name: str, default: int, maximum: int | None = None) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
@@ -120,8 +75,37 @@ def _int_param(request: Request, name: str, default: int, maximum: int | None = 
 # --- the app -------------------------------------------------------------------------------------
 
 
-def build_app(store: Store, faults: FaultState, clock: Callable[[], datetime]) -> Starlette:
-    """The emulator's Starlette app over `store`, with `faults` exposed on ``/_emulator/``."""
+def calendars_json(store: Store, page_id: int) -> list[dict[str, Any]]:
+    """Endpoint 6: one ``{id, name, email, calendars: [{id, name, read_only}]}`` per account of the page."""
+    record = store.get_page(page_id)
+    if record is None:
+        raise auth.Denied(*auth.NO_PAGE)
+    with store.snapshot() as conn:
+        return [{"id": a.id, "name": a.name, "email": a.email,
+                 "calendars": [{"id": c.id, "name": c.name, "read_only": c.read_only}
+                               for c in calstore.calendars_of(conn, a.id)]} for a in record.accounts]
+
+
+def upload_image_json(page_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Endpoint 7: ``{contentType, objectName}`` -> where to upload it (nothing is stored)."""
+    problems = [f"{k}: unknown field" for k in sorted(set(body) - {"contentType", "objectName"})]
+    content_type, name = body.get("contentType"), body.get("objectName")
+    if not isinstance(content_type, str) or not content_type.startswith(choices.IMAGE_CONTENT_TYPE_PREFIX):
+        problems.append(f"contentType: must be a string starting with {choices.IMAGE_CONTENT_TYPE_PREFIX!r}")
+    if not isinstance(name, str) or not name.strip() or "/" in name:
+        problems.append("objectName: must be a non-empty file name without '/'")
+    if problems:
+        raise ApiFailure(400, "Invalid request: " + "; ".join(problems))
+    return choices.image_upload(page_id, str(name))
+
+
+def build_app(store: Store, faults: FaultState, clock: Callable[[], datetime],
+              webhook_sender: Sender | None = None) -> Starlette:
+    """The emulator's Starlette app over `store`: the API, `faults` and the test controls on
+    ``/_emulator/``. `clock` is "now" (a `SettableClock`, or wrapped in one for the controls)."""
+
+    clock = clock if isinstance(clock, SettableClock) else SettableClock(clock)
+    reminders = webhooks.Reminders(store, clock, webhook_sender or webhooks.loopback_sender)
 
     def today() -> str:
         return clock().date().isoformat()
@@ -210,6 +194,14 @@ def build_app(store: Store, faults: FaultState, clock: Callable[[], datetime]) -
             raise auth.Denied(*auth.NO_PAGE)
         return JSONResponse({"success": True})
 
+    async def page_calendars(request: Request) -> JSONResponse:
+        page_id = await authorised_page_id(request)
+        return JSONResponse(await run_in_threadpool(calendars_json, store, page_id))
+
+    async def upload_image(request: Request) -> JSONResponse:
+        page_id = await authorised_page_id(request)
+        return JSONResponse(upload_image_json(page_id, await read_object(request)))
+
     async def get_faults(request: Request) -> JSONResponse:
         return JSONResponse(faults.config.to_json())
 
@@ -247,6 +239,11 @@ def build_app(store: Store, faults: FaultState, clock: Callable[[], datetime]) -
         Route("/manage/pages/{page_id}", get_page, methods=["GET"]),
         Route("/manage/pages/{page_id}", update_page, methods=["PUT"]),
         Route("/manage/pages/{page_id}", delete_page, methods=["DELETE"]),
+        Route("/manage/pages/{page_id}/calendars", page_calendars, methods=["GET"]),
+        Route("/manage/pages/{page_id}/upload-image", upload_image, methods=["PUT"]),
+        *booking.routes(booking.BookingService(store, clock)),
+        *webhooks.routes(store),
+        *controls.routes(store, clock, reminders),
         Route("/_emulator/faults", get_faults, methods=["GET"]),
         Route("/_emulator/faults", put_faults, methods=["PUT"]),
         Route("/_emulator/stats", get_stats, methods=["GET"]),

@@ -1,7 +1,10 @@
 """Every **[choice]** the emulator makes where the evidence about the real service is silent.
 
 One place to read and change them (see `nylas-scheduler-api.md`): identity derivation for accounts,
-generated values, error types and codes, pagination bounds. Nothing here does I/O.
+generated values, error types and codes, pagination bounds. Nothing here does I/O. The booking side
+keeps its [choice]s beside the code they shape: `availability` (which calendars count, additional
+field checks), `booking` (confirmation, titles, cancellation notice), `webhooks` (reminder delivery,
+notifications), `calstore` (ids, edit hashes); the slot rules are in `provisioner.slots.choices`.
 """
 
 from __future__ import annotations
@@ -85,6 +88,21 @@ token is an account (PRODUCT.md §5), and a client checking "did my create happe
 dropped before processing must get "no page", not an auth error."""
 NULL_MEANS_LEFT_OUT = True
 """[choice] A top-level ``null`` in a create or update body (``"name": null``) is treated as left out."""
+
+# --- images (endpoint 7) ---------------------------------------------------------------------------
+
+IMAGE_CONTENT_TYPE_PREFIX = "image/"  # [choice] only images may be uploaded
+IMAGE_BASE_URL = "https://storage.emulator.example.com/scheduler-images"  # [choice] nothing is stored there
+
+
+def image_upload(page_id: int, object_name: str) -> dict[str, str]:
+    """[choice] The answer of ``PUT /manage/pages/{id}/upload-image``: a fresh object name under the
+    page, its public URL, and a signed upload URL (a random signature; nothing listens there)."""
+    filename = f"{page_id}/{secrets.token_hex(8)}-{object_name}"
+    public = f"{IMAGE_BASE_URL}/{filename}"
+    return {"filename": filename, "originalFilename": object_name, "publicUrl": public,
+            "signedUrl": f"{public}?X-Emulator-Signature={secrets.token_hex(16)}"}
+
 
 # --- errors --------------------------------------------------------------------------------------
 

@@ -7,8 +7,8 @@ Contract:
   killed at any moment leaves the file consistent.
 - Access tokens are never stored: only `choices.token_hash`. Edit tokens are stored (every page
   object returns its own).
-- Schema ready for later work: calendars per account; events and bookings will hang off calendars
-  and pages.
+- Calendars per account (a primary one for every account); the events on them and the bookings of
+  pages live in the same database, handled by `provisioner.emulator.calstore`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 
 from provisioner.emulator import choices
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000
 
 _SCHEMA = """
@@ -65,6 +65,48 @@ CREATE TABLE IF NOT EXISTS deleted_pages (
     edit_token  TEXT NOT NULL UNIQUE
 );
 CREATE INDEX IF NOT EXISTS page_accounts_by_account ON page_accounts(account_id, page_id);
+-- Times are unix seconds (UTC). An event with a booking_id is that booking's calendar event.
+CREATE TABLE IF NOT EXISTS events (
+    id           TEXT PRIMARY KEY,
+    calendar_id  TEXT NOT NULL,
+    account_id   TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    start_time   INTEGER NOT NULL,
+    end_time     INTEGER NOT NULL,
+    booking_id   INTEGER
+);
+CREATE INDEX IF NOT EXISTS events_by_calendar ON events(calendar_id, start_time);
+-- [choice] Bookings are kept when their page is deleted (their events stay on the calendars).
+CREATE TABLE IF NOT EXISTS bookings (
+    id                       INTEGER PRIMARY KEY AUTOINCREMENT,
+    page_id                  INTEGER NOT NULL,
+    account_id               TEXT NOT NULL,
+    calendar_id              TEXT NOT NULL,
+    calendar_event_id        TEXT,
+    edit_hash                TEXT NOT NULL UNIQUE,
+    status                   TEXT NOT NULL,
+    start_time               INTEGER NOT NULL,
+    end_time                 INTEGER NOT NULL,
+    title                    TEXT NOT NULL,
+    location                 TEXT NOT NULL,
+    recipient_email          TEXT NOT NULL,
+    recipient_name           TEXT NOT NULL,
+    recipient_locale         TEXT NOT NULL,
+    recipient_tz             TEXT NOT NULL,
+    additional_field_values  TEXT NOT NULL,
+    additional_emails        TEXT NOT NULL,
+    replaced_by              INTEGER,
+    cancel_reason            TEXT
+);
+CREATE INDEX IF NOT EXISTS bookings_by_page ON bookings(page_id, start_time);
+-- One row per (booking, webhook reminder) once its delivery is settled: delivered or given up.
+CREATE TABLE IF NOT EXISTS reminder_deliveries (
+    booking_id   INTEGER NOT NULL,
+    reminder     TEXT NOT NULL,
+    delivered    INTEGER NOT NULL,
+    attempts     INTEGER NOT NULL,
+    PRIMARY KEY (booking_id, reminder)
+);
 """
 
 
@@ -147,6 +189,14 @@ class Store:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    def transaction(self) -> Any:
+        """A write transaction (``with store.transaction() as conn``), for `calstore`."""
+        return self._write()
+
+    def snapshot(self) -> Any:
+        """A read transaction (``with store.snapshot() as conn``), for `calstore`."""
+        return self._read()
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -250,6 +300,11 @@ class Store:
     def get_page(self, page_id: int) -> PageRecord | None:
         with self._read() as conn:
             return self._load(conn, page_id)
+
+    def page_by_slug(self, slug: str) -> PageRecord | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT id FROM pages WHERE slug = ?", (slug,)).fetchone()
+            return self._load(conn, row[0]) if row else None
 
     def list_pages(self, account_id: str, offset: int, limit: int) -> list[PageRecord]:
         """The pages that use this account, by id, from `offset`, at most `limit`."""
