@@ -8,7 +8,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,10 +16,11 @@ import click
 from pydantic import SecretStr
 
 from . import planfile, workflows
-from .changes import Plan
+from .changes import Action, Plan
 from .errors import Aborted, ProvisionerError
 from .progress import StderrReporter
 from .render import render_drift, render_plan
+from .render.preview import render_preview
 from .secrets import keygen as make_key
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -90,17 +91,39 @@ def validate(settings: workflows.Settings) -> None:
 @PARALLELISM
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @click.option("--out", type=click.Path(path_type=Path), help="Save the plan for `apply FILE`.")
+@click.option("--preview", "with_preview", is_flag=True,
+              help="Add the bookable-slot changes of pages whose booking, event or time zone changes.")
 @common
 def plan(settings: workflows.Settings, fmt: str, targets: tuple[str, ...], detailed_exitcode: bool,
-         out: Path | None) -> None:
+         out: Path | None, with_preview: bool) -> None:
     """Refresh live pages and show what apply would do."""
     result = workflows.plan(settings, targets)
-    click.echo(render_plan(result, fmt, color=fmt == "text" and color_wanted()), nl=False)
+    rendered = render_plan(result, fmt, color=fmt == "text" and color_wanted())
+    if with_preview:
+        previews = [workflows.preview(settings, address, date.today(), 7) for address in _slot_changes(result)]
+        if fmt == "json":
+            doc = json.loads(rendered)
+            doc["previews"] = [json.loads(render_preview(p, "json")) for p in previews]
+            rendered = json.dumps(doc, indent=2, sort_keys=True) + "\n"
+        else:
+            rendered += "".join("\n" + render_preview(p, fmt) for p in previews)
+    click.echo(rendered, nl=False)
     if out is not None:
         planfile.save(out, result, render_plan(result, "json"), targets)
         click.echo(f"Plan saved to {out}; apply it with `provisioner apply {out}`.", err=True)
     if detailed_exitcode and result.has_changes:
         sys.exit(2)
+
+
+SLOT_PATHS = ("config.booking", "config.event", "config.timezone", "config.calendar_ids", "config.expire_after")
+
+
+def _slot_changes(plan_: Plan) -> list[str]:
+    """Addresses of pages whose changes can move bookable slots."""
+    return [
+        p.address for p in plan_.pages
+        if p.action in (Action.UPDATE, Action.CREATE) and any(c.path.startswith(SLOT_PATHS) for c in p.changes)
+    ]
 
 
 def _approver(interactive: bool) -> Callable[[Plan], bool]:
@@ -214,6 +237,19 @@ def pull(settings: workflows.Settings, address: str, force: bool) -> None:
     if differing:
         click.echo("Note: values from _defaults.yaml make these fields differ from the live page: "
                    + ", ".join(differing), err=True)
+
+
+@main.command()
+@click.argument("address")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day (in the page's time zone)  [default: today]")
+@click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True, help="Days to show.")
+@FORMAT
+@common
+def preview(settings: workflows.Settings, address: str, start: datetime | None, days: int, fmt: str) -> None:
+    """The bookable slots of ADDRESS as written, beside the live page's: what a change adds and removes."""
+    result = workflows.preview(settings, address, start.date() if start else date.today(), days)
+    click.echo(render_preview(result, fmt), nl=False)
 
 
 @main.group()

@@ -159,12 +159,27 @@ class SchedulerClient:
         assert response is not None
         return self._page(response, where, access_tokens)
 
-    async def get_page(self, page_id: int, token: SecretStr) -> model.Page:
-        """``GET /manage/pages/{id}``; `NotFound` when the page is gone."""
+    async def get_page(self, page_id: int, token: SecretStr, *, account: SecretStr | None = None) -> model.Page:
+        """``GET /manage/pages/{id}``; `NotFound` when the page is gone.
+
+        ``account`` (an access token of the page) names the account the rate limiter charges, when the
+        bearer is the page's edit token: the API's limits are per account, not per token."""
         path = _page_path(page_id)
-        response = await self._send("GET", path, token)
+        response = await self._send("GET", path, token, account=account)
         assert response is not None
         return self._page(response, f"GET {path}", [token])
+
+    async def get_calendars(self, page_id: int, token: SecretStr) -> list[dict[str, Any]]:
+        """``GET /manage/pages/{id}/calendars``: per account of the page, ``{id, name, email, calendars}``."""
+        path = f"{_page_path(page_id)}/calendars"
+        response = await self._send("GET", path, token)
+        assert response is not None
+        try:
+            accounts = response.json()
+            assert isinstance(accounts, list) and all(isinstance(a, dict) and "id" in a for a in accounts)
+        except (ValueError, AssertionError):
+            raise ApiError(f"GET {path}: unexpected response", status=response.status_code) from None
+        return accounts
 
     async def update_page(
         self,
@@ -246,6 +261,7 @@ class SchedulerClient:
         params: Mapping[str, int] | None = None,
         secrets: Sequence[SecretStr] = (),
         gone_ok_after_ambiguous: bool = False,
+        account: SecretStr | None = None,
     ) -> httpx.Response | None:
         """Send one logical request with retries; the 2xx response, or None for an idempotent gone.
 
@@ -264,7 +280,7 @@ class SchedulerClient:
             if attempt:
                 await self._backoff(attempt - 1, retry_headers)
             if self.limiter is not None:
-                await self.limiter.acquire(token)  # outside the parallelism slot: see module docs
+                await self.limiter.acquire(account or token)  # outside the parallelism slot: see module docs
             try:
                 response = await self._attempt(method, path, headers, body, params)
             except httpx.TransportError as exc:
@@ -282,7 +298,7 @@ class SchedulerClient:
 
             status = response.status_code
             if self.limiter is not None:
-                self.limiter.observe(token, status, response.headers)
+                self.limiter.observe(account or token, status, response.headers)
             if 200 <= status < 300:
                 return response
             if status == 404 and gone_ok_after_ambiguous and ambiguous:

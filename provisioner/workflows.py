@@ -11,7 +11,9 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -23,12 +25,16 @@ from .client import SchedulerClient
 from .diff import diff
 from .errors import Aborted, ConfigError, NotFound, Problem, ProvisionerError, StateError
 from .fileio import atomic_write
+from .load import UNRESOLVED_TOKEN as UNRESOLVED
 from .load import load_pages
-from .model import Page
+from .model import Config, Page
 from .pagefile import DesiredPage
 from .plan import desired_document, live_document, make_plan
+from .preview import Preview, compare
 from .project import PROJECT_FILE, RateLimitSettings, load_project, resolve_target
+from .ratelimit import RateLimits
 from .secrets import KEY_ENV, Sealer, load_key
+from .slots import Host
 from .state import LockfileBackend, current_holder
 from .state.base import Resource, State, StateBackend
 
@@ -134,17 +140,25 @@ async def open_client(settings: Settings) -> AsyncIterator[SchedulerClient]:
         finally:
             emulator.close()
     else:
-        async with SchedulerClient(settings.target.api_url, parallelism=settings.parallelism) as client:
+        limits = settings.rate_limits
+        async with SchedulerClient(
+            settings.target.api_url,
+            parallelism=settings.parallelism,
+            limits=RateLimits(limits.per_account, limits.per_application) if limits else None,
+        ) as client:
             yield client
 
 
-async def refresh(client: SchedulerClient, state: State, addresses: set[str] | None) -> dict[str, Page | None]:
-    """The live page of every state resource (``None`` when the API says it is gone)."""
+async def refresh(
+    client: SchedulerClient, state: State, addresses: set[str] | None, accounts: Mapping[str, SecretStr]
+) -> dict[str, Page | None]:
+    """The live page of every state resource (``None`` when the API says it is gone). ``accounts``
+    maps addresses to an access token of the page, the account that rate limits charge."""
 
     async def one(address: str) -> tuple[str, Page | None]:
         resource = state.resources[address]
         try:
-            return address, await client.get_page(resource.id, resource.edit_token)
+            return address, await client.get_page(resource.id, resource.edit_token, account=accounts.get(address))
         except NotFound:
             return address, None
 
@@ -174,7 +188,10 @@ async def _plan(
     targets: tuple[str, ...], seal: Sealer,
 ) -> Plan:
     chosen_desired, chosen_state, addresses = _select(desired, state, targets)
-    live = await refresh(client, chosen_state, addresses)
+    accounts = {
+        a: p.access_tokens[0] for a, p in chosen_desired.items() if p.access_tokens[0].get_secret_value() != UNRESOLVED
+    }
+    live = await refresh(client, chosen_state, addresses, accounts)
     digests = {a: seal.digest(p.access_tokens) for a, p in chosen_desired.items()}
     return make_plan(settings.target, chosen_desired, chosen_state, live, digests)
 
@@ -344,3 +361,47 @@ def pull(settings: Settings, address: str, overwrite: bool) -> tuple[Path, list[
     loaded = load_pages(settings.pages_dir, settings.env, need_tokens=False).get(address)
     differing = [leaf.path for leaf in diff(live_document(page), desired_document(loaded))] if loaded else []
     return path, differing
+
+
+# --- preview --------------------------------------------------------------------------------------
+
+
+def preview(settings: Settings, address: str, start: date, days: int) -> Preview:
+    """`provisioner preview`: the slots of the page as written, beside the live page's when it is live."""
+    page = validate(settings, need_tokens=False).get(address)
+    if page is None:
+        raise ProvisionerError(f"{address}: no such page in {settings.pages_dir}/")
+    resource = state_read(settings).resources.get(address)
+
+    async def fetch() -> tuple[Page | None, list[dict[str, Any]]]:
+        async with open_client(settings) as client:
+            try:
+                live = await client.get_page(resource.id, resource.edit_token)
+                return live, await client.get_calendars(resource.id, resource.edit_token)
+            except NotFound:
+                return None, []
+
+    live, accounts = asyncio.run(fetch()) if resource else (None, [])
+    desired = Config.model_validate(page.config)
+    return compare(address, desired, live.config if live else None, preview_hosts(desired, accounts, page), start, days)
+
+
+def preview_hosts(config: Config, accounts: list[dict[str, Any]], page: DesiredPage) -> list[Host]:
+    """The page's hosts: the live accounts when known, else one placeholder per access token (rules
+    scoped to an ``account_id`` then match nobody; the preview says so through its host names)."""
+    if accounts:
+        chosen = config.calendar_ids or {}
+        return [
+            Host(
+                account_id=a["id"], name=a.get("name") or a["id"], email=a.get("email", ""),
+                booking_calendar_id=(chosen[a["id"]].booking if a["id"] in chosen else None)
+                or next((c["id"] for c in a.get("calendars", []) if not c.get("read_only")), ""),
+            )
+            for a in accounts
+        ]
+    ids = list(config.calendar_ids or {})
+    return [
+        Host(account_id=ids[i] if i < len(ids) else f"account-{i + 1}", name=f"host {i + 1}", email="",
+             booking_calendar_id="")
+        for i in range(len(page.access_tokens))
+    ]

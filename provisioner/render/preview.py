@@ -1,0 +1,44 @@
+"""Preview (slots a change adds and removes) -> text, JSON or Markdown."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from ..preview import Preview
+
+ASSUMPTION = "hosts' calendars assumed free, no bookings"
+
+
+def _header(p: Preview) -> str:
+    return f"Slots of {p.address} from {p.start.isoformat()} for {p.days} day(s), {p.timezone} ({ASSUMPTION})"
+
+
+def _totals(p: Preview) -> str:
+    if p.live_total is None:
+        return f"YAML: {p.desired_total} slot(s); the page is not live yet."
+    delta = p.desired_total - p.live_total
+    return f"YAML: {p.desired_total} slot(s); live: {p.live_total} ({delta:+d})."
+
+
+def _lines(p: Preview) -> list[str]:
+    if p.live_total is None:
+        return [f"  {run.describe(p.timezone)}" for run in p.desired]
+    if not p.changed:
+        return ["  No change to the bookable slots."]
+    return [f"  + {run.describe(p.timezone, '+')}" for run in p.added] + [
+        f"  - {run.describe(p.timezone, '-')}" for run in p.removed
+    ]
+
+
+def render_preview(preview: Preview, fmt: str = "text") -> str:
+    if fmt == "json":
+        doc = {"format_version": 1, "kind": "preview", **asdict(preview), "start": preview.start.isoformat()}
+        return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+    if fmt == "markdown":
+        body = "\n".join(line.replace("  ", "", 1) for line in _lines(preview))
+        return (f"#### Bookable slots: `{preview.address}`\n\n{_totals(preview)} _{ASSUMPTION}; "
+                f"from {preview.start.isoformat()} for {preview.days} day(s)._\n\n```diff\n{body}\n```\n")
+    if fmt != "text":
+        raise ValueError(f"unknown format {fmt!r}")
+    return "\n".join([_header(preview), _totals(preview), *_lines(preview)]) + "\n"
