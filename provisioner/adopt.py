@@ -7,12 +7,13 @@ access tokens become ``${NYLAS_TOKEN_<ACCOUNT>}`` references named after each ac
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel
 
 from .model import Config, Page, dump_config
+from .schema_paths import fields_of, unwrap
 from .spec import strip_server_defaults
 
 
@@ -30,23 +31,19 @@ def _ordered(value: Any, model: type[BaseModel] | None) -> Any:
         return value
     if model is None:
         return {k: _ordered(v, None) for k, v in sorted(value.items())}
-    fields = model.model_fields
+    fields = fields_of(model) or {}
     out = {}
     for name in [n for n in fields if n in value] + sorted(k for k in value if k not in fields):
-        info = fields.get(name)
-        out[name] = _ordered(value[name], _submodel(info.annotation) if info else None)
+        out[name] = _ordered(value[name], _model_in(fields.get(name)))
     return out
 
 
-def _submodel(annotation: Any) -> type[BaseModel] | None:
+def _model_in(annotation: Any) -> type[BaseModel] | None:
     """The pydantic model inside ``X | None``, ``list[X]`` or ``dict[str, X]``, if any."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _submodel(arg)
-        if found is not None:
-            return found
-    return None
+    inner = unwrap(annotation)
+    if get_origin(inner) in (list, dict):
+        inner = unwrap(get_args(inner)[-1])
+    return inner if isinstance(inner, type) and issubclass(inner, BaseModel) else None
 
 
 def page_file(page: Page) -> dict[str, Any]:

@@ -19,16 +19,15 @@ import os
 import re
 from collections import defaultdict
 from collections.abc import Mapping
-from inspect import isclass
 from pathlib import Path
-from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Any, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from .errors import ConfigError, Problem
 from .model import Config, dump_config
 from .pagefile import DesiredPage, PageFile
+from .schema_paths import annotation_at, fields_of, ignore_path_problem, unwrap
 from .secrets import InterpolationError, interpolate, is_reference
 from .yamlfile import PathKey, YamlDoc, format_path, iter_paths, load_yaml
 
@@ -292,48 +291,6 @@ def _resolve_tokens(page: _Page, env: Mapping[str, str], need_tokens: bool = Tru
 # --- the schema ----------------------------------------------------------------------------------
 
 
-def _unwrap(annotation: Any) -> Any:
-    """The type under ``Annotated[...]`` and ``X | None``."""
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-        elif origin in (Union, UnionType):
-            args = [a for a in get_args(annotation) if a is not type(None)]
-            if len(args) != 1:
-                return annotation
-            annotation = args[0]
-        else:
-            return annotation
-
-
-def _fields(annotation: Any) -> dict[str, Any] | None:
-    """Field name -> annotation when ``annotation`` is a model, else None."""
-    inner = _unwrap(annotation)
-    if isclass(inner) and issubclass(inner, BaseModel):
-        return {name: f.annotation for name, f in inner.model_fields.items()}
-    return None
-
-
-def _model_at(path: PathKey) -> Any:
-    """The annotation at a path of data under `PageFile`, or None when the path leaves the schema."""
-    annotation: Any = PageFile
-    for part in path:
-        fields = _fields(annotation)
-        inner = _unwrap(annotation)
-        if fields is not None:
-            annotation = fields.get(part) if isinstance(part, str) else None
-        elif get_origin(inner) is list and isinstance(part, int):
-            annotation = get_args(inner)[0]
-        elif get_origin(inner) is dict:
-            annotation = get_args(inner)[1]
-        else:
-            return None
-        if annotation is None:
-            return None
-    return annotation
-
-
 def _did_you_mean(word: str, choices: list[str]) -> str | None:
     match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f"did you mean {match[0]!r}?" if match else None
@@ -343,8 +300,8 @@ def _check_types(page: _Page, value: Any, annotation: Any, path: PathKey) -> set
     """Catch what pydantic's lax mode would accept but YAML users do not mean: ``yes``/``no``/``on``
     as booleans, and ``true`` as the number 1. Returns the paths reported."""
     flagged: set[PathKey] = set()
-    inner = _unwrap(annotation)
-    fields = _fields(annotation)
+    inner = unwrap(annotation)
+    fields = fields_of(annotation)
     if inner is bool and isinstance(value, str) and value not in ("true", "false"):
         page.problem(path, f"must be true or false, not the text {value[:20]!r}", "write true or false")
         flagged.add(path)
@@ -361,35 +318,6 @@ def _check_types(page: _Page, value: Any, annotation: Any, path: PathKey) -> set
         for key, item in items:
             flagged |= _check_types(page, item, item_type, (*path, key))
     return flagged
-
-
-def ignore_path_problem(path: str) -> tuple[str, str | None] | None:
-    """Why ``path`` is not a valid ``lifecycle.ignore_changes`` entry, as (message, hint); None if valid.
-
-    Valid: ``name``, or ``config.`` followed by fields of the config model; any key is fine under a
-    mapping such as ``calendar_ids``; list items cannot be addressed.
-    """
-    parts = path.split(".")
-    if path == "name":
-        return None
-    if parts[0] != "config" or len(parts) < 2:
-        return (f"cannot ignore {path!r}: only name and config.* paths", "for example config.appearance")
-    annotation: Any = Config
-    for i, part in enumerate(parts[1:], start=1):
-        inner, fields, done = _unwrap(annotation), _fields(annotation), ".".join(parts[:i])
-        if fields is not None:
-            if part not in fields:
-                match = difflib.get_close_matches(part, list(fields), n=1, cutoff=0.6)
-                hint = f"did you mean {'.'.join([*parts[:i], match[0]])!r}?" if match else None
-                return f"unknown path {path!r}: {done} has no field {part!r}", hint
-            annotation = fields[part]
-        elif get_origin(inner) is dict and part:
-            annotation = get_args(inner)[1]
-        elif get_origin(inner) is list:
-            return f"cannot ignore {path!r}: list items have no path", f"ignore the whole list: {done}"
-        else:
-            return f"unknown path {path!r}: {done} has no fields", f"ignore {done} itself"
-    return None
 
 
 def _check_ignore_changes(page: _Page, data: dict[Any, Any]) -> None:
@@ -440,7 +368,7 @@ def _translate(page: _Page, data: dict[Any, Any], error: Mapping[str, Any]) -> P
     file, line, column = page.where(loc)
     hint = None
     if kind == "extra_forbidden":
-        fields = _fields(_model_at(loc[:-1])) or {}
+        fields = fields_of(annotation_at(loc[:-1])) or {}
         message = f"unknown field {loc[-1]!r}"
         hint = _did_you_mean(str(loc[-1]), list(fields))
         if not loc[:-1] and loc[-1] in Config.model_fields:

@@ -1,0 +1,85 @@
+"""Walking the page-file schema (pydantic models) by path: for checks, hints and ordering."""
+
+from __future__ import annotations
+
+import difflib
+from inspect import isclass
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel
+
+from .model import Config
+from .pagefile import PageFile
+from .yamlfile import PathKey
+
+
+def unwrap(annotation: Any) -> Any:
+    """The type under ``Annotated[...]`` and ``X | None``."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, UnionType):
+            args = [a for a in get_args(annotation) if a is not type(None)]
+            if len(args) != 1:
+                return annotation
+            annotation = args[0]
+        else:
+            return annotation
+
+
+def fields_of(annotation: Any) -> dict[str, Any] | None:
+    """Field name -> annotation when ``annotation`` is a model, else None."""
+    inner = unwrap(annotation)
+    if isclass(inner) and issubclass(inner, BaseModel):
+        return {name: f.annotation for name, f in inner.model_fields.items()}
+    return None
+
+
+def annotation_at(path: PathKey) -> Any:
+    """The annotation at a path of data under `PageFile`, or None when the path leaves the schema."""
+    annotation: Any = PageFile
+    for part in path:
+        fields = fields_of(annotation)
+        inner = unwrap(annotation)
+        if fields is not None:
+            annotation = fields.get(part) if isinstance(part, str) else None
+        elif get_origin(inner) is list and isinstance(part, int):
+            annotation = get_args(inner)[0]
+        elif get_origin(inner) is dict:
+            annotation = get_args(inner)[1]
+        else:
+            return None
+        if annotation is None:
+            return None
+    return annotation
+
+
+def ignore_path_problem(path: str) -> tuple[str, str | None] | None:
+    """Why ``path`` is not a valid ``lifecycle.ignore_changes`` entry, as (message, hint); None if valid.
+
+    Valid: ``name``, or ``config.`` followed by fields of the config model; any key is fine under a
+    mapping such as ``calendar_ids``; list items cannot be addressed.
+    """
+    parts = path.split(".")
+    if path == "name":
+        return None
+    if parts[0] != "config" or len(parts) < 2:
+        return (f"cannot ignore {path!r}: only name and config.* paths", "for example config.appearance")
+    annotation: Any = Config
+    for i, part in enumerate(parts[1:], start=1):
+        inner, fields, done = unwrap(annotation), fields_of(annotation), ".".join(parts[:i])
+        if fields is not None:
+            if part not in fields:
+                match = difflib.get_close_matches(part, list(fields), n=1, cutoff=0.6)
+                hint = f"did you mean {'.'.join([*parts[:i], match[0]])!r}?" if match else None
+                return f"unknown path {path!r}: {done} has no field {part!r}", hint
+            annotation = fields[part]
+        elif get_origin(inner) is dict and part:
+            annotation = get_args(inner)[1]
+        elif get_origin(inner) is list:
+            return f"cannot ignore {path!r}: list items have no path", f"ignore the whole list: {done}"
+        else:
+            return f"unknown path {path!r}: {done} has no fields", f"ignore {done} itself"
+    return None
