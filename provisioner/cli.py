@@ -298,6 +298,17 @@ def state_rm(settings: workflows.Settings, address: str) -> None:
     click.echo(f"Removed {address} from {settings.lockfile}; the live page is untouched.")
 
 
+@state.command("migrate")
+@click.option("--to", "to", required=True, metavar="DSN-or-FILE",
+              help="A postgresql:// DSN or a lockfile path; it must hold no state yet.")
+@common
+def state_migrate(settings: workflows.Settings, to: str) -> None:
+    """Move the state to another backend without touching live pages."""
+    moved = workflows.state_migrate(settings, to)
+    where = to.split("@")[-1] if "://" in to else to  # never echo a DSN's password
+    click.echo(f"Migrated {len(moved.resources)} page(s) (serial {moved.serial}) to {where}.")
+
+
 @main.command()
 def keygen() -> None:
     """Print a new key for PROVISIONER_LOCK_KEY."""

@@ -35,8 +35,9 @@ from .project import PROJECT_FILE, RateLimitSettings, load_project, resolve_targ
 from .ratelimit import RateLimits
 from .secrets import KEY_ENV, Sealer, load_key
 from .slots import Host
-from .state import LockfileBackend, current_holder
+from .state import current_holder
 from .state.base import Resource, State, StateBackend
+from .state.migrate import migrate, open_backend
 
 EMBEDDED_URL = "http://emulator.local"  # base URL of the in-process emulator (never on the network)
 
@@ -122,8 +123,10 @@ def sealer(settings: Settings) -> Sealer:
     return Sealer(load_key(settings.env, local_key, settings.lock_key_env))
 
 
-def backend(settings: Settings) -> StateBackend:
-    return LockfileBackend(settings.lockfile, sealer(settings))
+def backend(settings: Settings, seal: Sealer | None = None) -> StateBackend:
+    """The target's state: PostgreSQL when it names a DSN, else the lockfile."""
+    spec = settings.state_dsn or str(settings.lockfile)
+    return open_backend(spec, seal or sealer(settings), target=settings.target_name or "default")
 
 
 @asynccontextmanager
@@ -203,7 +206,7 @@ def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = 
     """`provisioner plan`: read state (no lock), refresh live pages, diff."""
     desired = validate(settings, need_tokens)
     seal = sealer(settings)
-    state = LockfileBackend(settings.lockfile, seal).read(settings.target.api_url)
+    state = backend(settings, seal).read(settings.target.api_url)
 
     async def run() -> Plan:
         async with open_client(settings) as client:
@@ -233,7 +236,7 @@ def apply(
     targets = saved.targets if saved else request.targets
     desired = validate(settings)
     seal = sealer(settings)
-    store = LockfileBackend(settings.lockfile, seal)
+    store = backend(settings, seal)
     store.read(settings.target.api_url)  # a broken or foreign state fails here, before anything is touched
 
     async def run() -> tuple[Plan, ApplyResult | None]:
@@ -405,3 +408,11 @@ def preview_hosts(config: Config, accounts: list[dict[str, Any]], page: DesiredP
              booking_calendar_id="")
         for i in range(len(page.access_tokens))
     ]
+
+
+def state_migrate(settings: Settings, to: str) -> State:
+    """`provisioner state migrate --to DSN-or-FILE`: copy the state losslessly; the target must be empty."""
+    seal = sealer(settings)  # one sealer for both sides: sealed tokens are copied as they are
+    source = backend(settings, seal)
+    target = open_backend(to, seal, target=settings.target_name or "default")
+    return migrate(source, target, settings.target.api_url, current_holder(settings.env))

@@ -1,0 +1,135 @@
+"""``provisioner state migrate``: move state between backends (lockfile <-> PostgreSQL), losslessly.
+
+The copy keeps the lineage, the serial, every page and every pending create, and each edit token's
+sealed form (the bytes at rest), so file -> PostgreSQL -> file gives back the same lockfile, byte for
+byte. Both sides are locked while the state moves; a target that already holds state is refused.
+The source is left as it was: switching the configuration over is the user's step.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from ..errors import StateError
+from ..secrets import Sealer
+from .base import Holder, State, StateBackend
+from .lock import hold_lock
+from .lockfile import LockfileBackend, atomic_write
+from .postgres import PostgresBackend
+
+_DSN_SCHEMES = ("postgresql://", "postgres://")
+# Per sealer, the sealed form of each token seen through it (clear -> sealed); shared by every backend
+# that `open_backend` makes with that sealer, and dropped with it.
+_MEMOS: weakref.WeakKeyDictionary[Sealer, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
+class ReusingSealer(Sealer):
+    """A `Sealer` that seals a token it has already seen (sealed or unsealed) to that same sealed form.
+
+    Sealing is randomised; reusing sealed forms is what lets a state move between backends without
+    rewriting every token. Wraps another sealer (same key, same digests) rather than holding a key.
+    """
+
+    def __init__(self, inner: Sealer, memo: dict[str, str] | None = None):  # no super(): all is delegated
+        self._inner = inner
+        self._memo = {} if memo is None else memo
+
+    def seal(self, token: SecretStr) -> str:
+        sealed = self._memo.get(token.get_secret_value())
+        if sealed is None:
+            sealed = self._memo[token.get_secret_value()] = self._inner.seal(token)
+        return sealed
+
+    def unseal(self, sealed: str, *, what: str = "an edit token") -> SecretStr:
+        token = self._inner.unseal(sealed, what=what)
+        self._memo.setdefault(token.get_secret_value(), sealed)
+        return token
+
+    def digest(self, tokens: Iterable[SecretStr]) -> str:
+        return self._inner.digest(tokens)
+
+
+def reusing(sealer: Sealer) -> ReusingSealer:
+    """``sealer`` wrapped so that every wrapper of the same sealer shares one memory of sealed forms."""
+    if isinstance(sealer, ReusingSealer):
+        return sealer
+    memo = _MEMOS.setdefault(sealer, {})
+    return ReusingSealer(sealer, memo)
+
+
+def is_dsn(spec: str) -> bool:
+    return spec.startswith(_DSN_SCHEMES)
+
+
+def open_backend(spec: str, sealer: Sealer, target: str = "default") -> StateBackend:
+    """The backend for ``spec``: a ``postgresql://`` or ``postgres://`` DSN is PostgreSQL (state
+    ``target`` in it), anything else a lockfile path. Backends opened with the same sealer share
+    sealed forms, so a state moved between them keeps its bytes."""
+    if is_dsn(spec):
+        return PostgresBackend(spec, reusing(sealer), target)
+    return LockfileBackend(Path(spec), reusing(sealer))
+
+
+def is_empty(state: State) -> bool:
+    """No state was ever written: nothing managed, nothing pending, serial 0."""
+    return state.serial == 0 and not state.resources and not state.pending_creates
+
+
+def migrate(source: StateBackend, target: StateBackend, api_url: str, holder: Holder) -> State:
+    """Copy the state of ``source`` into ``target`` exactly, and return it.
+
+    Holds the source's apply lock throughout (folding an interrupted apply first, as any apply
+    would), then the target's. Refuses (StateError) a source without state, a target that already
+    holds state, state made for another API, and a copy that does not read back identical.
+    Raises `LockHeld` if either side is being applied to.
+    """
+    if source.location == target.location:
+        raise StateError(f"cannot migrate {source.location} onto itself")
+    with source.transaction(api_url, holder) as tx:
+        state = tx.state
+        if is_empty(state):
+            raise StateError(f"{source.location} has no state yet: there is nothing to migrate")
+        if isinstance(target, LockfileBackend):
+            _into_lockfile(target, state, api_url, holder)
+        elif isinstance(target, PostgresBackend):
+            _into_postgres(target, state, api_url, holder)
+        else:
+            raise TypeError(f"cannot migrate into {type(target).__name__}")
+    return state
+
+
+def _verify(target: StateBackend, state: State, api_url: str) -> None:
+    """Read the copy back (while its lock is still held) and compare it with what was sent."""
+    if target.read(api_url) != state:
+        raise StateError(f"the state written to {target.location} does not read back identical to its source; "
+                         f"keep using the source and report this")
+
+
+def _refuse_overwrite(location: str, what: str) -> StateError:
+    return StateError(f"{location} already holds state ({what}); migrate never overwrites state: "
+                      f"choose an empty target, or remove that state first")
+
+
+def _into_lockfile(target: LockfileBackend, state: State, api_url: str, holder: Holder) -> None:
+    with hold_lock(target.lock_path, holder, target.location):
+        if target.path.exists() or target.journal_path.exists():
+            existing = target.path if target.path.exists() else target.journal_path
+            raise _refuse_overwrite(target.location, f"{existing.name} exists")
+        try:
+            atomic_write(target.path, target.render(state))
+        except OSError as exc:
+            raise StateError(f"cannot write {target.location}: {exc.strerror}") from None
+        _verify(target, state, api_url)
+
+
+def _into_postgres(target: PostgresBackend, state: State, api_url: str, holder: Holder) -> None:
+    with target.transaction(api_url, holder) as tx:
+        current = tx.state
+        if not is_empty(current):
+            raise _refuse_overwrite(target.location, f"serial {current.serial}, {len(current.resources)} page(s)")
+        tx.replace_all(state)
+        _verify(target, state, api_url)
