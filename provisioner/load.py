@@ -20,7 +20,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, NamedTuple, get_args, get_origin
 
 from pydantic import ValidationError
 
@@ -94,7 +94,8 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
     problems: list[Problem] = []
     defaults_docs = {folder: _load_defaults(files, problems) for folder, files in defaults.items()}
     secrets: set[str] = set()
-    loaded: dict[str, tuple[_Page, DesiredPage | None]] = {}
+    loaded: dict[str, DesiredPage | None] = {}
+    slugs: list[_SlugSeen] = []  # only what the duplicate check needs: a page's parse state is dropped
     for address, files in sorted(pages.items()):
         if len(files) > 1:
             names = " and ".join(f.name for f in files)
@@ -109,11 +110,13 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
         page, desired = _load_page(address, files[0], [d for d in chain if d is not None], env, secrets,
                                    need_tokens)
         problems += page.problems
-        loaded[address] = (page, desired)
-    problems += _duplicate_slugs(loaded)
+        loaded[address] = desired
+        if isinstance(page.data.get("slug"), str):
+            slugs.append(_SlugSeen(page.data["slug"], page.display, page.where(("slug",))))
+    problems += _duplicate_slugs(slugs)
     if problems:
         raise ConfigError(_mask(list(dict.fromkeys(problems)), secrets))
-    return {address: desired for address, (_, desired) in sorted(loaded.items()) if desired is not None}
+    return {address: desired for address, desired in sorted(loaded.items()) if desired is not None}
 
 
 def _display(path: Path) -> str:
@@ -400,16 +403,21 @@ def _translate(page: _Page, data: dict[Any, Any], error: Mapping[str, Any]) -> P
 # --- across pages --------------------------------------------------------------------------------
 
 
-def _duplicate_slugs(loaded: dict[str, tuple[_Page, DesiredPage | None]]) -> list[Problem]:
-    by_slug: dict[str, list[_Page]] = defaultdict(list)
-    for page, _ in loaded.values():
-        if isinstance(page.data.get("slug"), str):
-            by_slug[page.data["slug"]].append(page)
+class _SlugSeen(NamedTuple):
+    slug: str
+    display: str
+    where: Origin
+
+
+def _duplicate_slugs(seen: list[_SlugSeen]) -> list[Problem]:
+    by_slug: dict[str, list[_SlugSeen]] = defaultdict(list)
+    for entry in seen:
+        by_slug[entry.slug].append(entry)
     problems = []
     for slug, pages in by_slug.items():
         for page in pages if len(pages) > 1 else []:
             others = ", ".join(p.display for p in pages if p is not page)
-            file, line, column = page.where(("slug",))
+            file, line, column = page.where
             problems.append(Problem(file, line, column, "slug", f"slug {slug!r} is also used by {others}",
                                     "slugs must be unique across pages/"))
     return problems

@@ -206,7 +206,7 @@ class LockfileBackend:
             raise StateError(f"{where} is not UTF-8 text; it is corrupt: restore it from git") from None
         except json.JSONDecodeError as exc:
             raise StateError(
-                f"{where} is not valid JSON ({exc.msg} at line {exc.lineno}): it is truncated or "
+                f"{where} is not valid JSON ({exc.msg}: line {exc.lineno} column {exc.colno}): it is truncated or "
                 f"corrupt; restore it from git"
             ) from None
         if not isinstance(doc, dict):
