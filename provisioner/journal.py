@@ -268,3 +268,22 @@ def _step(path: Path, number: int, obj: Any, decode_page: DecodePage) -> Step:
     if op == "move":
         return Move(text("old"), text("new"))
     raise StateError(f"{where}: unknown step {op!r}; was it written by a newer provisioner?")
+
+
+class StepRecorder:
+    """The `Transaction` step methods of every backend, each one `Step` handed to ``_step``."""
+
+    def _step(self, step: Step) -> None:
+        raise NotImplementedError
+
+    def intend_create(self, address: str, slug: str) -> None:
+        self._step(IntendCreate(address, slug))
+
+    def record(self, resource: Resource) -> None:
+        self._step(Record(resource))
+
+    def forget(self, address: str) -> None:
+        self._step(Forget(address))
+
+    def move(self, old: str, new: str) -> None:
+        self._step(Move(old, new))

@@ -34,14 +34,11 @@ from pydantic import SecretStr
 
 from ..errors import StateError
 from ..journal import (
-    Forget,
-    IntendCreate,
     Journal,
     JournalHeader,
     JournalWriter,
-    Move,
-    Record,
     Step,
+    StepRecorder,
     apply_step,
     fsync_dir,
     read_journal,
@@ -307,7 +304,7 @@ class _Mismatch(StateError):
     """The journal belongs to another state (or a concurrent apply moved on between two reads)."""
 
 
-class _FileTransaction:
+class _FileTransaction(StepRecorder):
     """A `Transaction`: each step is checked, journaled (durably) and applied to `state`."""
 
     def __init__(self, state: State, journal: JournalWriter, location: str):
@@ -320,18 +317,6 @@ class _FileTransaction:
     @property
     def state(self) -> State:
         return self._state
-
-    def intend_create(self, address: str, slug: str) -> None:
-        self._step(IntendCreate(address, slug))
-
-    def record(self, resource: Resource) -> None:
-        self._step(Record(resource))
-
-    def forget(self, address: str) -> None:
-        self._step(Forget(address))
-
-    def move(self, old: str, new: str) -> None:
-        self._step(Move(old, new))
 
     def _step(self, step: Step) -> None:
         with self._mutex:

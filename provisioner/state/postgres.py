@@ -38,7 +38,7 @@ from psycopg.types.json import Jsonb
 from pydantic import SecretStr
 
 from ..errors import StateError
-from ..journal import Forget, IntendCreate, Move, Record, Step, apply_step
+from ..journal import Forget, IntendCreate, Move, Record, Step, StepRecorder, apply_step
 from ..secrets import Sealer
 from .base import Holder, Resource, State
 from .lock import held_error
@@ -365,7 +365,7 @@ def _touched(step: Step) -> tuple[str, ...]:
     raise TypeError(f"not a step: {type(step).__name__}")
 
 
-class PostgresTransaction:
+class PostgresTransaction(StepRecorder):
     """A `Transaction` on PostgreSQL: each step is checked, committed, then applied to `state`."""
 
     def __init__(self, backend: PostgresBackend, conn: psycopg.Connection[Any], state: State):
@@ -385,18 +385,6 @@ class PostgresTransaction:
         """Whether the state differs from where the transaction began (or was last replaced)."""
         s, b = self._state, self._base
         return s.resources != b.resources or s.pending_creates != b.pending_creates
-
-    def intend_create(self, address: str, slug: str) -> None:
-        self._step(IntendCreate(address, slug))
-
-    def record(self, resource: Resource) -> None:
-        self._step(Record(resource))
-
-    def forget(self, address: str) -> None:
-        self._step(Forget(address))
-
-    def move(self, old: str, new: str) -> None:
-        self._step(Move(old, new))
 
     def replace_all(self, state: State) -> None:
         """Overwrite this target with ``state`` exactly (for `state migrate`); not folded into a new
