@@ -109,7 +109,7 @@ class Applier:
         page = self.desired[change.address]
         send_tokens = any(c.path == "access_tokens" for c in change.changes)
         updated = await self._update(resource.id, resource.edit_token, change.body, page, send_tokens)
-        self._record(change.address, updated, self.sealer.digest(page.access_tokens))
+        self._record(change.address, updated, self.sealer.digest(page.access_tokens), change.body)
         return f"updated (page {updated.id})"
 
     async def _update(
@@ -155,7 +155,7 @@ class Applier:
                         status=400,
                     ) from None
                 raise
-            self._record(change.address, created, digest)
+            self._record(change.address, created, digest, change.body)
             return f"created (page {created.id})"
         if existing is None:
             raise ApiError(f"creating {change.address} failed {CREATE_ATTEMPTS} times with an unknown outcome")
@@ -175,8 +175,10 @@ class Applier:
         self.txn.forget(change.address)
         return f"deleted (page {resource.id})"
 
-    def _record(self, address: str, live: Page, digest: str | None) -> None:
+    def _record(self, address: str, live: Page, digest: str | None, sent: dict[str, Any] | None = None) -> None:
         doc = live_document(live)
+        if sent is not None and doc["config"] == sent["config"]:
+            doc["config"] = sent["config"]  # the same value: keep one copy in memory
         self.txn.record(
             Resource(
                 address=address,

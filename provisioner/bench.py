@@ -293,7 +293,7 @@ def cpu_per_page(settings: Any, repeats: int = 3) -> dict[str, float]:
         t0 = time.process_time()
         desired = load_pages(settings.pages_dir, settings.env)
         t1 = time.process_time()
-        fresh_state = workflows.LockfileBackend(settings.lockfile, workflows.sealer(settings)).read(
+        fresh_state = workflows.backend(settings).read(
             settings.target.api_url)
         t2 = time.process_time()
         digests = {a: seal.digest(p.access_tokens) for a, p in desired.items()}

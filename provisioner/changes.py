@@ -41,7 +41,7 @@ class Origin(StrEnum):
     BOTH = "yaml+drift"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldChange:
     """One leaf that apply changes: ``before`` is the live value, ``after`` the desired one."""
 
@@ -60,7 +60,7 @@ class Resolution(StrEnum):
     ADOPT = "adopt"  # YAML now matches the live value: nothing to revert
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DriftItem:
     """One leaf edited outside provisioner: last applied vs. live, and what apply will do."""
 
@@ -72,7 +72,7 @@ class DriftItem:
     live_present: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageChange:
     """Everything the plan says about one address."""
 

@@ -15,7 +15,7 @@ from deepdiff import DeepDiff
 _PART = re.compile(r"\[('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\d+)\]")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Leaf:
     """One difference: the value at ``path`` in ``old`` and in ``new`` (``*_present`` False = absent)."""
 

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
-def atomic_write(path: Path, data: str | bytes, mode: int = 0o644) -> None:
+def atomic_write(path: Path, data: str | bytes | Iterable[str], mode: int | None = None) -> None:
     """Replace ``path`` with ``data`` so that a reader or a crash sees the old or the new file, never
-    a mix: temp file in the same folder, fsync, rename, fsync the folder."""
-    raw = data.encode() if isinstance(data, str) else data
+    a mix: temp file in the same folder, fsync, rename, fsync the folder. ``data`` may be an
+    iterable of text chunks, written as they come (a large file is never whole in memory). ``mode``
+    defaults to the replaced file's, else 0644."""
+    if mode is None:
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
+            if isinstance(data, bytes | str):
+                fh.write(data.encode() if isinstance(data, str) else data)
+            else:
+                for chunk in data:
+                    fh.write(chunk.encode())
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .changes import (
@@ -54,10 +55,30 @@ def state_document(resource: Resource) -> Document:
     return {"name": resource.name, "slug": resource.slug, "config": resource.config}
 
 
+@dataclass(frozen=True, slots=True)
+class LiveView:
+    """What a plan needs of a live page: its id, comparable document and content fingerprint."""
+
+    id: int
+    doc: Document
+    fingerprint: str
+
+    @classmethod
+    def of(cls, page: Page, last: Resource | None = None) -> LiveView:
+        doc = live_document(page)
+        if last is not None and doc["config"] == last.config:
+            doc["config"] = last.config  # share it: a converged page costs no second copy in memory
+        body = json.dumps({"id": page.id, **doc}, sort_keys=True)
+        return cls(page.id, doc, hashlib.sha256(body.encode()).hexdigest()[:16])
+
+
 def fingerprint(page: Page) -> str:
     """A digest of a live page's content, to detect that it changed after a plan was made."""
-    body = {"id": page.id, **live_document(page)}
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+    return LiveView.of(page).fingerprint
+
+
+def _view(live: Page | LiveView | None) -> LiveView | None:
+    return LiveView.of(live) if isinstance(live, Page) else live
 
 
 def _related(path: str, paths: set[str]) -> bool:
@@ -123,11 +144,11 @@ def _creation(page: DesiredPage, action: Action, resource: Resource | None) -> P
 def _convergence(
     page: DesiredPage,
     resource: Resource,
-    live: Page,
+    live: LiveView,
     token_digest: str | None,
     moved_from: str | None,
 ) -> PageChange:
-    desired, last, now = desired_document(page), state_document(resource), live_document(live)
+    desired, last, now = desired_document(page), state_document(resource), live.doc
     effective = _with_ignored(desired, now, page.ignore_changes)
     leaves = diff(now, effective)
     yaml_paths = {leaf.path for leaf in diff(last, desired)}
@@ -150,7 +171,7 @@ def _convergence(
         changes=tuple(changes),
         drift=tuple(drift),
         prevent_destroy=page.prevent_destroy,
-        live_fingerprint=fingerprint(live),
+        live_fingerprint=live.fingerprint,
         body=effective if changes else None,
     )
 
@@ -169,7 +190,7 @@ def make_plan(
     target: Target,
     desired: Mapping[str, DesiredPage],
     state: State,
-    live: Mapping[str, Page | None],
+    live: Mapping[str, Page | LiveView | None],
     token_digests: Mapping[str, str] | None = None,
 ) -> Plan:
     """The plan that converges the live pages to ``desired``.
@@ -187,7 +208,7 @@ def make_plan(
         if resource is None:
             pages.append(_creation(page, Action.CREATE, None))
             continue
-        current = live.get(old_address)
+        current = _view(live.get(old_address))
         if current is None:
             pages.append(_creation(page, Action.RECREATE, resource))
         else:
@@ -197,7 +218,7 @@ def make_plan(
     for address, resource in state.resources.items():
         if address in desired or address in moved:
             continue
-        current = live.get(address)
+        current = _view(live.get(address))
         pages.append(
             PageChange(
                 address=address,
@@ -210,7 +231,7 @@ def make_plan(
                     if value is not None
                 ),
                 prevent_destroy=resource.prevent_destroy,
-                live_fingerprint=fingerprint(current) if current else None,
+                live_fingerprint=current.fingerprint if current else None,
             )
         )
     pages.sort(key=PageChange.sort_key)

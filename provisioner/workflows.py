@@ -29,7 +29,7 @@ from .load import UNRESOLVED_TOKEN as UNRESOLVED
 from .load import load_pages
 from .model import Config, Page
 from .pagefile import DesiredPage
-from .plan import desired_document, live_document, make_plan
+from .plan import LiveView, desired_document, live_document, make_plan
 from .preview import Preview, compare
 from .project import PROJECT_FILE, RateLimitSettings, load_project, resolve_target
 from .ratelimit import RateLimits
@@ -154,14 +154,15 @@ async def open_client(settings: Settings) -> AsyncIterator[SchedulerClient]:
 
 async def refresh(
     client: SchedulerClient, state: State, addresses: set[str] | None, accounts: Mapping[str, SecretStr]
-) -> dict[str, Page | None]:
+) -> dict[str, LiveView | None]:
     """The live page of every state resource (``None`` when the API says it is gone). ``accounts``
     maps addresses to an access token of the page, the account that rate limits charge."""
 
-    async def one(address: str) -> tuple[str, Page | None]:
+    async def one(address: str) -> tuple[str, LiveView | None]:
         resource = state.resources[address]
         try:
-            return address, await client.get_page(resource.id, resource.edit_token, account=accounts.get(address))
+            page = await client.get_page(resource.id, resource.edit_token, account=accounts.get(address))
+            return address, LiveView.of(page, resource)  # the page itself is not kept: memory is O(pages)
         except NotFound:
             return address, None
 

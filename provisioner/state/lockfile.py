@@ -20,8 +20,6 @@ Three files side by side:
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -33,6 +31,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from ..errors import StateError
+from ..fileio import atomic_write
 from ..journal import (
     Journal,
     JournalHeader,
@@ -40,7 +39,6 @@ from ..journal import (
     Step,
     StepRecorder,
     apply_step,
-    fsync_dir,
     read_journal,
     remove_journal,
     replay,
@@ -56,23 +54,6 @@ _HAND_EDITED = "edited by hand or damaged; restore it from git"
 
 def _same_url(a: str, b: str) -> bool:
     return a.rstrip("/") == b.rstrip("/")
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves either the old file or the new one."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), mode)
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
 
 
 class _PageCodec:
@@ -175,6 +156,10 @@ class LockfileBackend:
 
     def render(self, state: State) -> bytes:
         """The exact bytes of the lockfile for ``state``."""
+        return "".join(self.render_chunks(state)).encode()
+
+    def render_chunks(self, state: State) -> Iterator[str]:
+        """The lockfile for ``state`` as text chunks (for writing without holding it whole)."""
         doc: dict[str, Any] = {
             "version": STATE_VERSION,
             "lineage": state.lineage,
@@ -184,7 +169,8 @@ class LockfileBackend:
         }
         if state.pending_creates:  # creates whose outcome is unknown: kept until resolved
             doc["pending_creates"] = dict(state.pending_creates)
-        return (json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+        yield from json.JSONEncoder(sort_keys=True, indent=2, ensure_ascii=False).iterencode(doc)
+        yield "\n"
 
     def _read_lockfile(self, api_url: str) -> State | None:
         try:
@@ -293,7 +279,7 @@ class LockfileBackend:
         """Write ``new`` over ``base`` (serial + 1) if it differs, then remove the journal."""
         if new.resources != base.resources or new.pending_creates != base.pending_creates:
             new = replace(new, lineage=base.lineage, serial=base.serial + 1)
-            atomic_write(self.path, self.render(new))
+            atomic_write(self.path, self.render_chunks(new))
         else:
             new = base
         remove_journal(self.journal_path)

@@ -15,10 +15,11 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from ..errors import StateError
+from ..fileio import atomic_write
 from ..secrets import Sealer
 from .base import Holder, State, StateBackend
 from .lock import hold_lock
-from .lockfile import LockfileBackend, atomic_write
+from .lockfile import LockfileBackend
 from .postgres import PostgresBackend
 
 _DSN_SCHEMES = ("postgresql://", "postgres://")
