@@ -89,7 +89,7 @@ class Applier:
             outcome = await self._step(change)
         except ProvisionerError as exc:
             self.result.failed.append((change.address, str(exc)))
-            self.reporter.step(change.address, f"failed: {exc}")
+            self.reporter.step(change.address, "failed (see below)")
             return
         self.result.done.append((change.address, outcome))
         self.reporter.step(change.address, outcome)

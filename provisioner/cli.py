@@ -80,7 +80,7 @@ def main() -> None:
 @main.command()
 @common
 def validate(settings: workflows.Settings) -> None:
-    """Parse and check every page offline (no network)."""
+    """Parse and check every page offline (no network, no secrets: token variables may be unset)."""
     pages = workflows.validate(settings)
     click.echo(f"{len(pages)} page(s) valid in {settings.pages_dir}/.")
 
@@ -162,7 +162,8 @@ def apply(settings: workflows.Settings, plan_file: Path | None, auto_approve: bo
         return
     for address, message in result.failed:
         click.echo(f"Error: {address}: {message}", err=True)
-    click.echo(f"Apply complete: {len(result.done)} done, {len(result.failed)} failed.")
+    verdict = "failed" if result.failed else "complete"
+    click.echo(f"Apply {verdict}: {len(result.done)} done, {len(result.failed)} failed.")
     if result.failed:
         sys.exit(1)
 

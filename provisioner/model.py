@@ -89,9 +89,7 @@ Slug = Annotated[
     _check(SLUG_RE, "lowercase letters, digits, '-' and '_', starting with a letter or digit"),
     _schema(pattern=SLUG_RE.pattern),
 ]
-HHMM = Annotated[
-    str, _check(HHMM_RE, "a 24-hour time 'HH:MM' (quote it in YAML: \"09:00\")"), _schema(pattern=HHMM_RE.pattern)
-]
+HHMM = Annotated[str, _check(HHMM_RE, "a 24-hour time 'HH:MM' from 00:00 to 23:59"), _schema(pattern=HHMM_RE.pattern)]
 HexColor = Annotated[str, _check(COLOR_RE, "a colour '#rrggbb'"), _schema(pattern=COLOR_RE.pattern)]
 Email = Annotated[str, _check(EMAIL_RE, "an e-mail address"), _schema(format="email")]
 Url = Annotated[str, _check(URL_RE, "an http(s) URL"), _schema(format="uri")]

@@ -98,5 +98,6 @@ def verify(saved: SavedPlan, fresh: Plan) -> None:
         )
     if saved.checksum != checksum(fresh):
         raise PlanRefused(
-            "the pages or the live API changed since the plan was made; nothing was applied. Run plan again"
+            "the page files or the live pages it touches changed since the plan was made; nothing was applied. "
+            "Run plan again."
         )

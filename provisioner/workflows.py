@@ -102,7 +102,7 @@ def settings_for(
 # --- building blocks ------------------------------------------------------------------------------
 
 
-def validate(settings: Settings, need_tokens: bool = True) -> dict[str, DesiredPage]:
+def validate(settings: Settings, need_tokens: bool = False) -> dict[str, DesiredPage]:
     """Load and check every page offline; ConfigError lists every problem. Pages limited to other
     targets (``targets:`` in the page file) are left out."""
     pages = load_pages(settings.pages_dir, settings.env, need_tokens=need_tokens)
@@ -205,7 +205,7 @@ async def _plan(
 
 def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = True) -> Plan:
     """`provisioner plan`: read state (no lock), refresh live pages, diff."""
-    desired = validate(settings, need_tokens)
+    desired = validate(settings, need_tokens=need_tokens)
     seal = sealer(settings)
     state = backend(settings, seal).read(settings.target.api_url)
 
@@ -235,7 +235,7 @@ def apply(
     """
     saved = planfile.load(request.plan_file) if request.plan_file else None
     targets = saved.targets if saved else request.targets
-    desired = validate(settings)
+    desired = validate(settings, need_tokens=True)
     seal = sealer(settings)
     store = backend(settings, seal)
     store.read(settings.target.api_url)  # a broken or foreign state fails here, before anything is touched

@@ -94,4 +94,4 @@ def test_a_slug_taken_by_an_unmanaged_page_says_how_to_adopt_it(project: Project
     result = project.run("apply", "--auto-approve", env=served.env)
     assert result.exit_code == 1
     assert "provisioner import sales/discovery --page-id ID" in result.output
-    assert "Apply complete: 3 done, 1 failed." in result.output
+    assert "Apply failed: 3 done, 1 failed." in result.output

@@ -130,3 +130,13 @@ def test_state_commands(project: Project):
     assert "Plan: 0 to create, 0 to update, 0 to delete, 0 to recreate." in planned.output
     assert project.run("state", "rm", "sales/demo-2").exit_code == 0
     assert project.run("state", "rm", "nope").exit_code == 1
+
+
+def test_validate_needs_no_secrets_but_plan_does(project: Project):
+    project.write("pages/secret.yaml", "slug: needs-secret\naccess_tokens: ['${UNSET_TOKEN_VAR}']\n")
+    validated = project.run("validate")
+    assert validated.exit_code == 0, validated.output
+    assert "5 page(s) valid" in validated.output
+    planned = project.run("plan")
+    assert planned.exit_code == 1
+    assert "pages/secret.yaml:2:" in planned.output and "UNSET_TOKEN_VAR is not set" in planned.output
