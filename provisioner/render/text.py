@@ -59,10 +59,10 @@ def field_line(change: FieldChange, action: Action) -> tuple[str, str]:
     if action is Action.DELETE:
         return "-", f"{path} = {before}"
     if not change.before_present:
-        return "+", f"{path}: {after}"
+        return "+", f"{path} = {after}"
     if not change.after_present:
-        return "-", f"{path}: {before}  (absent after)"
-    return "~", f"{path}: {before} -> {after}"
+        return "-", f"{path} = {before}  (absent after)"
+    return "~", f"{path} = {before} -> {after}"
 
 
 def page_header(page: PageChange) -> str:

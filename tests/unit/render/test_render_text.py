@@ -55,10 +55,10 @@ def test_moves_get_their_own_line_only_when_present(samples) -> None:
 
 def test_update_markers_and_absent_values(samples) -> None:
     out = render_plan(samples["update"], "text")
-    assert '~ config.booking.opening_hours[0].end: "17:00" -> "18:00"' in out
-    assert '+ config.appearance.logo: "https://example.com/logo.png"' in out
-    assert '- config.event.location: "Coffee Shop"  (absent after)' in out
-    assert '~ config.locale: "de" -> "en"   # drift: edited outside provisioner, will be reverted' in out
+    assert '~ config.booking.opening_hours[0].end = "17:00" -> "18:00"' in out
+    assert '+ config.appearance.logo = "https://example.com/logo.png"' in out
+    assert '- config.event.location = "Coffee Shop"  (absent after)' in out
+    assert '~ config.locale = "de" -> "en"   # drift: edited outside provisioner, will be reverted' in out
 
 
 def test_kept_drift_is_information_in_its_own_section(samples) -> None:
