@@ -23,6 +23,7 @@ from .apply import Applier, ApplyResult, Reporter, check_safety
 from .changes import Action, DriftReport, Plan, Target
 from .client import SchedulerClient
 from .diff import diff
+from .drift import drift_report
 from .errors import Aborted, ConfigError, NotFound, Problem, ProvisionerError, StateError
 from .fileio import atomic_write
 from .load import UNRESOLVED_TOKEN as UNRESOLVED
@@ -260,8 +261,6 @@ def apply(
 
 def drift(settings: Settings, targets: tuple[str, ...] = ()) -> DriftReport:
     """`provisioner drift`: live pages against what was last applied."""
-    from .drift import drift_report
-
     # Drift reads live pages with edit tokens only: the access-token variables need not be set.
     return drift_report(plan(settings, targets, need_tokens=False))
 
