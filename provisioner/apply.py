@@ -107,7 +107,8 @@ class Applier:
             self._record(change.address, live, resource.tokens_digest)
             return "moved" if change.action is Action.MOVE else "state refreshed"
         page = self.desired[change.address]
-        send_tokens = any(c.path == "access_tokens" for c in change.changes)
+        # Tokens go out when they changed, and when they were never sent (an imported page).
+        send_tokens = resource.tokens_digest is None or any(c.path == "access_tokens" for c in change.changes)
         updated = await self._update(resource.id, resource.edit_token, change.body, page, send_tokens)
         self._record(change.address, updated, self.sealer.digest(page.access_tokens), change.body)
         return f"updated (page {updated.id})"
@@ -130,8 +131,11 @@ class Applier:
         assert change.body is not None
         digest = self.sealer.digest(page.access_tokens)
         existing = None
-        if change.address in self.txn.state.pending_creates:
-            existing = await self.client.find_by_slug(page.access_tokens, page.slug)
+        pending_slug = self.txn.state.pending_creates.get(change.address)
+        if pending_slug is not None:  # an earlier run sent a create and never heard back
+            existing = await self.client.find_by_slug(page.access_tokens, pending_slug)
+            if existing is None and pending_slug != page.slug:
+                existing = await self.client.find_by_slug(page.access_tokens, page.slug)
         for _attempt in range(CREATE_ATTEMPTS):
             if existing is not None:
                 break
@@ -148,6 +152,9 @@ class Applier:
                 existing = await self.client.find_by_slug(page.access_tokens, page.slug)
                 continue
             except ApiError as exc:
+                # A definite refusal: nothing was created, so the intent no longer holds.
+                if change.address not in self.txn.state.resources:
+                    self.txn.forget(change.address)
                 if exc.status == 400 and "already taken" in str(exc):
                     raise ApiError(
                         f"slug {page.slug!r} is taken by a page provisioner does not manage; adopt it with "

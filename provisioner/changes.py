@@ -88,6 +88,8 @@ class PageChange:
     # What apply sends: the desired {"name", "slug", "config"} (ignored paths at their live values).
     # Not rendered; None when nothing is to be written.
     body: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    # Keyed digest of the access tokens apply will use (no secret): part of a saved plan's checksum.
+    tokens_digest: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def destructive(self) -> bool:

@@ -84,8 +84,9 @@ def apply_step(state: State, step: Step, location: str = "the state") -> State:
         case Move(old, new):
             if old not in resources:
                 raise StateError(f"cannot move {old}: it is not in {location}")
-            if new in resources or new in pending:
+            if new in resources:
                 raise StateError(f"cannot move {old} to {new}: {new} is already in {location}")
+            pending.pop(new, None)  # a create intended there is superseded by the page moving in
             resources[new] = replace(resources.pop(old), address=new)
     return replace(state, resources=resources, pending_creates=pending)
 

@@ -122,7 +122,7 @@ def _drift_items(
     return items
 
 
-def _creation(page: DesiredPage, action: Action, resource: Resource | None) -> PageChange:
+def _creation(page: DesiredPage, action: Action, resource: Resource | None, digest: str | None) -> PageChange:
     doc = desired_document(page)
     written = {"name": page.name, "slug": page.slug, "config": page.config}  # listed as written
     changes = tuple(
@@ -138,6 +138,7 @@ def _creation(page: DesiredPage, action: Action, resource: Resource | None) -> P
         changes=changes,
         prevent_destroy=page.prevent_destroy,
         body=doc,
+        tokens_digest=digest,
     )
 
 
@@ -149,7 +150,9 @@ def _convergence(
     moved_from: str | None,
 ) -> PageChange:
     desired, last, now = desired_document(page), state_document(resource), live.doc
-    effective = _with_ignored(desired, now, page.ignore_changes)
+    # A page file without `name:` leaves the name to the server and the editor (the API cannot unset it).
+    ignored = page.ignore_changes + (("name",) if page.name is None else ())
+    effective = _with_ignored(desired, now, ignored)
     leaves = diff(now, effective)
     yaml_paths = {leaf.path for leaf in diff(last, desired)}
     drift_paths = {leaf.path for leaf in diff(last, now)}
@@ -157,7 +160,12 @@ def _convergence(
     # An adopted page's tokens are unknown (digest None) until provisioner first writes them.
     if None not in (token_digest, resource.tokens_digest) and token_digest != resource.tokens_digest:
         changes.append(FieldChange("access_tokens", None, None, Origin.YAML, sensitive=True))
-    drift = _drift_items(last, now, page.ignore_changes, {leaf.path for leaf in leaves})
+    drift = _drift_items(last, now, ignored, {leaf.path for leaf in leaves})
+    api_changes = bool(changes)
+    if page.prevent_destroy != resource.prevent_destroy:  # recorded in the state only, no API call
+        changes.append(
+            FieldChange("lifecycle.prevent_destroy", resource.prevent_destroy, page.prevent_destroy, Origin.YAML)
+        )
     if moved_from is not None:
         action = Action.MOVE
     else:
@@ -172,7 +180,8 @@ def _convergence(
         drift=tuple(drift),
         prevent_destroy=page.prevent_destroy,
         live_fingerprint=live.fingerprint,
-        body=effective if changes else None,
+        body=effective if api_changes else None,
+        tokens_digest=token_digest,
     )
 
 
@@ -206,11 +215,11 @@ def make_plan(
         old_address = moves.get(address, address)
         resource = state.resources.get(old_address)
         if resource is None:
-            pages.append(_creation(page, Action.CREATE, None))
+            pages.append(_creation(page, Action.CREATE, None, digests.get(address)))
             continue
         current = _view(live.get(old_address))
         if current is None:
-            pages.append(_creation(page, Action.RECREATE, resource))
+            pages.append(_creation(page, Action.RECREATE, resource, digests.get(address)))
         else:
             moved_from = old_address if old_address != address else None
             pages.append(_convergence(page, resource, current, digests.get(address), moved_from))

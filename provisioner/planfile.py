@@ -31,7 +31,7 @@ def checksum(plan: Plan) -> str:
         work.append(
             [
                 page.address, page.action.value, page.slug, page.page_id, page.moved_from,
-                page.live_fingerprint, page.body,
+                page.live_fingerprint, page.body, page.tokens_digest,
                 [[c.path, c.before, c.after, c.before_present, c.after_present] for c in page.changes],
             ]
         )
