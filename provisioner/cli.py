@@ -16,6 +16,7 @@ import click
 from pydantic import SecretStr
 
 from . import planfile, workflows
+from .apply import check_safety
 from .changes import Action, Plan
 from .errors import Aborted, ProvisionerError
 from .progress import StderrReporter
@@ -108,6 +109,8 @@ def plan(settings: workflows.Settings, fmt: str, targets: tuple[str, ...], detai
         else:
             rendered += "".join("\n" + render_preview(p, fmt) for p in previews)
     click.echo(rendered, nl=False)
+    if result.blocked:  # shown above, then refused: such a plan is never saved or applied
+        check_safety(result, max_deletes=len(result.pages))
     if out is not None:
         planfile.save(out, result, render_plan(result, "json"), targets)
         click.echo(f"Plan saved to {out}; apply it with `provisioner apply {out}`.", err=True)

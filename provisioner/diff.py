@@ -58,7 +58,42 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> list[Leaf]:
                 leaves.append(Leaf(path, detail, None, new_present=False))
             else:  # pragma: no cover - kinds deepdiff reports only for options we do not use
                 raise AssertionError(f"unexpected deepdiff result kind {kind!r}")
-    return sorted(leaves, key=lambda leaf: _sort_key(leaf.path))
+    return sorted(_whole_scalar_lists(leaves, old, new), key=lambda leaf: _sort_key(leaf.path))
+
+
+_INDEX_AT_END = re.compile(r"^(.*)\[(\d+)\]$")
+
+
+def _at(doc: Any, path: str) -> tuple[bool, Any]:
+    node = doc
+    for part in re.findall(r"[^.\[\]]+", path):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False, None
+    return True, node
+
+
+def _whole_scalar_lists(leaves: list[Leaf], old: Any, new: Any) -> list[Leaf]:
+    """Changes inside a list of plain values (``days: [M, T, W]``) as one change of the whole list:
+    element-wise changes of such lists read badly and deepdiff may align them by similarity."""
+    out: list[Leaf] = []
+    done: set[str] = set()
+    for leaf in leaves:
+        match = _INDEX_AT_END.match(leaf.path)
+        if match:
+            parent = match.group(1)
+            (had, before), (has, after) = _at(old, parent), _at(new, parent)
+            lists = [v for v in (before, after) if isinstance(v, list)]
+            if lists and all(not isinstance(x, dict | list) for v in lists for x in v):
+                if parent not in done:
+                    done.add(parent)
+                    out.append(Leaf(parent, before, after, had, has))
+                continue
+        out.append(leaf)
+    return out
 
 
 def _sort_key(path: str) -> list[tuple[int, Any]]:

@@ -191,6 +191,7 @@ def _load_page(
     data = {k: _interpolate(page, v, (k,), env) for k, v in page.data.items() if k != "access_tokens"}
     tokens = _resolve_tokens(page, env, need_tokens)
     secrets.update(t for t in tokens or [] if t)
+    _refuse_tokens_elsewhere(page, data, [t for t in tokens or [] if t and t != UNRESOLVED_TOKEN])
     data["access_tokens"] = tokens if tokens is not None else ["-"]  # never a token-shaped literal
     flagged = _check_types(page, data, PageFile, ())
     _check_ignore_changes(page, data)
@@ -217,6 +218,14 @@ def _load_page(
 
 
 # --- interpolation and access tokens -------------------------------------------------------------
+
+
+def _refuse_tokens_elsewhere(page: _Page, data: dict[Any, Any], tokens: list[str]) -> None:
+    """An access token in any other value would be shown in plans and sent as page content."""
+    for path, value in iter_paths(data):
+        if isinstance(value, str) and any(token in value for token in tokens):
+            page.problem(path, "holds an access token; tokens belong in access_tokens only",
+                         "use another variable for this value")
 
 _UNSET_HINT = "set it in the environment, or write ${VAR:-default} for a value that is not secret"
 

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 from pydantic import SecretStr
 
 from . import planfile
@@ -89,7 +90,7 @@ def settings_for(
     return Settings(
         pages_dir=pages_dir,
         lockfile=lockfile or (Path(state_file) if state_file else default_lockfile),
-        api_url=api_url or chosen.api_url,
+        api_url=check_api_url(api_url or chosen.api_url),
         parallelism=parallelism or chosen.parallelism or 8,
         env=target.env,
         target_name=target.name,
@@ -98,6 +99,27 @@ def settings_for(
         state_dsn=None if lockfile else target.postgres_dsn,
         rate_limits=chosen.rate_limits,
     )
+
+
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def check_api_url(url: str | None) -> str | None:
+    """Refuse an API URL that cannot work or would leak: not http(s), no host, credentials in it, or
+    plain http to anything but this machine (tokens would cross the network in clear)."""
+    if not url:
+        return None
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError):
+        raise ProvisionerError("the API URL is not a valid URL") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ProvisionerError(f"the API URL must be https://HOST[/PATH], got {parsed.scheme or 'no'} scheme")
+    if parsed.userinfo:
+        raise ProvisionerError("the API URL must not contain credentials; tokens come from page files")
+    if parsed.scheme == "http" and parsed.host not in LOOPBACK and not parsed.host.startswith("127."):
+        raise ProvisionerError(f"plain http is only allowed to this machine (the emulator), not to {parsed.host}")
+    return url
 
 
 # --- building blocks ------------------------------------------------------------------------------

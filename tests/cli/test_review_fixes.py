@@ -82,3 +82,20 @@ def test_an_imported_page_gets_the_yaml_hosts_on_its_first_update(project: Proje
     live = httpx.get(f"{served.url}/manage/pages/{page['id']}",
                      headers={"Authorization": f"Bearer {page['edit_token']}"}).json()
     assert len(live["access_token_infos"]) == 3  # alice, bob and carol, as the YAML says
+
+
+def test_plan_refuses_a_plan_that_prevent_destroy_blocks(project: Project):
+    assert project.run("apply", "--auto-approve").exit_code == 0
+    (project.root / "pages/sales/demo.yaml").unlink()  # prevent_destroy: true
+    result = project.run("plan", "--out", "plan.json")
+    assert result.exit_code == 1
+    assert "will be DESTROYED" in result.output and "lifecycle.prevent_destroy forbids" in result.output
+    assert not (project.root / "plan.json").exists()
+
+
+def test_api_urls_that_cannot_work_or_would_leak_are_refused(project: Project):
+    for url, message in [("ftp://x", "must be https"), ("https://u:p@h", "credentials"),
+                         ("http://example.com", "plain http"), ("http://[::1", "not a valid URL")]:
+        result = project.run("plan", "--api-url", url)
+        assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+        assert "u:p" not in result.output

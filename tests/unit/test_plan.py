@@ -55,8 +55,8 @@ BASE = {"timezone": "Europe/Paris", "event": {"duration": 30}}
 
 
 def test_diff_paths_and_numeric_equality():
-    leaves = diff({"a": {"b": [1, 2]}, "n": 1}, {"a": {"b": [1, 3]}, "n": 1.0})
-    assert [(leaf.path, leaf.old, leaf.new) for leaf in leaves] == [("a.b[1]", 2, 3)]
+    leaves = diff({"a": {"b": [{"c": 2}]}, "n": 1}, {"a": {"b": [{"c": 3}]}, "n": 1.0})
+    assert [(leaf.path, leaf.old, leaf.new) for leaf in leaves] == [("a.b[0].c", 2, 3)]
     assert under("config.appearance.color", ("config.appearance",))
     assert not under("config.appearance_x", ("config.appearance",))
 
@@ -149,3 +149,9 @@ def test_saved_plan_is_refused_when_live_changed(tmp_path):
     with pytest.raises(PlanRefused, match="changed since the plan"):
         planfile.verify(saved, after)
     assert fingerprint(live(BASE)) != fingerprint(live(edited))
+
+
+def test_lists_of_plain_values_change_as_a_whole():
+    leaves = diff({"days": ["M", "T", "W", "R", "F"], "x": [{"a": 1}]}, {"days": ["M", "W", "F", "S"], "x": [{"a": 2}]})
+    assert [(leaf.path, leaf.old, leaf.new) for leaf in leaves] == [
+        ("days", ["M", "T", "W", "R", "F"], ["M", "W", "F", "S"]), ("x[0].a", 1, 2)]
