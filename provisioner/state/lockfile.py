@@ -152,7 +152,11 @@ class LockfileBackend:
         except _Mismatch:
             # An apply may have folded its journal and begun another between our two file reads.
             state, journal, _ = self._load(api_url)
-        return replay(state, journal.steps if journal else [], self.location)
+        replayed = replay(state, journal.steps if journal else [], self.location)
+        if (replayed.resources, replayed.pending_creates) != (state.resources, state.pending_creates):
+            # An interrupted apply's steps: the next transaction folds them into exactly this serial.
+            replayed = replace(replayed, serial=state.serial + 1)
+        return replayed
 
     def render(self, state: State) -> bytes:
         """The exact bytes of the lockfile for ``state``."""

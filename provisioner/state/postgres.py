@@ -209,7 +209,9 @@ class PostgresBackend:
             + (" FOR UPDATE" if lock else "")), (self.target,)).fetchone()
         if row is None:
             return None
-        lineage, serial, url, pending, _ = row
+        lineage, serial, url, pending, dirty = row
+        if dirty and not lock:
+            serial += 1  # steps of an interrupted apply: the next transaction folds them into this serial
         if not _same_url(url, api_url):
             raise StateError(f"{self.location} belongs to {url}, not {api_url}: use the API it was made for, "
                              f"or another state target for {api_url}")

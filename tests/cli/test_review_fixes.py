@@ -99,3 +99,21 @@ def test_api_urls_that_cannot_work_or_would_leak_are_refused(project: Project):
         result = project.run("plan", "--api-url", url)
         assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
         assert "u:p" not in result.output
+
+
+def test_a_plan_saved_after_an_interrupted_apply_is_applied(project: Project):
+    assert project.run("apply", "--auto-approve").exit_code == 0
+    lock = project.root / "pages.lock"
+    backend = LockfileBackend(lock, Sealer((project.root / ".provisioner/lock.key").read_text().strip()))
+    before = lock.read_bytes()
+    api = json.loads(before)["api_url"]
+    with backend.transaction(api, current_holder()) as txn:  # a run that dies before folding its journal
+        txn.intend_create("sales/extra", "acme-extra")
+        journal = backend.journal_path.read_bytes()
+    lock.write_bytes(before)
+    backend.journal_path.write_bytes(journal)
+    path = project.root / OFFICE
+    path.write_text(path.read_text().replace("duration: 30", "duration: 40"))
+    assert project.run("plan", "--out", "plan.json").exit_code == 0
+    applied = project.run("apply", "plan.json")
+    assert applied.exit_code == 0, applied.output

@@ -124,9 +124,9 @@ def test_transaction_state_reflects_every_step_and_reads_see_progress(make: Fact
         tx.record(page("new", 2))
         tx.move("old", "renamed")
         assert set(tx.state.resources) == {"new", "renamed"} and tx.state.pending_creates == {}
-        seen = make().read(API)  # a plan during the apply sees its progress, at the old serial
+        seen = make().read(API)  # a plan during the apply sees its progress, at the serial it will be folded into
         assert set(seen.resources) == {"new", "renamed"} and seen.resources["renamed"].address == "renamed"
-        assert seen.serial == 1 and seen.pending_creates == {}
+        assert seen.serial == 2 and seen.pending_creates == {}
     final = make().read(API)
     assert final.serial == 2 and final.resources["renamed"].id == 1001
 
