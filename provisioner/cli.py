@@ -153,6 +153,8 @@ def _approver(interactive: bool) -> Callable[[Plan], bool]:
 def apply(settings: workflows.Settings, plan_file: Path | None, auto_approve: bool, max_deletes: int,
           targets: tuple[str, ...]) -> None:
     """Converge the live pages to pages/ (or apply exactly a saved PLAN_FILE)."""
+    if plan_file is not None and targets:
+        raise click.UsageError("a saved plan keeps the --target it was made with; do not pass --target again")
     interactive = sys.stdin.isatty() and not auto_approve and plan_file is None
     if not interactive and not auto_approve and plan_file is None:
         raise_refusal()

@@ -185,7 +185,7 @@ def _convergence(
     )
 
 
-def _moves(desired: Mapping[str, DesiredPage], state: State) -> dict[str, str]:
+def find_moves(desired: Mapping[str, DesiredPage], state: State) -> dict[str, str]:
     """new address -> old address, for pages whose file moved: same slug, old address gone."""
     orphans = {r.slug: r.address for r in state.resources.values() if r.address not in desired}
     return {
@@ -209,7 +209,7 @@ def make_plan(
     different from the state's plans an update of the tokens.
     """
     digests = token_digests or {}
-    moves = _moves(desired, state)
+    moves = find_moves(desired, state)
     pages: list[PageChange] = []
     for address, page in desired.items():
         old_address = moves.get(address, address)

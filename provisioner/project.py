@@ -69,16 +69,9 @@ class ResolvedTarget:
     env: dict[str, str]  # the process environment with this target's variables over it
 
     @property
-    def postgres_dsn(self) -> str | None:
+    def postgres_dsn_env(self) -> str | None:
         state = self.settings.state
-        if not isinstance(state, PostgresState):
-            return None
-        dsn = self.env.get(state.postgres_dsn_env)
-        if not dsn:
-            raise ProvisionerError(
-                f"target {self.name}: environment variable {state.postgres_dsn_env} (the PostgreSQL DSN) is not set"
-            )
-        return dsn
+        return state.postgres_dsn_env if isinstance(state, PostgresState) else None
 
 
 def load_project(path: Path) -> ProjectFile | None:

@@ -31,7 +31,7 @@ from .load import UNRESOLVED_TOKEN as UNRESOLVED
 from .load import load_pages
 from .model import Config, Page
 from .pagefile import DesiredPage
-from .plan import LiveView, desired_document, live_document, make_plan
+from .plan import LiveView, desired_document, find_moves, live_document, make_plan
 from .preview import Preview, compare
 from .project import PROJECT_FILE, RateLimitSettings, load_project, resolve_target
 from .ratelimit import RateLimits
@@ -57,7 +57,7 @@ class Settings:
     target_name: str | None = None  # a target of provisioner.yaml
     known_targets: tuple[str, ...] = ()
     lock_key_env: str = KEY_ENV
-    state_dsn: str | None = None  # PostgreSQL state instead of the lockfile
+    state_dsn_env: str | None = None  # PostgreSQL state (its DSN in this variable) instead of the lockfile
     rate_limits: RateLimitSettings | None = None
 
     @property
@@ -96,7 +96,7 @@ def settings_for(
         target_name=target.name,
         known_targets=tuple(sorted(project.targets)) if project else (),
         lock_key_env=chosen.lock_key_env,
-        state_dsn=None if lockfile else target.postgres_dsn,
+        state_dsn_env=None if lockfile else target.postgres_dsn_env,
         rate_limits=chosen.rate_limits,
     )
 
@@ -148,7 +148,11 @@ def sealer(settings: Settings) -> Sealer:
 
 def backend(settings: Settings, seal: Sealer | None = None) -> StateBackend:
     """The target's state: PostgreSQL when it names a DSN, else the lockfile."""
-    spec = settings.state_dsn or str(settings.lockfile)
+    spec = str(settings.lockfile)
+    if settings.state_dsn_env:  # read only when the state is needed: `validate` works without it
+        spec = settings.env.get(settings.state_dsn_env, "")
+        if not spec:
+            raise ProvisionerError(f"environment variable {settings.state_dsn_env} (the PostgreSQL DSN) is not set")
     return open_backend(spec, seal or sealer(settings), target=settings.target_name or "default")
 
 
@@ -200,8 +204,11 @@ def _select(desired: dict[str, DesiredPage], state: State, targets: tuple[str, .
         return desired, state, None
     unknown = [t for t in targets if t not in desired and t not in state.resources]
     if unknown:
-        raise ProvisionerError(f"--target {unknown[0]}: no such page in {', '.join(['pages/', 'the state'])}")
+        raise ProvisionerError(f"--target {unknown[0]}: no such page in pages/ or in the state")
     chosen = set(targets)
+    for new, old in find_moves(desired, state).items():  # a moved page is planned with both its addresses
+        if new in chosen or old in chosen:
+            chosen |= {new, old}
     resources = {a: r for a, r in state.resources.items() if a in chosen}
     return (
         {a: p for a, p in desired.items() if a in chosen},

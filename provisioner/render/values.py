@@ -93,8 +93,11 @@ def plural(n: int, word: str) -> str:
 
 
 def plan_summary(plan: Plan) -> dict[str, int]:
-    """``{create, update, delete, recreate, move, noop}`` page counts."""
-    return {action.value: plan.count(action) for action in Action}
+    """``{create, update, delete, recreate, move, noop}`` page counts; a move that also changes fields
+    counts as an update too."""
+    counts = {action.value: plan.count(action) for action in Action}
+    counts["update"] += sum(1 for p in plan.pages if p.action is Action.MOVE and p.changes)
+    return counts
 
 
 def plan_summary_line(plan: Plan) -> str:

@@ -117,3 +117,13 @@ def test_a_plan_saved_after_an_interrupted_apply_is_applied(project: Project):
     assert project.run("plan", "--out", "plan.json").exit_code == 0
     applied = project.run("apply", "plan.json")
     assert applied.exit_code == 0, applied.output
+
+
+def test_a_targeted_rename_is_still_a_move(project: Project):
+    assert project.run("apply", "--auto-approve").exit_code == 0
+    (project.root / OFFICE).rename(project.root / "pages/support/hours.yaml")
+    for target in ("support/office-hours", "support/hours"):
+        planned = project.run("plan", "--target", target)
+        assert "Plan: 0 to create, 0 to update, 0 to delete, 0 to recreate." in planned.output, planned.output
+    assert project.run("apply", "--auto-approve", "--target", "support/hours").exit_code == 0
+    assert project.run("plan", "--detailed-exitcode").exit_code == 0
