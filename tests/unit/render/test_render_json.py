@@ -25,7 +25,8 @@ def test_plan_json_top_level_and_page_fields(samples) -> None:
     assert doc["kind"] == "plan"
     assert doc["lineage"] == "3f2c1a9e-lineage" and doc["serial"] == 7
     assert doc["target"]["name"] == "staging" and doc["target"]["emulator"] is False
-    assert doc["summary"] == {"create": 0, "update": 1, "delete": 0, "recreate": 0, "move": 2, "noop": 0}
+    # one update, plus one move that also changes fields
+    assert doc["summary"] == {"create": 0, "update": 2, "delete": 0, "recreate": 0, "move": 2, "noop": 0}
     first = doc["pages"][0]
     assert set(first) == {
         "address",

@@ -34,7 +34,7 @@ def test_summary_line_counts_each_action(samples) -> None:
         found = SUMMARY.findall(render_plan(plan, "text"))
         counts = (
             plan.count(Action.CREATE),
-            plan.count(Action.UPDATE),
+            plan.count(Action.UPDATE) + sum(1 for p in plan.pages if p.action is Action.MOVE and p.changes),
             plan.count(Action.DELETE),
             plan.count(Action.RECREATE),
         )
