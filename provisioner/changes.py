@@ -122,6 +122,7 @@ class Plan:
     lineage: str
     serial: int
     pages: tuple[PageChange, ...] = field(default_factory=tuple)
+    warnings: tuple[str, ...] = ()  # what needs a person: e.g. a create of a page whose file is gone
 
     def count(self, action: Action) -> int:
         return sum(1 for p in self.pages if p.action is action)

@@ -267,8 +267,11 @@ def state() -> None:
 @common
 def state_list(settings: workflows.Settings) -> None:
     """List the managed addresses."""
-    for address, resource in sorted(workflows.state_read(settings).resources.items()):
+    current = workflows.state_read(settings)
+    for address, resource in sorted(current.resources.items()):
         click.echo(f"{address}\tpage {resource.id}\t{resource.slug}")
+    for address, slug in sorted(current.pending_creates.items()):
+        click.echo(f"{address}\tpending create (outcome unknown)\t{slug}")
 
 
 @state.command("show")

@@ -244,4 +244,10 @@ def make_plan(
             )
         )
     pages.sort(key=PageChange.sort_key)
-    return Plan(target=target, lineage=state.lineage, serial=state.serial, pages=tuple(pages))
+    warnings = tuple(
+        f"{address}: an interrupted apply sent a create (slug {slug!r}) and its page file is gone; if that page "
+        f"exists, adopt it with `provisioner import` or delete it, then run `provisioner state rm {address}`"
+        for address, slug in sorted(state.pending_creates.items())
+        if address not in desired and address not in state.resources
+    )
+    return Plan(target=target, lineage=state.lineage, serial=state.serial, pages=tuple(pages), warnings=warnings)

@@ -125,6 +125,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "serial": plan.serial,
         "has_changes": plan.has_changes,
         "summary": plan_summary(plan),
+        "warnings": list(plan.warnings),
         "pages": [_page(p) for p in plan.pages],
     }
 

@@ -127,6 +127,8 @@ def _plan_head(plan: Plan) -> str:
     moves = plan_summary(plan)["move"]
     if moves:
         out.append(f"{moves} page(s) moved")
+    for warning in plan.warnings:
+        out += ["", "> [!WARNING]", f"> {clean(warning)}"]
     destructive = plan.destructive
     if destructive:
 

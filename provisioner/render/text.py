@@ -137,6 +137,7 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
             lines += [""] + _page_block(page, paint)
     lines += _info_sections(plan.pages, paint)
     lines += _warning(plan, paint)
+    lines += [paint(f"WARNING: {w}", "-") for w in plan.warnings]
     lines.append("")
     counts = plan_summary(plan)
     if not plan.has_changes:

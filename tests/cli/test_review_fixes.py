@@ -127,3 +127,16 @@ def test_a_targeted_rename_is_still_a_move(project: Project):
         assert "Plan: 0 to create, 0 to update, 0 to delete, 0 to recreate." in planned.output, planned.output
     assert project.run("apply", "--auto-approve", "--target", "support/hours").exit_code == 0
     assert project.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_pending_create_whose_file_is_gone_is_reported(project: Project):
+    assert project.run("apply", "--auto-approve").exit_code == 0
+    lock = project.root / "pages.lock"
+    backend = LockfileBackend(lock, Sealer((project.root / ".provisioner/lock.key").read_text().strip()))
+    with backend.transaction(json.loads(lock.read_text())["api_url"], current_holder()) as txn:
+        txn.intend_create("gone/page", "acme-gone")
+    assert "gone/page\tpending create" in project.run("state", "list").output
+    planned = project.run("plan", "--format", "json")
+    (warning,) = json.loads(planned.output)["warnings"]
+    assert "gone/page" in warning and "provisioner state rm gone/page" in warning
+    assert "WARNING: gone/page" in project.run("plan").output
