@@ -164,7 +164,7 @@ class ChaosProject:
         if code != 0:
             raise ChaosFailure(f"state list exited {code}: {output[-1500:]}")
         rows = [line.split("\t") for line in output.splitlines() if line.strip()]
-        return {int(page.removeprefix("page ")): slug for _, page, slug in rows}
+        return {int(page.removeprefix("page ")): slug for _, page, slug in rows if page.startswith("page ")}
 
     def live(self) -> dict[int, str]:
         conn = sqlite3.connect(self.db)

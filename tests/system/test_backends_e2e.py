@@ -102,7 +102,8 @@ class E2E:
         """Address -> page id, from ``provisioner state list``."""
         code, output = self.project.cli("state", "list")
         assert code == 0, output
-        return {a: int(p.removeprefix("page ")) for a, p, _ in (line.split("\t") for line in output.splitlines())}
+        rows = [line.split("\t") for line in output.splitlines()]
+        return {a: int(p.removeprefix("page ")) for a, p, _ in rows if p.startswith("page ")}  # not pending ones
 
     def stored(self) -> tuple[dict[str, int], str]:
         """(address -> page id, the raw text at rest) straight from the backend's storage."""
