@@ -20,7 +20,6 @@ from .errors import ApiError, NotFound, OutcomeUnknown, PlanRefused, Provisioner
 from .model import Page
 from .pagefile import DesiredPage
 from .plan import live_document
-from .secrets import Sealer
 from .state.base import Resource, Transaction
 
 CREATE_ATTEMPTS = 3  # a create whose outcome is unknown and whose page is not found is re-sent at most this often
@@ -43,15 +42,19 @@ class ApplyResult:
     api_writes: int = 0
 
 
-def check_safety(plan: Plan, max_deletes: int) -> None:
-    """Refuse a plan that prevent_destroy forbids or that deletes more pages than allowed."""
-    blocked = plan.blocked
-    if blocked:
-        names = ", ".join(p.address for p in blocked)
+def refuse_blocked(plan: Plan) -> None:
+    """Refuse a plan that lifecycle.prevent_destroy forbids (``plan`` and ``apply`` alike)."""
+    if plan.blocked:
+        names = ", ".join(p.address for p in plan.blocked)
         raise PlanRefused(
             f"lifecycle.prevent_destroy forbids destroying {names}; "
             "remove prevent_destroy first if this is really intended"
         )
+
+
+def check_safety(plan: Plan, max_deletes: int) -> None:
+    """Refuse a plan that prevent_destroy forbids or that deletes more pages than allowed."""
+    refuse_blocked(plan)
     deletes = plan.count(Action.DELETE)
     if deletes > max_deletes:
         raise PlanRefused(
@@ -67,16 +70,15 @@ class Applier:
         self,
         client: SchedulerClient,
         txn: Transaction,
-        sealer: Sealer,
         desired: Mapping[str, DesiredPage],
         reporter: Reporter,
     ):
-        self.client, self.txn, self.sealer = client, txn, sealer
+        self.client, self.txn = client, txn
         self.desired, self.reporter = desired, reporter
         self.result = ApplyResult()
 
     async def run(self, plan: Plan) -> ApplyResult:
-        steps = [p for p in plan.pages if p.action is not Action.NOOP or p.drift]
+        steps = [p for p in plan.pages if p.needs_apply]
         self.reporter.begin(len(steps))
         await asyncio.gather(*(self._guarded(change) for change in steps))
         self.reporter.end()
@@ -110,7 +112,7 @@ class Applier:
         # Tokens go out when they changed, and when they were never sent (an imported page).
         send_tokens = resource.tokens_digest is None or any(c.path == "access_tokens" for c in change.changes)
         updated = await self._update(resource.id, resource.edit_token, change.body, page, send_tokens)
-        self._record(change.address, updated, self.sealer.digest(page.access_tokens), change.body)
+        self._record(change.address, updated, change.tokens_digest, change.body)
         return f"updated (page {updated.id})"
 
     async def _update(
@@ -129,7 +131,7 @@ class Applier:
     async def _create(self, change: PageChange) -> str:
         page = self.desired[change.address]
         assert change.body is not None
-        digest = self.sealer.digest(page.access_tokens)
+        digest = change.tokens_digest
         existing = None
         pending_slug = self.txn.state.pending_creates.get(change.address)
         if pending_slug is not None:  # an earlier run sent a create and never heard back

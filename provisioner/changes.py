@@ -30,8 +30,6 @@ MARKERS = {
     Action.NOOP: " ",
 }
 
-ABSENT: Any = None  # a value that is not there renders as "(absent)"; see render helpers
-
 
 class Origin(StrEnum):
     """Why a field changes: edited in YAML, edited live outside provisioner, or both."""
@@ -90,6 +88,11 @@ class PageChange:
     body: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     # Keyed digest of the access tokens apply will use (no secret): part of a saved plan's checksum.
     tokens_digest: str | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def needs_apply(self) -> bool:
+        """Apply has work here: an API write, or a state record to refresh (drift since last applied)."""
+        return self.action is not Action.NOOP or bool(self.drift)
 
     @property
     def destructive(self) -> bool:

@@ -16,13 +16,14 @@ import click
 from pydantic import SecretStr
 
 from . import planfile, workflows
-from .apply import check_safety
-from .changes import Action, Plan
+from .apply import refuse_blocked
+from .changes import Plan
 from .errors import Aborted, ProvisionerError
 from .progress import StderrReporter
 from .render import render_drift, render_plan
 from .render.preview import render_preview
 from .secrets import keygen as make_key
+from .settings import Settings, settings_for
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,7 +44,7 @@ def common(fn: F) -> F:
     def wrapper(pages_dir: Path, lockfile: Path | None, api_url: str | None, target_env: str | None, debug: bool,
                 **kwargs: Any) -> Any:
         try:
-            settings = workflows.settings_for(
+            settings = settings_for(
                 pages_dir=pages_dir, lockfile=lockfile, api_url=api_url or None, target_env=target_env or None,
                 parallelism=kwargs.pop("parallelism", None), env=os.environ,
             )
@@ -80,7 +81,7 @@ def main() -> None:
 
 @main.command()
 @common
-def validate(settings: workflows.Settings) -> None:
+def validate(settings: Settings) -> None:
     """Parse and check every page offline (no network, no secrets: token variables may be unset)."""
     pages = workflows.validate(settings)
     click.echo(f"{len(pages)} page(s) valid in {settings.pages_dir}/.")
@@ -95,13 +96,13 @@ def validate(settings: workflows.Settings) -> None:
 @click.option("--preview", "with_preview", is_flag=True,
               help="Add the bookable-slot changes of pages whose booking, event or time zone changes.")
 @common
-def plan(settings: workflows.Settings, fmt: str, targets: tuple[str, ...], detailed_exitcode: bool,
+def plan(settings: Settings, fmt: str, targets: tuple[str, ...], detailed_exitcode: bool,
          out: Path | None, with_preview: bool) -> None:
     """Refresh live pages and show what apply would do."""
     result = workflows.plan(settings, targets)
     rendered = render_plan(result, fmt, color=fmt == "text" and color_wanted())
     if with_preview:
-        previews = [workflows.preview(settings, address, date.today(), 7) for address in _slot_changes(result)]
+        previews = workflows.preview(settings, workflows.slot_changes(result), date.today(), 7)
         if fmt == "json":
             doc = json.loads(rendered)
             doc["previews"] = [json.loads(render_preview(p, "json")) for p in previews]
@@ -109,24 +110,12 @@ def plan(settings: workflows.Settings, fmt: str, targets: tuple[str, ...], detai
         else:
             rendered += "".join("\n" + render_preview(p, fmt) for p in previews)
     click.echo(rendered, nl=False)
-    if result.blocked:  # shown above, then refused: such a plan is never saved or applied
-        check_safety(result, max_deletes=len(result.pages))
+    refuse_blocked(result)  # a blocked plan is shown above, then refused: never saved or applied
     if out is not None:
         planfile.save(out, result, render_plan(result, "json"), targets)
         click.echo(f"Plan saved to {out}; apply it with `provisioner apply {out}`.", err=True)
     if detailed_exitcode and result.has_changes:
         sys.exit(2)
-
-
-SLOT_PATHS = ("config.booking", "config.event", "config.timezone", "config.calendar_ids", "config.expire_after")
-
-
-def _slot_changes(plan_: Plan) -> list[str]:
-    """Addresses of pages whose changes can move bookable slots."""
-    return [
-        p.address for p in plan_.pages
-        if p.action in (Action.UPDATE, Action.CREATE) and any(c.path.startswith(SLOT_PATHS) for c in p.changes)
-    ]
 
 
 def _approver(interactive: bool) -> Callable[[Plan], bool]:
@@ -150,14 +139,14 @@ def _approver(interactive: bool) -> Callable[[Plan], bool]:
 @TARGET
 @PARALLELISM
 @common
-def apply(settings: workflows.Settings, plan_file: Path | None, auto_approve: bool, max_deletes: int,
+def apply(settings: Settings, plan_file: Path | None, auto_approve: bool, max_deletes: int,
           targets: tuple[str, ...]) -> None:
     """Converge the live pages to pages/ (or apply exactly a saved PLAN_FILE)."""
     if plan_file is not None and targets:
         raise click.UsageError("a saved plan keeps the --target it was made with; do not pass --target again")
     interactive = sys.stdin.isatty() and not auto_approve and plan_file is None
     if not interactive and not auto_approve and plan_file is None:
-        raise_refusal()
+        raise Aborted("refusing to apply without a terminal to confirm: pass --auto-approve or a saved plan file")
     request = workflows.ApplyRequest(plan_file=plan_file, targets=targets, max_deletes=max_deletes)
     reporter = StderrReporter(tty=sys.stderr.isatty())
     shown, result = workflows.apply(settings, request, _approver(interactive), reporter)
@@ -173,16 +162,12 @@ def apply(settings: workflows.Settings, plan_file: Path | None, auto_approve: bo
         sys.exit(1)
 
 
-def raise_refusal() -> None:
-    raise Aborted("refusing to apply without a terminal to confirm: pass --auto-approve or a saved plan file")
-
-
 @main.command()
 @FORMAT
 @TARGET
 @PARALLELISM
 @common
-def drift(settings: workflows.Settings, fmt: str, targets: tuple[str, ...]) -> None:
+def drift(settings: Settings, fmt: str, targets: tuple[str, ...]) -> None:
     """Report live edits made outside provisioner since the last apply."""
     report = workflows.drift(settings, targets)
     click.echo(render_drift(report, fmt, color=fmt == "text" and color_wanted()), nl=False)
@@ -214,7 +199,7 @@ def _secret_input(env_var: str | None, what: str) -> SecretStr:
 @click.option("--account-token-env", metavar="VAR",
               help="Adopt every page of the account whose access token is in VAR, as ADDRESS/SLUG.")
 @common
-def import_(settings: workflows.Settings, address: str | None, page_id: int | None, edit_token_env: str | None,
+def import_(settings: Settings, address: str | None, page_id: int | None, edit_token_env: str | None,
             account_token_env: str | None) -> None:
     """Adopt an existing live page (or a whole account's pages) into the state."""
     if account_token_env:
@@ -236,7 +221,7 @@ def import_(settings: workflows.Settings, address: str | None, page_id: int | No
 @click.argument("address")
 @click.option("--force", is_flag=True, help="Overwrite an existing page file.")
 @common
-def pull(settings: workflows.Settings, address: str, force: bool) -> None:
+def pull(settings: Settings, address: str, force: bool) -> None:
     """Write the live page at ADDRESS as YAML to pages/ADDRESS.yaml."""
     path, differing = workflows.pull(settings, address, force)
     click.echo(f"Wrote {path}.")
@@ -252,9 +237,9 @@ def pull(settings: workflows.Settings, address: str, force: bool) -> None:
 @click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True, help="Days to show.")
 @FORMAT
 @common
-def preview(settings: workflows.Settings, address: str, start: datetime | None, days: int, fmt: str) -> None:
+def preview(settings: Settings, address: str, start: datetime | None, days: int, fmt: str) -> None:
     """The bookable slots of ADDRESS as written, beside the live page's: what a change adds and removes."""
-    result = workflows.preview(settings, address, start.date() if start else date.today(), days)
+    (result,) = workflows.preview(settings, [address], start.date() if start else date.today(), days)
     click.echo(render_preview(result, fmt), nl=False)
 
 
@@ -265,7 +250,7 @@ def state() -> None:
 
 @state.command("list")
 @common
-def state_list(settings: workflows.Settings) -> None:
+def state_list(settings: Settings) -> None:
     """List the managed addresses."""
     current = workflows.state_read(settings)
     for address, resource in sorted(current.resources.items()):
@@ -277,7 +262,7 @@ def state_list(settings: workflows.Settings) -> None:
 @state.command("show")
 @click.argument("address")
 @common
-def state_show(settings: workflows.Settings, address: str) -> None:
+def state_show(settings: Settings, address: str) -> None:
     """Show one managed page as recorded (edit token redacted)."""
     resources = workflows.state_read(settings).resources
     if address not in resources:
@@ -292,7 +277,7 @@ def state_show(settings: workflows.Settings, address: str) -> None:
 @click.argument("old")
 @click.argument("new")
 @common
-def state_mv(settings: workflows.Settings, old: str, new: str) -> None:
+def state_mv(settings: Settings, old: str, new: str) -> None:
     """Record that the page at OLD is now at NEW."""
     workflows.state_mv(settings, old, new)
     click.echo(f"Moved {old} -> {new}.")
@@ -301,7 +286,7 @@ def state_mv(settings: workflows.Settings, old: str, new: str) -> None:
 @state.command("rm")
 @click.argument("address")
 @common
-def state_rm(settings: workflows.Settings, address: str) -> None:
+def state_rm(settings: Settings, address: str) -> None:
     """Stop managing ADDRESS (the live page is left alone)."""
     workflows.state_rm(settings, address)
     click.echo(f"Removed {address} from {settings.lockfile}; the live page is untouched.")
@@ -311,7 +296,7 @@ def state_rm(settings: workflows.Settings, address: str) -> None:
 @click.option("--to", "to", required=True, metavar="DSN-or-FILE",
               help="A postgresql:// DSN or a lockfile path; it must hold no state yet.")
 @common
-def state_migrate(settings: workflows.Settings, to: str) -> None:
+def state_migrate(settings: Settings, to: str) -> None:
     """Move the state to another backend without touching live pages."""
     moved = workflows.state_migrate(settings, to)
     where = to.split("@")[-1] if "://" in to else to  # never echo a DSN's password

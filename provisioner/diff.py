@@ -6,6 +6,7 @@ with dotted paths (``config.booking.opening_hours[0].end``) in a fixed order.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -64,18 +65,6 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> list[Leaf]:
 _INDEX_AT_END = re.compile(r"^(.*)\[(\d+)\]$")
 
 
-def _at(doc: Any, path: str) -> tuple[bool, Any]:
-    node = doc
-    for part in re.findall(r"[^.\[\]]+", path):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return False, None
-    return True, node
-
-
 def _whole_scalar_lists(leaves: list[Leaf], old: Any, new: Any) -> list[Leaf]:
     """Changes inside a list of plain values (``days: [M, T, W]``) as one change of the whole list:
     element-wise changes of such lists read badly and deepdiff may align them by similarity."""
@@ -85,7 +74,7 @@ def _whole_scalar_lists(leaves: list[Leaf], old: Any, new: Any) -> list[Leaf]:
         match = _INDEX_AT_END.match(leaf.path)
         if match:
             parent = match.group(1)
-            (had, before), (has, after) = _at(old, parent), _at(new, parent)
+            (had, before), (has, after) = get_path(old, parent), get_path(new, parent)
             lists = [v for v in (before, after) if isinstance(v, list)]
             if lists and all(not isinstance(x, dict | list) for v in lists for x in v):
                 if parent not in done:
@@ -111,6 +100,36 @@ def leaves(doc: Any, prefix: str = "") -> list[tuple[str, Any]]:
     else:
         return [(prefix, doc)]
     return [leaf for path, value in items for leaf in leaves(value, path)]
+
+
+def get_path(doc: Any, path: str) -> tuple[bool, Any]:
+    """``(found, value)`` at a path such as ``config.booking.opening_hours[0].end``."""
+    node = doc
+    for part in re.findall(r"[^.\[\]]+", path):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False, None
+    return True, node
+
+
+def set_path(doc: dict[str, Any], path: str, found: bool, value: Any) -> None:
+    """Set (or, when ``found`` is false, remove) the value at a dotted path of mappings, in place."""
+    parts = path.split(".")
+    node = doc
+    for part in parts[:-1]:
+        nxt = node.get(part)
+        if not isinstance(nxt, dict):
+            if not found:
+                return
+            nxt = node[part] = {}
+        node = nxt
+    if found:
+        node[parts[-1]] = copy.deepcopy(value)
+    else:
+        node.pop(parts[-1], None)
 
 
 def under(path: str, prefixes: tuple[str, ...]) -> bool:

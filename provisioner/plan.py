@@ -13,6 +13,7 @@ both. Drift itself is ``last applied -> live``.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Mapping
@@ -29,10 +30,10 @@ from .changes import (
     Resolution,
     Target,
 )
-from .diff import Leaf, diff, leaves, under
+from .diff import Leaf, diff, get_path, leaves, set_path, under
 from .model import Page, dump_config
 from .pagefile import DesiredPage
-from .spec import get_path, normalize, set_path
+from .spec import normalize
 from .state.base import Resource, State
 
 Document = dict[str, Any]
@@ -82,21 +83,22 @@ def _view(live: Page | LiveView | None) -> LiveView | None:
 
 
 def _related(path: str, paths: set[str]) -> bool:
-    return any(path == q or under(path, (q,)) or under(q, (path,)) for q in paths)
+    """``path`` is one of ``paths``, lies below one, or holds one."""
+    return under(path, tuple(paths)) or any(under(q, (path,)) for q in paths)
 
 
 def _with_ignored(desired: Document, live: Document, ignored: tuple[str, ...]) -> Document:
     """The desired document with every ignored path holding its live value instead."""
-    effective = json.loads(json.dumps(desired))
+    effective = copy.deepcopy(desired)
     for path in ignored:
         found, value = get_path(live, path)
         set_path(effective, path, found, value)
     return effective
 
 
-def _field_changes(leaves: list[Leaf], yaml_paths: set[str], drift_paths: set[str]) -> list[FieldChange]:
+def _field_changes(work: list[Leaf], yaml_paths: set[str], drift_paths: set[str]) -> list[FieldChange]:
     out = []
-    for leaf in leaves:
+    for leaf in work:
         in_yaml, in_drift = _related(leaf.path, yaml_paths), _related(leaf.path, drift_paths)
         origin = Origin.BOTH if in_yaml and in_drift else Origin.DRIFT if in_drift else Origin.YAML
         out.append(
@@ -153,14 +155,14 @@ def _convergence(
     # A page file without `name:` leaves the name to the server and the editor (the API cannot unset it).
     ignored = page.ignore_changes + (("name",) if page.name is None else ())
     effective = _with_ignored(desired, now, ignored)
-    leaves = diff(now, effective)
+    work = diff(now, effective)
     yaml_paths = {leaf.path for leaf in diff(last, desired)}
     drift_paths = {leaf.path for leaf in diff(last, now)}
-    changes = _field_changes(leaves, yaml_paths, drift_paths)
+    changes = _field_changes(work, yaml_paths, drift_paths)
     # An adopted page's tokens are unknown (digest None) until provisioner first writes them.
     if None not in (token_digest, resource.tokens_digest) and token_digest != resource.tokens_digest:
         changes.append(FieldChange("access_tokens", None, None, Origin.YAML, sensitive=True))
-    drift = _drift_items(last, now, ignored, {leaf.path for leaf in leaves})
+    drift = _drift_items(last, now, ignored, {leaf.path for leaf in work})
     api_changes = bool(changes)
     if page.prevent_destroy != resource.prevent_destroy:  # recorded in the state only, no API call
         changes.append(

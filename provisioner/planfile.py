@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .changes import Action, Plan
+from .changes import Plan
 from .errors import PlanRefused, ProvisionerError
 from .fileio import atomic_write
 
@@ -26,7 +26,7 @@ def checksum(plan: Plan) -> str:
     """Digest of everything apply would do, and of the live pages it touches as they were read."""
     work: list[Any] = [plan.target.api_url, plan.serial]  # lineage is checked apart (see verify)
     for page in plan.pages:
-        if page.action is Action.NOOP and not page.drift:
+        if not page.needs_apply:
             continue
         work.append(
             [

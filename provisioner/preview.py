@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .model import Config
@@ -108,3 +109,24 @@ def compare(
         added=summarize((s for s in wanted if key(s) not in have), zone),
         removed=summarize((s for s in current if key(s) not in want), zone),
     )
+
+
+def preview_hosts(config: Config, accounts: list[dict[str, Any]], token_count: int) -> list[Host]:
+    """The page's hosts: its live accounts (``GET .../calendars``) when known, else one placeholder per
+    access token (rules scoped to an ``account_id`` then match nobody; the host names say so)."""
+    if accounts:
+        chosen = config.calendar_ids or {}
+        return [
+            Host(
+                account_id=a["id"], name=a.get("name") or a["id"], email=a.get("email", ""),
+                booking_calendar_id=(chosen[a["id"]].booking if a["id"] in chosen else None)
+                or next((c["id"] for c in a.get("calendars", []) if not c.get("read_only")), ""),
+            )
+            for a in accounts
+        ]
+    ids = list(config.calendar_ids or {})
+    return [
+        Host(account_id=ids[i] if i < len(ids) else f"account-{i + 1}", name=f"host {i + 1}", email="",
+             booking_calendar_id="")
+        for i in range(token_count)
+    ]

@@ -101,33 +101,3 @@ def _drop_none(value: Any) -> Any:
 def normalize(config: dict[str, Any]) -> dict[str, Any]:
     """Canonical form of a config for comparison: equal iff the server would store the same page."""
     return _drop_none(fill_server_defaults(_drop_none(config)))
-
-
-# --- dotted paths --------------------------------------------------------------------------------
-
-
-def get_path(data: dict[str, Any], path: str) -> tuple[bool, Any]:
-    """``(found, value)`` at a dotted path such as ``config.appearance.color``."""
-    node: Any = data
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return False, None
-        node = node[part]
-    return True, node
-
-
-def set_path(data: dict[str, Any], path: str, found: bool, value: Any) -> None:
-    """Set (or, when ``found`` is false, remove) the value at a dotted path, in place."""
-    parts = path.split(".")
-    node = data
-    for part in parts[:-1]:
-        nxt = node.get(part)
-        if not isinstance(nxt, dict):
-            if not found:
-                return
-            nxt = node[part] = {}
-        node = nxt
-    if found:
-        node[parts[-1]] = copy.deepcopy(value)
-    else:
-        node.pop(parts[-1], None)

@@ -7,23 +7,20 @@ Nothing here prints except through the `Reporter` and `confirm` callbacks it is 
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-import httpx
 from pydantic import SecretStr
 
 from . import planfile
 from .adopt import account_address, page_yaml
 from .apply import Applier, ApplyResult, Reporter, check_safety
-from .changes import Action, DriftReport, Plan, Target
+from .changes import Action, DriftReport, Plan
 from .client import SchedulerClient
-from .diff import diff
+from .diff import diff, under
 from .drift import drift_report
 from .errors import Aborted, ConfigError, NotFound, Problem, ProvisionerError, StateError
 from .fileio import atomic_write
@@ -32,97 +29,13 @@ from .load import load_pages
 from .model import Config, Page
 from .pagefile import DesiredPage
 from .plan import LiveView, desired_document, find_moves, live_document, make_plan
-from .preview import Preview, compare
-from .project import PROJECT_FILE, RateLimitSettings, load_project, resolve_target
-from .ratelimit import RateLimits
-from .secrets import KEY_ENV, Sealer, load_key
-from .slots import Host
+from .preview import Preview, compare, preview_hosts
+from .project import PROJECT_FILE
+from .secrets import Sealer
+from .settings import Settings, backend, open_client, sealer
 from .state import current_holder
-from .state.base import Resource, State, StateBackend
+from .state.base import Resource, State
 from .state.migrate import migrate, open_backend
-
-EMBEDDED_URL = "http://emulator.local"  # base URL of the in-process emulator (never on the network)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What every command is told: where pages, state and the API are."""
-
-    pages_dir: Path = Path("pages")
-    lockfile: Path = Path("pages.lock")
-    api_url: str | None = None
-    parallelism: int = 8
-    state_dir: Path = Path(".provisioner")  # the embedded emulator's data and local key
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    target_name: str | None = None  # a target of provisioner.yaml
-    known_targets: tuple[str, ...] = ()
-    lock_key_env: str = KEY_ENV
-    state_dsn_env: str | None = None  # PostgreSQL state (its DSN in this variable) instead of the lockfile
-    rate_limits: RateLimitSettings | None = None
-
-    @property
-    def embedded(self) -> bool:
-        return not self.api_url
-
-    @property
-    def target(self) -> Target:
-        if self.api_url:
-            return Target(api_url=self.api_url.rstrip("/"), name=self.target_name)
-        return Target(api_url=f"emulator:{self.state_dir / 'emulator.db'}", name=self.target_name, emulator=True)
-
-
-def settings_for(
-    *,
-    pages_dir: Path,
-    lockfile: Path | None,
-    api_url: str | None,
-    target_env: str | None,
-    parallelism: int | None,
-    env: Mapping[str, str],
-    project_file: Path = PROJECT_FILE,
-) -> Settings:
-    """Settings from the command line over the chosen target of provisioner.yaml over the defaults."""
-    project = load_project(project_file)
-    target = resolve_target(project, target_env, env)
-    chosen = target.settings
-    state_file = chosen.state if isinstance(chosen.state, str) else None
-    default_lockfile = Path(f"pages.{target.name}.lock") if target.name else Path("pages.lock")
-    return Settings(
-        pages_dir=pages_dir,
-        lockfile=lockfile or (Path(state_file) if state_file else default_lockfile),
-        api_url=check_api_url(api_url or chosen.api_url),
-        parallelism=parallelism or chosen.parallelism or 8,
-        env=target.env,
-        target_name=target.name,
-        known_targets=tuple(sorted(project.targets)) if project else (),
-        lock_key_env=chosen.lock_key_env,
-        state_dsn_env=None if lockfile else target.postgres_dsn_env,
-        rate_limits=chosen.rate_limits,
-    )
-
-
-LOOPBACK = ("localhost", "127.0.0.1", "::1")
-
-
-def check_api_url(url: str | None) -> str | None:
-    """Refuse an API URL that cannot work or would leak: not http(s), no host, credentials in it, or
-    plain http to anything but this machine (tokens would cross the network in clear)."""
-    if not url:
-        return None
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError):
-        raise ProvisionerError("the API URL is not a valid URL") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ProvisionerError(f"the API URL must be https://HOST[/PATH], got {parsed.scheme or 'no'} scheme")
-    if parsed.userinfo:
-        raise ProvisionerError("the API URL must not contain credentials; tokens come from page files")
-    if parsed.scheme == "http" and parsed.host not in LOOPBACK and not parsed.host.startswith("127."):
-        raise ProvisionerError(f"plain http is only allowed to this machine (the emulator), not to {parsed.host}")
-    return url
-
-
-# --- building blocks ------------------------------------------------------------------------------
 
 
 def validate(settings: Settings, need_tokens: bool = False) -> dict[str, DesiredPage]:
@@ -139,44 +52,6 @@ def validate(settings: Settings, need_tokens: bool = False) -> dict[str, Desired
     if problems:
         raise ConfigError(problems)
     return {a: p for a, p in pages.items() if not p.targets or settings.target_name in p.targets}
-
-
-def sealer(settings: Settings) -> Sealer:
-    local_key = settings.state_dir / "lock.key" if settings.embedded else None
-    return Sealer(load_key(settings.env, local_key, settings.lock_key_env))
-
-
-def backend(settings: Settings, seal: Sealer | None = None) -> StateBackend:
-    """The target's state: PostgreSQL when it names a DSN, else the lockfile."""
-    spec = str(settings.lockfile)
-    if settings.state_dsn_env:  # read only when the state is needed: `validate` works without it
-        spec = settings.env.get(settings.state_dsn_env, "")
-        if not spec:
-            raise ProvisionerError(f"environment variable {settings.state_dsn_env} (the PostgreSQL DSN) is not set")
-    return open_backend(spec, seal or sealer(settings), target=settings.target_name or "default")
-
-
-@asynccontextmanager
-async def open_client(settings: Settings) -> AsyncIterator[SchedulerClient]:
-    if settings.embedded:
-        from .emulator import Emulator  # the embedded default target, in-process
-
-        emulator = Emulator(settings.state_dir / "emulator.db")
-        try:
-            async with SchedulerClient(
-                EMBEDDED_URL, transport=emulator.transport(), parallelism=settings.parallelism
-            ) as client:
-                yield client
-        finally:
-            emulator.close()
-    else:
-        limits = settings.rate_limits
-        async with SchedulerClient(
-            settings.target.api_url,
-            parallelism=settings.parallelism,
-            limits=RateLimits(limits.per_account, limits.per_application) if limits else None,
-        ) as client:
-            yield client
 
 
 async def refresh(
@@ -277,12 +152,11 @@ def apply(
                 if saved is not None:
                     planfile.verify(saved, fresh)
                 check_safety(fresh, request.max_deletes)
-                pending = any(p.action is not Action.NOOP or p.drift for p in fresh.pages)
-                if not pending:
+                if not any(p.needs_apply for p in fresh.pages):
                     return fresh, None
                 if not confirm(fresh):
                     raise Aborted("apply cancelled; nothing was changed")
-                result = await Applier(client, txn, seal, desired, reporter).run(fresh)
+                result = await Applier(client, txn, desired, reporter).run(fresh)
                 return fresh, result
 
     return asyncio.run(run())
@@ -390,7 +264,7 @@ def pull(settings: Settings, address: str, overwrite: bool) -> tuple[Path, list[
 
     page = asyncio.run(fetch())
     path = _write_page_file(settings, address, page, overwrite)
-    loaded = load_pages(settings.pages_dir, settings.env, need_tokens=False).get(address)
+    loaded = validate(settings).get(address)
     differing = [leaf.path for leaf in diff(live_document(page), desired_document(loaded))] if loaded else []
     return path, differing
 
@@ -398,44 +272,43 @@ def pull(settings: Settings, address: str, overwrite: bool) -> tuple[Path, list[
 # --- preview --------------------------------------------------------------------------------------
 
 
-def preview(settings: Settings, address: str, start: date, days: int) -> Preview:
-    """`provisioner preview`: the slots of the page as written, beside the live page's when it is live."""
-    page = validate(settings, need_tokens=False).get(address)
-    if page is None:
-        raise ProvisionerError(f"{address}: no such page in {settings.pages_dir}/")
-    resource = state_read(settings).resources.get(address)
+def preview(settings: Settings, addresses: list[str], start: date, days: int) -> list[Preview]:
+    """`provisioner preview` (and `plan --preview`): the slots of each page as written, beside the live
+    page's when it is live. Pages, state and the client are opened once for all of them."""
+    pages = validate(settings)
+    missing = [a for a in addresses if a not in pages]
+    if missing:
+        raise ProvisionerError(f"{missing[0]}: no such page in {settings.pages_dir}/")
+    resources = state_read(settings).resources
 
-    async def fetch() -> tuple[Page | None, list[dict[str, Any]]]:
-        async with open_client(settings) as client:
+    async def fetch(address: str, client: SchedulerClient) -> Preview:
+        live, accounts = None, []
+        if address in resources:
+            resource = resources[address]
             try:
                 live = await client.get_page(resource.id, resource.edit_token)
-                return live, await client.get_calendars(resource.id, resource.edit_token)
+                accounts = await client.get_calendars(resource.id, resource.edit_token)
             except NotFound:
-                return None, []
+                live, accounts = None, []
+        desired = Config.model_validate(pages[address].config)
+        hosts = preview_hosts(desired, accounts, len(pages[address].access_tokens))
+        return compare(address, desired, live.config if live else None, hosts, start, days)
 
-    live, accounts = asyncio.run(fetch()) if resource else (None, [])
-    desired = Config.model_validate(page.config)
-    return compare(address, desired, live.config if live else None, preview_hosts(desired, accounts, page), start, days)
+    async def run() -> list[Preview]:
+        async with open_client(settings) as client:
+            return [await fetch(address, client) for address in addresses]
+
+    return asyncio.run(run()) if addresses else []
 
 
-def preview_hosts(config: Config, accounts: list[dict[str, Any]], page: DesiredPage) -> list[Host]:
-    """The page's hosts: the live accounts when known, else one placeholder per access token (rules
-    scoped to an ``account_id`` then match nobody; the preview says so through its host names)."""
-    if accounts:
-        chosen = config.calendar_ids or {}
-        return [
-            Host(
-                account_id=a["id"], name=a.get("name") or a["id"], email=a.get("email", ""),
-                booking_calendar_id=(chosen[a["id"]].booking if a["id"] in chosen else None)
-                or next((c["id"] for c in a.get("calendars", []) if not c.get("read_only")), ""),
-            )
-            for a in accounts
-        ]
-    ids = list(config.calendar_ids or {})
+SLOT_PATHS = ("config.booking", "config.event", "config.timezone", "config.calendar_ids", "config.expire_after")
+
+
+def slot_changes(plan: Plan) -> list[str]:
+    """Addresses of pages whose planned changes can move bookable slots (for `plan --preview`)."""
     return [
-        Host(account_id=ids[i] if i < len(ids) else f"account-{i + 1}", name=f"host {i + 1}", email="",
-             booking_calendar_id="")
-        for i in range(len(page.access_tokens))
+        p.address for p in plan.pages
+        if p.action in (Action.UPDATE, Action.CREATE) and any(under(c.path, SLOT_PATHS) for c in p.changes)
     ]
 
 

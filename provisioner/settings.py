@@ -1,0 +1,142 @@
+"""Where a command works: settings from flags, environment and provisioner.yaml; the sealing key,
+the state backend and the API client they select."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from .changes import Target
+from .client import SchedulerClient
+from .errors import ProvisionerError
+from .project import PROJECT_FILE, RateLimitSettings, load_project, resolve_target
+from .ratelimit import RateLimits
+from .secrets import KEY_ENV, Sealer, load_key
+from .state.base import StateBackend
+from .state.migrate import open_backend
+
+EMBEDDED_URL = "http://emulator.local"  # base URL of the in-process emulator (never on the network)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every command is told: where pages, state and the API are."""
+
+    pages_dir: Path = Path("pages")
+    lockfile: Path = Path("pages.lock")
+    api_url: str | None = None
+    parallelism: int = 8
+    state_dir: Path = Path(".provisioner")  # the embedded emulator's data and local key
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    target_name: str | None = None  # a target of provisioner.yaml
+    known_targets: tuple[str, ...] = ()
+    lock_key_env: str = KEY_ENV
+    state_dsn_env: str | None = None  # PostgreSQL state (its DSN in this variable) instead of the lockfile
+    rate_limits: RateLimitSettings | None = None
+
+    @property
+    def embedded(self) -> bool:
+        return not self.api_url
+
+    @property
+    def target(self) -> Target:
+        if self.api_url:
+            return Target(api_url=self.api_url.rstrip("/"), name=self.target_name)
+        return Target(api_url=f"emulator:{self.state_dir / 'emulator.db'}", name=self.target_name, emulator=True)
+
+
+def settings_for(
+    *,
+    pages_dir: Path,
+    lockfile: Path | None,
+    api_url: str | None,
+    target_env: str | None,
+    parallelism: int | None,
+    env: Mapping[str, str],
+    project_file: Path = PROJECT_FILE,
+) -> Settings:
+    """Settings from the command line over the chosen target of provisioner.yaml over the defaults."""
+    project = load_project(project_file)
+    target = resolve_target(project, target_env, env)
+    chosen = target.settings
+    state_file = chosen.state if isinstance(chosen.state, str) else None
+    default_lockfile = Path(f"pages.{target.name}.lock") if target.name else Path("pages.lock")
+    return Settings(
+        pages_dir=pages_dir,
+        lockfile=lockfile or (Path(state_file) if state_file else default_lockfile),
+        api_url=check_api_url(api_url or chosen.api_url),
+        parallelism=parallelism or chosen.parallelism or 8,
+        env=target.env,
+        target_name=target.name,
+        known_targets=tuple(sorted(project.targets)) if project else (),
+        lock_key_env=chosen.lock_key_env,
+        state_dsn_env=None if lockfile else target.postgres_dsn_env,
+        rate_limits=chosen.rate_limits,
+    )
+
+
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def check_api_url(url: str | None) -> str | None:
+    """Refuse an API URL that cannot work or would leak: not http(s), no host, credentials in it, or
+    plain http to anything but this machine (tokens would cross the network in clear)."""
+    if not url:
+        return None
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError):
+        raise ProvisionerError("the API URL is not a valid URL") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ProvisionerError(f"the API URL must be https://HOST[/PATH], got {parsed.scheme or 'no'} scheme")
+    if parsed.userinfo:
+        raise ProvisionerError("the API URL must not contain credentials; tokens come from page files")
+    if parsed.scheme == "http" and parsed.host not in LOOPBACK and not parsed.host.startswith("127."):
+        raise ProvisionerError(f"plain http is only allowed to this machine (the emulator), not to {parsed.host}")
+    return url
+
+
+# --- building blocks ------------------------------------------------------------------------------
+
+
+def sealer(settings: Settings) -> Sealer:
+    local_key = settings.state_dir / "lock.key" if settings.embedded else None
+    return Sealer(load_key(settings.env, local_key, settings.lock_key_env))
+
+
+def backend(settings: Settings, seal: Sealer | None = None) -> StateBackend:
+    """The target's state: PostgreSQL when it names a DSN, else the lockfile."""
+    spec = str(settings.lockfile)
+    if settings.state_dsn_env:  # read only when the state is needed: `validate` works without it
+        spec = settings.env.get(settings.state_dsn_env, "")
+        if not spec:
+            raise ProvisionerError(f"environment variable {settings.state_dsn_env} (the PostgreSQL DSN) is not set")
+    return open_backend(spec, seal or sealer(settings), target=settings.target_name or "default")
+
+
+@asynccontextmanager
+async def open_client(settings: Settings) -> AsyncIterator[SchedulerClient]:
+    if settings.embedded:
+        from .emulator import Emulator  # the embedded default target, in-process
+
+        emulator = Emulator(settings.state_dir / "emulator.db")
+        try:
+            async with SchedulerClient(
+                EMBEDDED_URL, transport=emulator.transport(), parallelism=settings.parallelism
+            ) as client:
+                yield client
+        finally:
+            emulator.close()
+    else:
+        limits = settings.rate_limits
+        async with SchedulerClient(
+            settings.target.api_url,
+            parallelism=settings.parallelism,
+            limits=RateLimits(limits.per_account, limits.per_application) if limits else None,
+        ) as client:
+            yield client
