@@ -20,8 +20,8 @@ from .apply import refuse_blocked
 from .changes import Plan
 from .errors import Aborted, ProvisionerError
 from .progress import StderrReporter
-from .render import render_drift, render_plan
-from .render.preview import render_preview
+from .project import TARGET_ENV
+from .render import render_drift, render_plan, render_preview
 from .secrets import keygen as make_key
 from .settings import Settings, settings_for
 
@@ -37,8 +37,8 @@ def common(fn: F) -> F:
                   help="The lockfile (state)  [default: pages.lock, or the target's state]")
     @click.option("--api-url", envvar="PROVISIONER_API_URL", default=None,
                   help="Scheduler API URL [env PROVISIONER_API_URL]; default: the target's, else the local emulator.")
-    @click.option("--target-env", envvar="PROVISIONER_TARGET_ENV", default=None, metavar="NAME",
-                  help="A target of provisioner.yaml [env PROVISIONER_TARGET_ENV].")
+    @click.option("--target-env", envvar=TARGET_ENV, default=None, metavar="NAME",
+                  help=f"A target of provisioner.yaml [env {TARGET_ENV}].")
     @click.option("--debug", is_flag=True, help="Show stack traces.")
     @functools.wraps(fn)
     def wrapper(pages_dir: Path, lockfile: Path | None, api_url: str | None, target_env: str | None, debug: bool,
@@ -100,16 +100,8 @@ def plan(settings: Settings, fmt: str, targets: tuple[str, ...], detailed_exitco
          out: Path | None, with_preview: bool) -> None:
     """Refresh live pages and show what apply would do."""
     result = workflows.plan(settings, targets)
-    rendered = render_plan(result, fmt, color=fmt == "text" and color_wanted())
-    if with_preview:
-        previews = workflows.preview(settings, workflows.slot_changes(result), date.today(), 7)
-        if fmt == "json":
-            doc = json.loads(rendered)
-            doc["previews"] = [json.loads(render_preview(p, "json")) for p in previews]
-            rendered = json.dumps(doc, indent=2, sort_keys=True) + "\n"
-        else:
-            rendered += "".join("\n" + render_preview(p, fmt) for p in previews)
-    click.echo(rendered, nl=False)
+    previews = workflows.preview(settings, workflows.slot_changes(result), date.today(), 7) if with_preview else []
+    click.echo(render_plan(result, fmt, color=fmt == "text" and color_wanted(), previews=previews), nl=False)
     refuse_blocked(result)  # a blocked plan is shown above, then refused: never saved or applied
     if out is not None:
         planfile.save(out, result, render_plan(result, "json"), targets)

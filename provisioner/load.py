@@ -20,16 +20,16 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple, get_args, get_origin
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
 from .errors import ConfigError, Problem
 from .model import Config, dump_config
 from .pagefile import DesiredPage, PageFile
-from .schema_paths import annotation_at, fields_of, ignore_path_problem, unwrap
+from .schema_paths import annotation_at, fields_of, ignore_path_problem, lax_scalar_problems
 from .secrets import InterpolationError, interpolate, is_reference
-from .yamlfile import PathKey, YamlDoc, format_path, iter_paths, load_yaml
+from .yamlfile import PathKey, YamlDoc, format_path, iter_paths, load_yaml, lookup
 
 SUFFIXES = (".yaml", ".yml")
 DEFAULTS = "_defaults"
@@ -42,7 +42,7 @@ Origin = tuple[str, int | None, int | None]
 class _Page:
     """One page being loaded: merged data, where each value came from, and its problems."""
 
-    def __init__(self, file: Path, display: str):
+    def __init__(self, display: str):
         self.display = display
         self.data: dict[Any, Any] = {}
         self.origins: dict[PathKey, Origin] = {(): (display, 1, 1)}
@@ -170,7 +170,7 @@ def _load_page(
     need_tokens: bool = True,
 ) -> tuple[_Page, DesiredPage | None]:
     """One page over its `_defaults` chain (outermost first); the desired page only if it has no problems."""
-    page = _Page(file, _display(file))
+    page = _Page(_display(file))
     try:
         doc = load_yaml(file, page.display)
     except ConfigError as e:
@@ -193,7 +193,10 @@ def _load_page(
     secrets.update(t for t in tokens or [] if t)
     _refuse_tokens_elsewhere(page, data, [t for t in tokens or [] if t and t != UNRESOLVED_TOKEN])
     data["access_tokens"] = tokens if tokens is not None else ["-"]  # never a token-shaped literal
-    flagged = _check_types(page, data, PageFile, ())
+    lax = lax_scalar_problems(data, PageFile)  # reported instead of pydantic's error at the same path
+    for path, message, hint in lax:
+        page.problem(path, message, hint)
+    flagged = {path for path, _, _ in lax}
     _check_ignore_changes(page, data)
     try:
         model = PageFile.model_validate(data)
@@ -308,30 +311,6 @@ def _did_you_mean(word: str, choices: list[str]) -> str | None:
     return f"did you mean {match[0]!r}?" if match else None
 
 
-def _check_types(page: _Page, value: Any, annotation: Any, path: PathKey) -> set[PathKey]:
-    """Catch what pydantic's lax mode would accept but YAML users do not mean: ``yes``/``no``/``on``
-    as booleans, and ``true`` as the number 1. Returns the paths reported."""
-    flagged: set[PathKey] = set()
-    inner = unwrap(annotation)
-    fields = fields_of(annotation)
-    if inner is bool and isinstance(value, str) and value not in ("true", "false"):
-        page.problem(path, f"must be true or false, not the text {value[:20]!r}", "write true or false")
-        flagged.add(path)
-    elif inner in (int, float) and isinstance(value, bool):
-        page.problem(path, "must be a number, not true/false")
-        flagged.add(path)
-    elif fields is not None and isinstance(value, dict):
-        for key, item in value.items():
-            if key in fields and key != "access_tokens":
-                flagged |= _check_types(page, item, fields[key], (*path, key))
-    elif get_origin(inner) in (list, dict) and isinstance(value, list | dict):
-        item_type = get_args(inner)[-1]
-        items = value.items() if isinstance(value, dict) else enumerate(value)
-        for key, item in items:
-            flagged |= _check_types(page, item, item_type, (*path, key))
-    return flagged
-
-
 def _check_ignore_changes(page: _Page, data: dict[Any, Any]) -> None:
     lifecycle = data.get("lifecycle")
     paths = lifecycle.get("ignore_changes") if isinstance(lifecycle, dict) else None
@@ -365,15 +344,6 @@ def _kind(value: Any) -> str:
     return "a list" if isinstance(value, list) else "a mapping"
 
 
-def _value_at(data: Any, path: PathKey) -> Any:
-    for part in path:
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return data
-
-
 def _translate(page: _Page, data: dict[Any, Any], error: Mapping[str, Any]) -> Problem:
     """One pydantic error (from ``errors(include_input=False)``) as a `Problem` at its source position."""
     loc, kind, msg = tuple(error["loc"]), error["type"], str(error["msg"])
@@ -391,14 +361,14 @@ def _translate(page: _Page, data: dict[Any, Any], error: Mapping[str, Any]) -> P
     elif kind == "missing":
         message = "is required"
     elif kind in _EXPECTED:
-        value = _value_at(data, loc)
+        _, value = lookup(data, loc)
         message = f"must be {_EXPECTED[kind]}, not {_kind(value)}"
         if kind == "string_type" and isinstance(value, int | float):
             hint = "quote it to make it text"
     elif kind == "literal_error":
         expected = str(error.get("ctx", {}).get("expected", ""))
         message = f"must be one of {expected}"
-        value = _value_at(data, loc)
+        _, value = lookup(data, loc)
         if isinstance(value, str) and len(value) <= 40:
             message += f", not {value!r}"
             hint = _did_you_mean(value, re.findall(r"'([^']*)'", expected))

@@ -6,6 +6,7 @@ interpolated and validated page, addressed by its path under ``pages/``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,15 +15,17 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
 from .model import Config, Secret, Slug
 
+# The API also takes '_' [choice]; page files keep to PRODUCT.md's lowercase letters, digits, hyphens.
+_PAGE_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
-def _no_underscore(slug: str) -> str:
-    # The API also takes '_' [choice]; page files keep to PRODUCT.md's lowercase letters, digits, hyphens.
-    if "_" in slug:
+
+def _page_slug(slug: str) -> str:
+    if not _PAGE_SLUG.match(slug):  # after `Slug`'s own check, only an '_' can fail this
         raise ValueError(f"must use lowercase letters, digits and hyphens only, got {slug!r}")
     return slug
 
 
-PageSlug = Annotated[Slug, AfterValidator(_no_underscore), Field(json_schema_extra={"pattern": "^[a-z0-9][a-z0-9-]*$"})]
+PageSlug = Annotated[Slug, AfterValidator(_page_slug), Field(json_schema_extra={"pattern": _PAGE_SLUG.pattern})]
 
 
 class Lifecycle(BaseModel):

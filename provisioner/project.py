@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError, Problem, ProvisionerError
 from .secrets import KEY_ENV, InterpolationError, interpolate
-from .yamlfile import load_yaml
+from .yamlfile import format_path, load_yaml
 
 PROJECT_FILE = Path("provisioner.yaml")
 TARGET_ENV = "PROVISIONER_TARGET_ENV"
@@ -84,9 +84,8 @@ def load_project(path: Path) -> ProjectFile | None:
         problems = []
         for error in exc.errors(include_input=False):
             loc = tuple(error["loc"])
-            line, column = doc.locate(loc) or (None, None)
-            field = ".".join(str(p) for p in loc)
-            problems.append(Problem(doc.file, line, column, field, error["msg"].removeprefix("Value error, ")))
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(Problem(doc.file, *doc.locate(loc), format_path(loc), message))
         raise ConfigError(problems) from None
 
 

@@ -56,6 +56,24 @@ def annotation_at(path: PathKey) -> Any:
     return annotation
 
 
+def lax_scalar_problems(value: Any, annotation: Any, path: PathKey = ()) -> list[tuple[PathKey, str, str | None]]:
+    """``(path, message, hint)`` for what pydantic's lax mode would accept but YAML users do not mean:
+    ``yes``/``no``/``on`` as booleans, and ``true`` as the number 1. ``access_tokens`` is not looked
+    into (its values are secrets, checked in `load` without quoting them)."""
+    inner, fields = unwrap(annotation), fields_of(annotation)
+    if inner is bool and isinstance(value, str) and value not in ("true", "false"):
+        return [(path, f"must be true or false, not the text {value[:20]!r}", "write true or false")]
+    if inner in (int, float) and isinstance(value, bool):
+        return [(path, "must be a number, not true/false", None)]
+    if fields is not None and isinstance(value, dict):
+        return [found for key, item in value.items() if key in fields and key != "access_tokens"
+                for found in lax_scalar_problems(item, fields[key], (*path, key))]
+    if get_origin(inner) in (list, dict) and isinstance(value, list | dict):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        return [found for key, item in items for found in lax_scalar_problems(item, get_args(inner)[-1], (*path, key))]
+    return []
+
+
 def ignore_path_problem(path: str) -> tuple[str, str | None] | None:
     """Why ``path`` is not a valid ``lifecycle.ignore_changes`` entry, as (message, hint); None if valid.
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import ConfigError, Problem
@@ -85,6 +85,19 @@ class YamlDoc:
 # --- the loader ----------------------------------------------------------------------------------
 
 _CORE_TAGS = ("null", "bool", "int", "float", "str", "seq", "map")
+_UNKEYED = object()  # `_key_of` for a key that is no path part: not a scalar, not constructible, unhashable
+
+
+def _key_of(loader: _Rules, key_node: Node) -> Any:
+    """The key a mapping key node stands for, or `_UNKEYED`."""
+    if not isinstance(key_node, ScalarNode):
+        return _UNKEYED
+    try:
+        key = loader.construct_object(key_node)  # type: ignore[attr-defined]
+        hash(key)
+    except (ConstructorError, TypeError):
+        return _UNKEYED
+    return key
 
 
 class _Rules:
@@ -127,12 +140,8 @@ class _Rules:
     def _check_duplicates(self, node: MappingNode) -> None:
         seen: dict[Any, Node] = {}
         for key_node, _ in node.value:
-            if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            try:
-                key = self.construct_object(key_node)
-                hash(key)
-            except (ConstructorError, TypeError):
+            key = _UNKEYED if key_node.tag == "tag:yaml.org,2002:merge" else _key_of(self, key_node)
+            if key is _UNKEYED:
                 continue
             first = seen.setdefault(key, key_node)
             if first is not key_node:
@@ -152,14 +161,14 @@ class _Loader(_Rules, yaml.SafeLoader):  # type: ignore[misc]
     """Pure Python: slower, but its error messages are the precise ones."""
 
 
-class _FastLoader(_Rules, yaml.CSafeLoader):  # type: ignore[misc]
-    """libyaml's parser under the same rules (about twice as fast); used first."""
+class _FastLoader(_Rules, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's parser under the same rules (about twice as fast; the pure one where PyYAML lacks it)."""
 
 
+# Registered per class: PyYAML's add_* give each class its own copy of _Rules' (empty) tables.
 for _cls in (_Loader, _FastLoader):
     _cls.add_constructor("tag:yaml.org,2002:int", _Rules.construct_yaml_int)
     _cls.add_constructor(None, _Rules.construct_undefined)
-    _cls.add_constructor("tag:yaml.org,2002:float", SafeConstructor.construct_yaml_float)
     _cls.add_implicit_resolver(
         "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
     )
@@ -189,7 +198,7 @@ def _walk(loader: _Loader, node: Node, path: PathKey, out: dict[PathKey, Positio
     if isinstance(node, MappingNode):
         for key_node, value_node in node.value:
             key = _key_of(loader, key_node)
-            if key is None:
+            if key is _UNKEYED or key is None:
                 continue
             out[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             _walk(loader, value_node, (*path, key), out, stack)
@@ -200,15 +209,6 @@ def _walk(loader: _Loader, node: Node, path: PathKey, out: dict[PathKey, Positio
     stack.discard(id(node))
 
 
-def _key_of(loader: _Loader, key_node: Node) -> Any:
-    if not isinstance(key_node, ScalarNode):
-        return None
-    try:
-        key = loader.construct_object(key_node)
-        hash(key)
-    except (ConstructorError, TypeError):
-        return None
-    return key
 
 
 def _problem_from(error: yaml.YAMLError, file: str) -> Problem:
@@ -296,3 +296,13 @@ def iter_paths(data: Any, path: PathKey = ()) -> Iterator[tuple[PathKey, Any]]:
     elif isinstance(data, list):
         for index, value in enumerate(data):
             yield from iter_paths(value, (*path, index))
+
+
+def lookup(data: Any, path: PathKey) -> tuple[bool, Any]:
+    """``(found, value)`` at ``path`` in plain data (mapping keys and list indices)."""
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return False, None
+    return True, data

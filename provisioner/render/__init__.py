@@ -8,15 +8,18 @@ redacted in every format (see `values`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from ..changes import DriftReport, Plan
+from ..preview import Preview
 from . import jsonfmt, markdown, text
+from .preview import preview_document, render_preview
 
 Format = Literal["text", "json", "markdown"]
 FORMATS: tuple[str, ...] = ("text", "json", "markdown")
 
-__all__ = ["FORMATS", "Format", "render_drift", "render_plan"]
+__all__ = ["FORMATS", "Format", "render_drift", "render_plan", "render_preview"]
 
 
 def _check(fmt: str) -> None:
@@ -24,14 +27,18 @@ def _check(fmt: str) -> None:
         raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 
-def render_plan(plan: Plan, fmt: Format | str = "text", *, color: bool = False) -> str:
-    """The plan in ``fmt``. ``color`` adds ANSI colours to text only; JSON and Markdown ignore it."""
+def render_plan(
+    plan: Plan, fmt: Format | str = "text", *, color: bool = False, previews: Sequence[Preview] = ()
+) -> str:
+    """The plan in ``fmt``, followed by slot ``previews`` when given (``plan --preview``). ``color``
+    adds ANSI colours to text only; JSON and Markdown ignore it."""
     _check(fmt)
     if fmt == "json":
-        return jsonfmt.render_plan(plan)
-    if fmt == "markdown":
-        return markdown.render_plan(plan)
-    return text.render_plan(plan, color=color)
+        if not previews:
+            return jsonfmt.render_plan(plan)
+        return jsonfmt.dump({**jsonfmt.plan_document(plan), "previews": [preview_document(p) for p in previews]})
+    body = markdown.render_plan(plan) if fmt == "markdown" else text.render_plan(plan, color=color)
+    return body + "".join("\n" + render_preview(p, fmt) for p in previews)
 
 
 def render_drift(report: DriftReport, fmt: Format | str = "text", *, color: bool = False) -> str:

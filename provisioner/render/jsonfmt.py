@@ -63,7 +63,8 @@ from .values import change_sensitive, drift_sensitive, drift_summary, is_gone, j
 FORMAT_VERSION = 1
 
 
-def _dump(doc: dict[str, Any]) -> str:
+def dump(doc: dict[str, Any]) -> str:
+    """The one JSON layout of every document provisioner prints: sorted keys, 2-space indent, newline."""
     return json.dumps(doc, indent=2, sort_keys=True) + "\n"
 
 
@@ -153,8 +154,8 @@ def drift_document(report: DriftReport) -> dict[str, Any]:
 
 
 def render_plan(plan: Plan) -> str:
-    return _dump(plan_document(plan))
+    return dump(plan_document(plan))
 
 
 def render_drift(report: DriftReport) -> str:
-    return _dump(drift_document(report))
+    return dump(drift_document(report))

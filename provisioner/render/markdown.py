@@ -17,17 +17,19 @@ import re
 from collections.abc import Callable, Sequence
 
 from ..changes import Action, DriftReport, PageChange, Plan, Resolution
-from .text import BLOCKED, field_line, page_header
 from .values import (
+    BLOCKED,
     ORIGIN_NOTE,
     change_parts,
     clean,
     drift_line,
     drift_parts,
     drift_summary_line,
+    field_line,
     info_drift,
     is_gone,
     page_facts,
+    page_header,
     plan_summary,
     plan_summary_line,
 )

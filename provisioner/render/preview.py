@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
+from typing import Any
 
 from ..preview import Preview
+from .jsonfmt import FORMAT_VERSION, dump
 
 ASSUMPTION = "hosts' calendars assumed free, no bookings"
 
@@ -31,10 +32,13 @@ def _lines(p: Preview) -> list[str]:
     ]
 
 
+def preview_document(preview: Preview) -> dict[str, Any]:
+    return {"format_version": FORMAT_VERSION, "kind": "preview", **asdict(preview), "start": preview.start.isoformat()}
+
+
 def render_preview(preview: Preview, fmt: str = "text") -> str:
     if fmt == "json":
-        doc = {"format_version": 1, "kind": "preview", **asdict(preview), "start": preview.start.isoformat()}
-        return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+        return dump(preview_document(preview))
     if fmt == "markdown":
         body = "\n".join(line.replace("  ", "", 1) for line in _lines(preview))
         return (f"#### Bookable slots: `{preview.address}`\n\n{_totals(preview)} _{ASSUMPTION}; "

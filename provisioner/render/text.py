@@ -11,17 +11,19 @@ moved``. A plan without changes says ``No changes. N page(s) match the configura
 
 from __future__ import annotations
 
-from ..changes import MARKERS, Action, DriftReport, FieldChange, PageChange, Plan, Resolution
+from ..changes import MARKERS, Action, DriftReport, PageChange, Plan, Resolution
 from .values import (
+    BLOCKED,
     ORIGIN_NOTE,
-    change_parts,
     clean,
     drift_line,
     drift_parts,
     drift_summary_line,
+    field_line,
     info_drift,
     is_gone,
     page_facts,
+    page_header,
     plan_summary,
     plan_summary_line,
 )
@@ -46,43 +48,6 @@ class _Painter:
         if not self.color or style not in _STYLE:
             return text
         return f"{_STYLE[style]}{text}{_RESET}"
-
-
-BLOCKED = "(blocked by lifecycle.prevent_destroy)"
-
-
-def field_line(change: FieldChange, action: Action) -> tuple[str, str]:
-    """``(marker, text)`` for one field change of a page with ``action``; shared with Markdown."""
-    path, before, after = change_parts(change)
-    if action in (Action.CREATE, Action.RECREATE) or (not change.before_present and action is Action.DELETE):
-        return "+", f"{path} = {after}"
-    if action is Action.DELETE:
-        return "-", f"{path} = {before}"
-    if not change.before_present:
-        return "+", f"{path} = {after}"
-    if not change.after_present:
-        return "-", f"{path} = {before}  (absent after)"
-    return "~", f"{path} = {before} -> {after}"
-
-
-def page_header(page: PageChange) -> str:
-    """The ``# address will be ...`` comment above a page block; shared with Markdown."""
-    address, facts = clean(page.address), page_facts(page)
-    blocked = f" {BLOCKED}" if page.destructive and page.prevent_destroy else ""
-    match page.action:
-        case Action.CREATE:
-            return f"# {address} will be created ({facts})"
-        case Action.UPDATE:
-            return f"# {address} will be updated in place ({facts})"
-        case Action.DELETE:
-            return f"# {address} will be DESTROYED ({facts}){blocked}"
-        case Action.RECREATE:
-            return f"# {address} is gone from the API and will be RECREATED ({facts}){blocked}"
-        case Action.MOVE:
-            then = " and updated in place" if page.changes else ""
-            return f"# {address} moved from {clean(page.moved_from or '?')}, same page{then} ({facts})"
-        case _:
-            return f"# {address} has no changes ({facts})"
 
 
 def _page_block(page: PageChange, paint: _Painter) -> list[str]:

@@ -1,4 +1,4 @@
-"""Value formatting and counts shared by the text, JSON and Markdown renderers. Pure.
+"""Value formatting, counts and the lines shared by the text, JSON and Markdown renderers. Pure.
 
 Contracts:
 - A value shown to a person is one line: strings JSON-quoted, everything else compact JSON, a value
@@ -83,10 +83,6 @@ def show(value: Any, *, present: bool = True, sensitive: bool = False) -> str:
 def clean(text: str) -> str:
     """``text`` with control characters escaped (``\\x1b`` stays visible, never acts)."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}(s)"
 
 
 # ---- counts -------------------------------------------------------------------------------------
@@ -182,3 +178,42 @@ ORIGIN_NOTE = {
     Origin.DRIFT: "drift: edited outside provisioner, will be reverted",
     Origin.BOTH: "drift: edited outside provisioner and changed in YAML; YAML wins",
 }
+
+
+# ---- lines shared by text and Markdown -----------------------------------------------------------
+
+BLOCKED = "(blocked by lifecycle.prevent_destroy)"
+
+
+def field_line(change: FieldChange, action: Action) -> tuple[str, str]:
+    """``(marker, text)`` for one field change of a page with ``action``; text and Markdown."""
+    path, before, after = change_parts(change)
+    if action in (Action.CREATE, Action.RECREATE) or (not change.before_present and action is Action.DELETE):
+        return "+", f"{path} = {after}"
+    if action is Action.DELETE:
+        return "-", f"{path} = {before}"
+    if not change.before_present:
+        return "+", f"{path} = {after}"
+    if not change.after_present:
+        return "-", f"{path} = {before}  (absent after)"
+    return "~", f"{path} = {before} -> {after}"
+
+
+def page_header(page: PageChange) -> str:
+    """The ``# address will be ...`` comment above a page block; text and Markdown."""
+    address, facts = clean(page.address), page_facts(page)
+    blocked = f" {BLOCKED}" if page.destructive and page.prevent_destroy else ""
+    match page.action:
+        case Action.CREATE:
+            return f"# {address} will be created ({facts})"
+        case Action.UPDATE:
+            return f"# {address} will be updated in place ({facts})"
+        case Action.DELETE:
+            return f"# {address} will be DESTROYED ({facts}){blocked}"
+        case Action.RECREATE:
+            return f"# {address} is gone from the API and will be RECREATED ({facts}){blocked}"
+        case Action.MOVE:
+            then = " and updated in place" if page.changes else ""
+            return f"# {address} moved from {clean(page.moved_from or '?')}, same page{then} ({facts})"
+        case _:
+            return f"# {address} has no changes ({facts})"
