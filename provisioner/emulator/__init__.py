@@ -8,8 +8,10 @@ Public surface::
     emu.faults = FaultConfig()          # change faults at runtime (also: PUT /_emulator/faults)
     emu.close()
 
-`Emulator.app` is the ASGI app (serve it with `provisioner.emulator.serve.serve`). Every
-**[choice]** about behaviour lives in `provisioner.emulator.choices`.
+`Emulator.app` is the ASGI app (serve it with `provisioner.emulator.serve.serve`). The **[choice]**s
+about behaviour (where the real service's evidence is silent) are in `provisioner.emulator.choices`,
+or, for the booking side, the rate limits and the schema, beside the code they shape: its docstring
+lists where.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from provisioner.emulator.store import Principal, SlugTaken, Store
 from provisioner.emulator.webhooks import Sender
 from provisioner.emulator.wire import ApiFailure, error_response, page_json, read_object, validation_message
 
-__all__ = ["ApiFailure", "build_app", "error_response", "page_json", "validation_message"]
+__all__ = ["build_app"]
 
 log = logging.getLogger("provisioner.emulator")
 
@@ -127,10 +127,7 @@ def build_app(store: Store, faults: FaultState, clock: Callable[[], datetime],
         return page_id
 
     async def list_pages(request: Request) -> JSONResponse:
-        token = auth.bearer_token(request.headers)
-        if token is None:
-            raise auth.Denied(*auth.MISSING)
-        principal = await run_in_threadpool(store.resolve, token)
+        principal = await principal_of(request)
         auth.check_list_access(principal)
         offset = _int_param(request, "offset", 0)
         limit = _int_param(request, "limit", choices.DEFAULT_LIST_LIMIT, choices.MAX_LIST_LIMIT)

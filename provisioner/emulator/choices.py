@@ -1,10 +1,12 @@
 """Every **[choice]** the emulator makes where the evidence about the real service is silent.
 
 One place to read and change them (see `nylas-scheduler-api.md`): identity derivation for accounts,
-generated values, error types and codes, pagination bounds. Nothing here does I/O. The booking side
-keeps its [choice]s beside the code they shape: `availability` (which calendars count, additional
-field checks), `booking` (confirmation, titles, cancellation notice), `webhooks` (reminder delivery,
-notifications), `calstore` (ids, edit hashes); the slot rules are in `provisioner.slots.choices`.
+generated values, error types and codes, pagination bounds. Nothing here does I/O. The others sit
+beside the code they shape, each marked ``[choice]``: `availability` (which calendars count,
+additional field checks), `booking` (confirmation, titles, cancellation notice), `webhooks` (reminder
+delivery, notifications), `calstore` (ids, edit hashes), `wire` (the public view of a page),
+`ratelimit` (bucket size, per-bearer accounts), `store` (its schema: deleted pages' edit tokens,
+bookings kept); the slot rules are in `provisioner.slots.choices`.
 """
 
 from __future__ import annotations

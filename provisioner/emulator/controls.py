@@ -19,6 +19,7 @@ Accounts exist once a page used their token (``emulator.account_id_for(token)`` 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,8 @@ from provisioner.emulator.wire import ApiFailure, read_object, unix
 
 NO_ACCOUNT = (404, "No account with this id: create a page with its access token first")
 NO_EVENT = (404, "No event with this id")
+
+Endpoint = Callable[[Request], Awaitable[JSONResponse]]
 
 
 def parse_time(value: Any, what: str) -> int:
@@ -78,6 +81,35 @@ def booking_json(booking: BookingRecord) -> dict[str, Any]:
         "replaced_by": booking.replaced_by, "cancel_reason": booking.cancel_reason}
 
 
+def _list_calendars(conn: calstore.Conn, account_id: str) -> list[dict[str, Any]]:
+    return [vars(c) for c in calstore.calendars_of(conn, account_id)]
+
+
+def _add_calendar(conn: calstore.Conn, account_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    _only(body, {"name", "read_only"})
+    name, read_only = body.get("name"), body.get("read_only", False)
+    if not isinstance(name, str) or not name or not isinstance(read_only, bool):
+        raise ApiFailure(400, "Invalid request: name: a non-empty string; read_only: a bool")
+    return vars(calstore.add_calendar(conn, account_id, name, read_only))
+
+
+def _list_events(conn: calstore.Conn, account_id: str) -> list[dict[str, Any]]:
+    return [event_json(e) for e in calstore.events_of_account(conn, account_id)]
+
+
+def _add_event(conn: calstore.Conn, account_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    _only(body, {"start", "end", "calendar_id", "title"})
+    start, end = _span(body)
+    calendar_id = body.get("calendar_id") or calstore.calendars_of(conn, account_id)[0].id
+    calendar = calstore.get_calendar(conn, str(calendar_id))
+    if calendar is None or calendar.account_id != account_id:
+        raise ApiFailure(400, "Invalid request: calendar_id: not a calendar of this account")
+    title = body.get("title", "Busy")
+    if not isinstance(title, str):
+        raise ApiFailure(400, "Invalid request: title: must be a string")
+    return event_json(calstore.add_event(conn, calendar, title, start, end))
+
+
 def routes(store: Store, clock: SettableClock, reminders: Reminders) -> list[Route]:
     """The control routes over one emulator's store, clock and reminders."""
 
@@ -109,48 +141,24 @@ def routes(store: Store, clock: SettableClock, reminders: Reminders) -> list[Rou
     async def run_reminders(request: Request) -> JSONResponse:
         return JSONResponse({"reminders": [d.to_json() for d in await reminders.run()]})
 
-    def known_account(conn: calstore.Conn, account_id: str) -> None:
-        if not calstore.account_exists(conn, account_id):
-            raise ApiFailure(*NO_ACCOUNT)
+    def account_collection(listing: Callable[[calstore.Conn, str], Any],
+                           adding: Callable[[calstore.Conn, str, dict[str, Any]], Any]) -> Endpoint:
+        """GET lists what `listing` gives of an account; POST adds with `adding` (201). 404 for an
+        unknown account; both run in one transaction."""
 
-    async def calendars(request: Request) -> JSONResponse:
-        account_id = request.path_params["account_id"]
-        body = await read_object(request) if request.method == "POST" else None
+        async def endpoint(request: Request) -> JSONResponse:
+            account_id = request.path_params["account_id"]
+            body = await read_object(request) if request.method == "POST" else None
 
-        def work() -> Any:
-            with store.transaction() as conn:
-                known_account(conn, account_id)
-                if body is None:
-                    return [vars(c) for c in calstore.calendars_of(conn, account_id)]
-                _only(body, {"name", "read_only"})
-                name, read_only = body.get("name"), body.get("read_only", False)
-                if not isinstance(name, str) or not name or not isinstance(read_only, bool):
-                    raise ApiFailure(400, "Invalid request: name: a non-empty string; read_only: a bool")
-                return vars(calstore.add_calendar(conn, account_id, name, read_only))
+            def work() -> Any:
+                with store.transaction() as conn:
+                    if not calstore.account_exists(conn, account_id):
+                        raise ApiFailure(*NO_ACCOUNT)
+                    return listing(conn, account_id) if body is None else adding(conn, account_id, body)
 
-        return JSONResponse(await run_in_threadpool(work), 201 if body is not None else 200)
+            return JSONResponse(await run_in_threadpool(work), 200 if body is None else 201)
 
-    async def events(request: Request) -> JSONResponse:
-        account_id = request.path_params["account_id"]
-        body = await read_object(request) if request.method == "POST" else None
-
-        def work() -> Any:
-            with store.transaction() as conn:
-                known_account(conn, account_id)
-                if body is None:
-                    return [event_json(e) for e in calstore.events_of_account(conn, account_id)]
-                _only(body, {"start", "end", "calendar_id", "title"})
-                start, end = _span(body)
-                calendar_id = body.get("calendar_id") or calstore.calendars_of(conn, account_id)[0].id
-                calendar = calstore.get_calendar(conn, str(calendar_id))
-                if calendar is None or calendar.account_id != account_id:
-                    raise ApiFailure(400, "Invalid request: calendar_id: not a calendar of this account")
-                title = body.get("title", "Busy")
-                if not isinstance(title, str):
-                    raise ApiFailure(400, "Invalid request: title: must be a string")
-                return event_json(calstore.add_event(conn, calendar, title, start, end))
-
-        return JSONResponse(await run_in_threadpool(work), 201 if body is not None else 200)
+        return endpoint
 
     async def change_event(request: Request) -> JSONResponse:
         event_id = request.path_params["event_id"]
@@ -193,8 +201,10 @@ def routes(store: Store, clock: SettableClock, reminders: Reminders) -> list[Rou
         Route("/_emulator/clock", put_clock, methods=["PUT"]),
         Route("/_emulator/clock", delete_clock, methods=["DELETE"]),
         Route("/_emulator/reminders/run", run_reminders, methods=["POST"]),
-        Route("/_emulator/accounts/{account_id}/calendars", calendars, methods=["GET", "POST"]),
-        Route("/_emulator/accounts/{account_id}/events", events, methods=["GET", "POST"]),
+        Route("/_emulator/accounts/{account_id}/calendars", account_collection(_list_calendars, _add_calendar),
+              methods=["GET", "POST"]),
+        Route("/_emulator/accounts/{account_id}/events", account_collection(_list_events, _add_event),
+              methods=["GET", "POST"]),
         Route("/_emulator/events/{event_id}", change_event, methods=["PUT", "DELETE"]),
         Route("/_emulator/bookings", list_bookings, methods=["GET"]),
     ]

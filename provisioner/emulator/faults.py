@@ -4,16 +4,18 @@
 ``/_emulator/`` control routes) it draws one number from a `random.Random` seeded with
 `FaultConfig.seed` and picks at most one fault, in this order of the rates:
 
-- ``drop_before``: the request is not processed; the connection is cut before a complete answer;
+- ``drop_before``: the request is read but not processed; the connection is cut before a complete answer;
 - ``rate_limit``: 429 with ``Retry-After``, ``X-RateLimit-Limit``, ``X-RateLimit-Reset``; not processed;
 - ``error``: a 5xx (`choices.FAULT_ERROR_STATUS`); not processed;
 - ``drop_after``: the request IS processed (a page is created), then the connection is cut before the
   answer's body: the client cannot know the outcome.
 
 A cut connection is a status line with a ``content-length`` and no body, then `ConnectionDropped`
-raised. Under uvicorn (see `serve.asgi_for_server`) the exception ends the response and the socket
-closes, so an httpx client raises ``RemoteProtocolError``; in-process, `EmulatorTransport` turns it
-into ``httpx.RemoteProtocolError`` itself. Same seed, same request sequence: same faults.
+raised; the request body is always read first (else, over a socket, its late bytes may meet the
+closed socket and the client sees a reset instead of a clean close). Under uvicorn (see
+`serve.asgi_for_server`) the exception ends the response and the socket closes, so an httpx client
+raises ``RemoteProtocolError``; in-process, `EmulatorTransport` turns it into
+``httpx.RemoteProtocolError`` itself. Same seed, same request sequence: same faults.
 """
 
 from __future__ import annotations
@@ -151,14 +153,20 @@ class FaultState:
         self.faults.clear()
 
 
-def _error_body(status: int, message: str) -> bytes:
-    return json.dumps({"message": message, "type": choices.error_type(status)}).encode()
-
-
-async def _send_json(send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]]) -> None:
+async def send_error(send: Send, status: int, message: str, extra: list[tuple[bytes, bytes]]) -> None:
+    """Send a complete ``{"message", "type"}`` error answer straight through ASGI, with `extra` headers."""
+    body = json.dumps({"message": message, "type": choices.error_type(status)}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+async def _read_body(receive: Receive) -> None:
+    """Consume the request body (until its last part, or a disconnect)."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 async def _cut(send: Send, status: int, headers: list[tuple[bytes, bytes]], length: int) -> None:
@@ -188,15 +196,15 @@ class FaultLayer:
         if kind:
             self.state.faults[kind] += 1
         if kind == "drop_before":
+            await _read_body(receive)
             await _cut(send, choices.DROP_STATUS, [(b"content-type", b"application/json")], 64)
         elif kind == "rate_limit":
             wait = str(config.retry_after).encode()
-            await _send_json(send, 429, _error_body(429, "Too many requests, slow down"), [
+            await send_error(send, 429, "Too many requests, slow down", [
                 (b"retry-after", wait), (b"x-ratelimit-limit", str(choices.RATE_LIMIT_LIMIT).encode()),
                 (b"x-ratelimit-reset", wait)])
         elif kind == "error":
-            status = choices.FAULT_ERROR_STATUS
-            await _send_json(send, status, _error_body(status, "The service is temporarily unavailable"), [])
+            await send_error(send, choices.FAULT_ERROR_STATUS, "The service is temporarily unavailable", [])
         elif kind == "drop_after":
             await self._process_then_cut(scope, receive, send)
         else:

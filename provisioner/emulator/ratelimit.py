@@ -22,7 +22,6 @@ bearer and one for the application, over the emulator's own injectable monotonic
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import time
 from collections.abc import Callable
@@ -30,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from provisioner.emulator import auth, choices
-from provisioner.emulator.faults import CONTROL_PREFIX, ASGIApp, Message, Receive, Scope, Send
+from provisioner.emulator.faults import CONTROL_PREFIX, ASGIApp, Message, Receive, Scope, Send, send_error
 
 ANONYMOUS = "anonymous"
 """The account key of requests without a bearer token."""
@@ -48,7 +47,7 @@ def _check(name: str, value: float | None) -> None:
 class RateLimitConfig:
     """Limits the emulator enforces, in requests per second; ``None`` leaves one unlimited."""
 
-    per_account: float | None = 50.0
+    per_account: float | None = float(choices.RATE_LIMIT_LIMIT)
     per_application: float | None = 500.0
 
     def __post_init__(self) -> None:
@@ -177,12 +176,7 @@ def _number(value: float) -> bytes:
 async def _too_many(send: Send, bucket: _Bucket) -> None:
     seconds = str(max(1, math.ceil(bucket.wait()))).encode()
     limit = _number(bucket.limit)
-    body = json.dumps({
-        "message": f"Rate limit exceeded: at most {limit.decode()} requests per second; retry later",
-        "type": choices.error_type(429),
-    }).encode()
-    await send({"type": "http.response.start", "status": 429, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+    message = f"Rate limit exceeded: at most {limit.decode()} requests per second; retry later"
+    await send_error(send, 429, message, [
         (b"retry-after", seconds), (b"x-ratelimit-limit", limit), (b"x-ratelimit-remaining", b"0"),
-        (b"x-ratelimit-reset", seconds)]})
-    await send({"type": "http.response.body", "body": body})
+        (b"x-ratelimit-reset", seconds)])

@@ -171,6 +171,17 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
         delay = min(delay * 2, 0.05)
 
 
+@contextmanager
+def _slug_unique() -> Iterator[None]:
+    """Turn the unique-slug constraint's failure into `SlugTaken` (other integrity errors pass)."""
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        if "slug" in str(exc):
+            raise SlugTaken() from None
+        raise
+
+
 class Store:
     """The emulator's data. Methods are synchronous and short; call them from a worker thread."""
 
@@ -273,17 +284,13 @@ class Store:
         """Insert a page (and any new accounts). Raises `SlugTaken`."""
         with self._write() as conn:
             account_ids = [self._ensure_account(conn, t) for t in tokens]
-            try:
+            with _slug_unique():
                 cursor = conn.execute(
                     "INSERT INTO pages (slug, name, config, edit_token, app_client_id, app_organization_id,"
                     " created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (slug, name, json.dumps(config), edit_token, choices.APP_CLIENT_ID,
                      choices.APP_ORGANIZATION_ID, today, today),
                 )
-            except sqlite3.IntegrityError as exc:
-                if "slug" in str(exc):
-                    raise SlugTaken() from None
-                raise
             page_id = int(cursor.lastrowid or 0)
             self._set_accounts(conn, page_id, account_ids)
             return self._load(conn, page_id)  # type: ignore[return-value]
@@ -302,12 +309,8 @@ class Store:
             if config is not _UNSET:
                 sets["config"] = json.dumps(config)
             assignments = ", ".join(f"{column} = ?" for column in sets)
-            try:
+            with _slug_unique():
                 conn.execute(f"UPDATE pages SET {assignments} WHERE id = ?", (*sets.values(), page_id))
-            except sqlite3.IntegrityError as exc:
-                if "slug" in str(exc):
-                    raise SlugTaken() from None
-                raise
             if tokens is not _UNSET:
                 self._set_accounts(conn, page_id, [self._ensure_account(conn, t) for t in tokens])
             return self._load(conn, page_id)

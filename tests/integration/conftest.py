@@ -10,8 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
+from nylas import APIClient
 
 from provisioner.emulator import Emulator
+from provisioner.emulator.serve import serve_in_thread
+from provisioner.emulator.webhooks import Sender
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 EMU_BASE_URL = "http://emulator.local"
@@ -28,13 +31,24 @@ class EmuClock:
 
 
 @pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
 def emu_clock() -> EmuClock:
     return EmuClock()
 
 
 @pytest.fixture
-def emu_emulator(emu_clock: EmuClock) -> Iterator[Emulator]:
-    emulator = Emulator(":memory:", clock=emu_clock)
+def emu_webhook_sender() -> Sender | None:
+    """The emulator's webhook sender (None: the default); override it to capture deliveries."""
+    return None
+
+
+@pytest.fixture
+def emu_emulator(emu_clock: EmuClock, emu_webhook_sender: Sender | None) -> Iterator[Emulator]:
+    emulator = Emulator(":memory:", clock=emu_clock, webhook_sender=emu_webhook_sender)
     yield emulator
     emulator.close()
 
@@ -43,6 +57,21 @@ def emu_emulator(emu_clock: EmuClock) -> Iterator[Emulator]:
 async def emu_client(emu_emulator: Emulator) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=emu_emulator.transport(), base_url=EMU_BASE_URL) as client:
         yield client
+
+
+@pytest.fixture
+def emu_served(emu_emulator: Emulator) -> Iterator[str]:
+    """`emu_emulator` served over real HTTP on 127.0.0.1; yields the base URL."""
+    with serve_in_thread(emu_emulator) as url:
+        yield url
+
+
+def sdk_scheduler(url: str, token: str) -> Any:
+    """The official SDK's scheduler collection (nylas 5.14.1) for `token`, pointed at `url`.
+    Each ``api.scheduler`` builds a new collection: keep this one."""
+    sched = APIClient(client_id="id", client_secret="secret", access_token=token).scheduler
+    sched.api.api_server = url
+    return sched
 
 
 @pytest.fixture

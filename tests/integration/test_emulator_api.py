@@ -19,11 +19,6 @@ TOKEN_B = "token-bob-0123456789"
 TOKEN_C = "token-carol-0123456789"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

@@ -35,11 +35,6 @@ CONFIG: dict[str, Any] = {
 VALUES = {"food": "cake"}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def config_with(**booking: Any) -> dict[str, Any]:
     out = copy.deepcopy(CONFIG)
     out["booking"].update(booking)

@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
-from nylas import APIClient
 from nylas.client.errors import NylasApiError
 from nylas.client.scheduler_models import SchedulerBookingConfirmation, SchedulerBookingRequest, SchedulerTimeSlot
 
-from provisioner.emulator import Emulator, account_id_for
-from provisioner.emulator.serve import serve_in_thread
+from provisioner.emulator import account_id_for
+from tests.integration.conftest import sdk_scheduler
 from tests.integration.test_emulator_booking import CONFIG, FRI_1200, HOST_A, HOUR, config_with
 
 SLUG = "sdk-booking"
 
 
 @pytest.fixture
-def served(emu_emulator: Emulator) -> Iterator[str]:
-    with serve_in_thread(emu_emulator) as url:
-        yield url
-
-
-@pytest.fixture
-def sched(served: str) -> Any:
-    api = APIClient(client_id="id", client_secret="secret", access_token=HOST_A)
-    collection = api.scheduler
-    collection.api.api_server = served
-    return collection
+def sched(emu_served: str) -> Any:
+    return sdk_scheduler(emu_served, HOST_A)
 
 
 def make_page(sched: Any, config: dict[str, Any]) -> Any:
@@ -51,7 +40,7 @@ def booking_request(sched: Any, slot: SchedulerTimeSlot, **fields: Any) -> Sched
     return request
 
 
-def test_sdk_slots_book_and_cancel(sched: Any, served: str) -> None:
+def test_sdk_slots_book_and_cancel(sched: Any, emu_served: str) -> None:
     page = make_page(sched, CONFIG)
     assert [c["id"] for c in page.get_available_calendars()] == [account_id_for(HOST_A)]
     assert sched.get_page_slug(SLUG).id == page.id
@@ -74,7 +63,7 @@ def test_sdk_slots_book_and_cancel(sched: Any, served: str) -> None:
 
     assert sched.cancel_booking(SLUG, confirmation.edit_hash, "no longer needed") == {"success": True}
     assert first.start in [s.start for s in sched.get_available_time_slots(SLUG)]
-    bookings = httpx.get(f"{served}/_emulator/bookings").json()
+    bookings = httpx.get(f"{emu_served}/_emulator/bookings").json()
     assert [(b["status"], b["cancel_reason"]) for b in bookings] == [("cancelled", "no longer needed")]
 
 

@@ -19,11 +19,6 @@ pytestmark = pytest.mark.anyio
 ACCOUNT = account_id_for(HOST_A)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def error_of(response: httpx.Response, status: int) -> str:
     assert response.status_code == status, response.text
     body = response.json()

@@ -8,17 +8,12 @@ import httpx
 import pytest
 
 from provisioner.emulator import Emulator, FaultConfig
+from tests.integration.conftest import EMU_BASE_URL
 
 pytestmark = pytest.mark.anyio
 
 TOKEN = "token-faults-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-BASE = "http://emulator.local"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def body(slug: str) -> dict[str, Any]:
@@ -28,7 +23,7 @@ def body(slug: str) -> dict[str, Any]:
 async def slugs(emulator: Emulator) -> list[str]:
     """The pages of TOKEN, read with faults off."""
     saved, emulator.faults = emulator.faults, FaultConfig()
-    async with httpx.AsyncClient(transport=emulator.transport(), base_url=BASE) as client:
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url=EMU_BASE_URL) as client:
         pages = (await client.get("/manage/pages", headers=AUTH)).json()
     emulator.faults = saved
     return [p["slug"] for p in pages]
@@ -78,7 +73,7 @@ async def test_drop_after_processing_creates_the_page_but_the_client_gets_an_err
 async def statuses(faults: FaultConfig, count: int) -> list[int]:
     emulator = Emulator(faults=faults)
     out = []
-    async with httpx.AsyncClient(transport=emulator.transport(), base_url=BASE) as client:
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url=EMU_BASE_URL) as client:
         for _ in range(count):
             try:
                 out.append((await client.get("/manage/pages", headers=AUTH)).status_code)

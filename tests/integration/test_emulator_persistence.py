@@ -13,28 +13,23 @@ import httpx
 import pytest
 
 from provisioner.emulator import Emulator, account_id_for
+from tests.integration.conftest import EMU_BASE_URL
 
 pytestmark = pytest.mark.anyio
 
 TOKEN = "token-persist-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-BASE = "http://emulator.local"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 async def test_pages_survive_a_new_instance_on_the_same_file(tmp_path: Path) -> None:
     db = tmp_path / "nested" / "emulator.db"
     first = Emulator(db)
-    async with httpx.AsyncClient(transport=first.transport(), base_url=BASE) as client:
+    async with httpx.AsyncClient(transport=first.transport(), base_url=EMU_BASE_URL) as client:
         page = (await client.post("/manage/pages", json={"access_tokens": [TOKEN], "slug": "kept"})).json()
     first.close()
 
     second = Emulator(db)
-    async with httpx.AsyncClient(transport=second.transport(), base_url=BASE) as client:
+    async with httpx.AsyncClient(transport=second.transport(), base_url=EMU_BASE_URL) as client:
         edit = {"Authorization": f"Bearer {page['edit_token']}"}
         got = await client.get(f"/manage/pages/{page['id']}", headers=edit)
         assert got.json() == page
@@ -49,8 +44,8 @@ async def test_pages_survive_a_new_instance_on_the_same_file(tmp_path: Path) -> 
 async def test_two_open_instances_see_each_others_writes(tmp_path: Path) -> None:
     db = tmp_path / "emulator.db"
     one, two = Emulator(db), Emulator(db)
-    async with (httpx.AsyncClient(transport=one.transport(), base_url=BASE) as c1,
-                httpx.AsyncClient(transport=two.transport(), base_url=BASE) as c2):
+    async with (httpx.AsyncClient(transport=one.transport(), base_url=EMU_BASE_URL) as c1,
+                httpx.AsyncClient(transport=two.transport(), base_url=EMU_BASE_URL) as c2):
         page = (await c1.post("/manage/pages", json={"access_tokens": [TOKEN], "slug": "seen"})).json()
         assert (await c2.get("/manage/pages", headers=AUTH)).json() == [page]
         url = f"/manage/pages/{page['id']}"

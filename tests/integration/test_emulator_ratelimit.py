@@ -20,10 +20,10 @@ from provisioner.emulator.serve import serve_in_thread
 from provisioner.errors import ApiError
 from provisioner.ratelimit import RateLimiter, RateLimits
 from provisioner.retry import RetryPolicy
+from tests.integration.conftest import EMU_BASE_URL
 
 pytestmark = pytest.mark.anyio
 
-BASE = "http://emulator.local"
 TOKENS = [f"token-ratelimit-{name}-0123456789" for name in ("alice", "bob", "carol", "dave")]
 
 
@@ -40,11 +40,6 @@ class FakeTime:
 
     async def sleep(self, seconds: float) -> None:
         self.now += seconds
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture
@@ -69,7 +64,7 @@ async def test_off_by_default(emu_client: httpx.AsyncClient) -> None:
 async def test_over_the_account_limit_answers_429_with_headers_and_no_token(
     limited: Emulator, fake_time: FakeTime
 ) -> None:
-    async with httpx.AsyncClient(transport=limited.transport(), base_url=BASE) as client:
+    async with httpx.AsyncClient(transport=limited.transport(), base_url=EMU_BASE_URL) as client:
         first = await client.get("/manage/pages", headers=bearer(TOKENS[0]))
         assert first.status_code == 200
         assert (first.headers["x-ratelimit-limit"], first.headers["x-ratelimit-remaining"]) == ("2", "1")
@@ -95,7 +90,7 @@ async def test_over_the_account_limit_answers_429_with_headers_and_no_token(
 async def test_the_application_limit_spans_bearers_and_refused_creates_create_nothing(
     limited: Emulator,
 ) -> None:
-    async with httpx.AsyncClient(transport=limited.transport(), base_url=BASE) as client:
+    async with httpx.AsyncClient(transport=limited.transport(), base_url=EMU_BASE_URL) as client:
         statuses = [(await client.get("/manage/pages", headers=bearer(t))).status_code for t in TOKENS]
         assert statuses == [200] * 4
         # no bearer: the anonymous account, still under the application limit (5 per second)
@@ -119,7 +114,7 @@ async def seed_pages(emulator: Emulator, count: int) -> list[tuple[int, str]]:
     """``count`` pages spread over the four accounts, created with enforcement off."""
     saved, emulator.rate_limiter.config = emulator.rate_limiter.config, None
     pages = []
-    async with httpx.AsyncClient(transport=emulator.transport(), base_url=BASE) as client:
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url=EMU_BASE_URL) as client:
         for i in range(count):
             token = TOKENS[i % 4]
             response = await client.post("/manage/pages", json={"access_tokens": [token], "slug": f"p{i}"})
@@ -131,7 +126,7 @@ async def seed_pages(emulator: Emulator, count: int) -> list[tuple[int, str]]:
 async def get_all(emulator: Emulator, pages: list[tuple[int, str]], limiter: RateLimiter | None, *,
                   concurrent: bool) -> list[int]:
     """GET every page with its account's token, one by one or all at once; the statuses (429 when refused)."""
-    async with SchedulerClient(BASE, transport=emulator.transport(), parallelism=8, limiter=limiter,
+    async with SchedulerClient(EMU_BASE_URL, transport=emulator.transport(), parallelism=8, limiter=limiter,
                                retry=RetryPolicy(max_attempts=1)) as client:
 
         async def one(page_id: int, token: str) -> int:

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from provisioner.emulator import Emulator
 from provisioner.emulator.webhooks import DeliveryRefused, loopback_sender
-from tests.integration.conftest import EMU_BASE_URL, EmuClock
 from tests.integration.test_emulator_booking import CONFIG, FRI_1200, HOUR, at, book, make_page, timeslots
 
 pytestmark = pytest.mark.anyio
 
 HOOK = "http://127.0.0.1:9/reminder"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 class Capture:
@@ -45,16 +37,14 @@ def capture() -> Capture:
 
 
 @pytest.fixture
-def emulator(emu_clock: EmuClock, capture: Capture) -> Iterator[Emulator]:
-    emu = Emulator(":memory:", clock=emu_clock, webhook_sender=capture)
-    yield emu
-    emu.close()
+def emu_webhook_sender(capture: Capture) -> Capture:
+    return capture
 
 
 @pytest.fixture
-async def client(emulator: Emulator) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=emulator.transport(), base_url=EMU_BASE_URL) as c:
-        yield c
+def client(emu_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """`emu_client` over an emulator whose webhook sender is `capture`."""
+    return emu_client
 
 
 def with_reminder(minutes: int = 30, url: str = HOOK) -> dict[str, Any]:
