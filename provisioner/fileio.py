@@ -1,4 +1,4 @@
-"""Small file helpers: atomic, durable writes."""
+"""Small file helpers: atomic, durable writes and directory fsync."""
 
 from __future__ import annotations
 
@@ -31,8 +31,13 @@ def atomic_write(path: Path, data: str | bytes | Iterable[str], mode: int | None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
+    fsync_dir(path.parent)
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename, create or unlink in ``directory`` durable."""
+    fd = os.open(directory, os.O_RDONLY)
     try:
-        os.fsync(dir_fd)
+        os.fsync(fd)
     finally:
-        os.close(dir_fd)
+        os.close(fd)

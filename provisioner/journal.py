@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import StateError
+from .fileio import fsync_dir
 
 if TYPE_CHECKING:  # imported for types only: `state.lockfile` imports this module
     from .state.base import Resource, State
@@ -115,15 +116,6 @@ class Journal:
     steps: list[Step]
 
 
-def fsync_dir(directory: Path) -> None:
-    """Make a rename, create or unlink in ``directory`` durable."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def remove_journal(path: Path) -> None:
     """Delete the journal (if any), durably."""
     try:
@@ -148,7 +140,6 @@ class JournalWriter:
         self._fd: int | None = None
         self._broken = False
         self._created = False
-        self.steps = 0
 
     @property
     def started(self) -> bool:
@@ -163,7 +154,6 @@ class JournalWriter:
         if self._fd is None:
             self._create()
         self._write(data)
-        self.steps += 1
 
     def close(self) -> None:
         if self._fd is not None:

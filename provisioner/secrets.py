@@ -67,7 +67,14 @@ def keygen() -> str:
 
 
 class Sealer:
-    """Seals and unseals tokens with one key; also makes keyed digests of access tokens."""
+    """Seals and unseals tokens with one key; also makes keyed digests of access tokens.
+
+    Sealing is randomised, so a sealer remembers the sealed form of each token it sealed or
+    unsealed and seals that token to the same form again: an unchanged token keeps its bytes at
+    rest (the same state is the same lockfile, and a state moved between backends keeps its
+    sealed forms), and is decrypted once. Backends that share a sealer share that memory, which
+    holds tokens only as long as the sealer lives.
+    """
 
     def __init__(self, key: str):
         try:
@@ -77,17 +84,31 @@ class Sealer:
                 f"{KEY_ENV} is not a valid key; make one with `provisioner keygen`"
             ) from None
         self._mac_key = hashlib.sha256(b"provisioner-digest:" + base64.urlsafe_b64decode(key)).digest()
+        self._sealed: dict[str, str] = {}  # clear token -> its sealed form
+        self._clear: dict[str, SecretStr] = {}  # sealed form -> token
 
     def seal(self, token: SecretStr) -> str:
-        return self._fernet.encrypt(token.get_secret_value().encode()).decode()
+        sealed = self._sealed.get(token.get_secret_value())
+        if sealed is None:
+            sealed = self._fernet.encrypt(token.get_secret_value().encode()).decode()
+            self._remember(token, sealed)
+        return sealed
 
     def unseal(self, sealed: str, *, what: str = "an edit token") -> SecretStr:
-        try:
-            return SecretStr(self._fernet.decrypt(sealed.encode()).decode())
-        except (InvalidToken, ValueError):
-            raise StateError(
-                f"cannot unseal {what}: the lockfile was sealed with another {KEY_ENV}, or edited by hand"
-            ) from None
+        token = self._clear.get(sealed)
+        if token is None:
+            try:
+                token = SecretStr(self._fernet.decrypt(sealed.encode()).decode())
+            except (InvalidToken, ValueError):
+                raise StateError(
+                    f"cannot unseal {what}: the lockfile was sealed with another {KEY_ENV}, or edited by hand"
+                ) from None
+            self._remember(token, sealed)
+        return token
+
+    def _remember(self, token: SecretStr, sealed: str) -> None:
+        self._sealed[token.get_secret_value()] = sealed
+        self._clear[sealed] = token
 
     def digest(self, tokens: Iterable[SecretStr]) -> str:
         """A keyed digest of a list of access tokens: detects a change without storing them."""

@@ -1,6 +1,6 @@
 """State: what provisioner manages and how to reach it, behind one interface.
 
-The file backend (`state.lockfile`) is the default; a PostgreSQL backend will implement the same
+The file backend (`state.lockfile`) is the default; the PostgreSQL backend (`state.postgres`) implements the same
 `StateBackend` protocol. Everything above this layer sees only `State`, `Resource` and `Transaction`.
 """
 
@@ -43,6 +43,11 @@ class State:
 
     def with_resource(self, resource: Resource) -> State:
         return replace(self, resources={**self.resources, resource.address: resource})
+
+
+def same_api_url(a: str, b: str) -> bool:
+    """Whether two API URLs name the same API (a trailing slash aside): state is kept per API."""
+    return a.rstrip("/") == b.rstrip("/")
 
 
 @dataclass(frozen=True)

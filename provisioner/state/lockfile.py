@@ -3,9 +3,9 @@
 Three files side by side:
 
 - ``pages.lock``: the state, JSON with sorted keys, 2-space indent and a trailing newline, so the same
-  state is always the same bytes. Edit tokens are sealed (`secrets.Sealer`); a sealed token is reused
-  as long as the token does not change, because sealing is randomised and would otherwise rewrite
-  every line on every write. Written atomically (temp file, fsync, rename, fsync of the directory),
+  state is always the same bytes. Edit tokens are sealed (`secrets.Sealer`); the sealer reuses a
+  token's sealed form as long as the token does not change, because sealing is randomised and would
+  otherwise rewrite every line on every write. Written atomically (temp file, fsync, rename, fsync of the directory),
   once per transaction (and once more to fold a crashed apply's journal). Creates whose outcome is
   still unknown when an apply ends are kept under ``pending_creates`` (a key present only when there
   are some), so none is ever lost.
@@ -28,8 +28,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
 from ..errors import StateError
 from ..fileio import atomic_write
 from ..journal import (
@@ -44,7 +42,7 @@ from ..journal import (
     replay,
 )
 from ..secrets import Sealer
-from .base import STATE_VERSION, Holder, Resource, State
+from .base import STATE_VERSION, Holder, Resource, State, same_api_url
 from .lock import hold_lock
 
 _TOP_KEYS = {"version", "lineage", "serial", "api_url", "pages", "pending_creates"}
@@ -52,24 +50,15 @@ _PAGE_KEYS = {"id", "slug", "name", "edit_token", "config", "tokens_digest", "pr
 _HAND_EDITED = "edited by hand or damaged; restore it from git"
 
 
-def _same_url(a: str, b: str) -> bool:
-    return a.rstrip("/") == b.rstrip("/")
-
-
 class _PageCodec:
-    """A `Resource` to and from its JSON form, sealing the edit token.
-
-    Remembers each sealed form it reads or makes, so an unchanged token keeps its bytes (sealing
-    is randomised) and is not decrypted twice. The memory holds tokens only as long as the backend.
-    """
+    """A `Resource` to and from its JSON form, the edit token sealed by ``sealer`` (which keeps an
+    unchanged token's sealed form, so the same state is the same bytes)."""
 
     def __init__(self, sealer: Sealer):
         self._sealer = sealer
-        self._sealed: dict[str, str] = {}  # clear token -> sealed form
-        self._clear: dict[str, SecretStr] = {}  # sealed form -> token
 
     def encode(self, r: Resource) -> dict[str, Any]:
-        return {"id": r.id, "slug": r.slug, "name": r.name, "edit_token": self._seal(r.edit_token),
+        return {"id": r.id, "slug": r.slug, "name": r.name, "edit_token": self._sealer.seal(r.edit_token),
                 "config": r.config, "tokens_digest": r.tokens_digest, "prevent_destroy": r.prevent_destroy}
 
     def decode(self, address: str, raw: Any, where: str) -> Resource:
@@ -88,28 +77,9 @@ class _PageCodec:
         guard = raw.get("prevent_destroy", False)
         if not isinstance(guard, bool):
             raise StateError(f"{at}: prevent_destroy must be true or false; {_HAND_EDITED}")
-        token = self._unseal(sealed, f"the edit token of {address} in {where}")
+        token = self._sealer.unseal(sealed, what=f"the edit token of {address} in {where}")
         return Resource(address=address, id=ident, slug=slug, edit_token=token, name=name, config=config,
                         tokens_digest=digest, prevent_destroy=guard)
-
-    def _seal(self, token: SecretStr) -> str:
-        clear = token.get_secret_value()
-        sealed = self._sealed.get(clear)
-        if sealed is None:
-            sealed = self._sealer.seal(token)
-            self._remember(clear, sealed)
-        return sealed
-
-    def _unseal(self, sealed: str, what: str) -> SecretStr:
-        token = self._clear.get(sealed)
-        if token is None:
-            token = self._sealer.unseal(sealed, what=what)
-            self._remember(token.get_secret_value(), sealed)
-        return token
-
-    def _remember(self, clear: str, sealed: str) -> None:
-        self._sealed[clear] = sealed
-        self._clear[sealed] = SecretStr(clear)
 
 
 _TYPE_NAMES = {int: "an integer", str: "a string", dict: "an object"}
@@ -219,7 +189,7 @@ class LockfileBackend:
             raise StateError(f"{where} has an invalid lineage or serial; {_HAND_EDITED}")
         if not isinstance(pending, dict) or not all(isinstance(v, str) for v in pending.values()):
             raise StateError(f"{where}: 'pending_creates' must map addresses to slugs; {_HAND_EDITED}")
-        if not _same_url(url, api_url):
+        if not same_api_url(url, api_url):
             raise StateError(f"{where} belongs to {url}, not {api_url}: pass --api-url {url}, or use "
                              f"another --lockfile for {api_url}")
         resources = {address: self._codec.decode(address, raw, where) for address, raw in pages.items()}
@@ -235,7 +205,7 @@ class LockfileBackend:
             fresh = State(lineage=str(uuid.uuid4()), serial=0, api_url=api_url)
             return state or fresh, None, exists
         head, jname = journal.header, self.journal_path
-        if not _same_url(head.api_url, api_url):
+        if not same_api_url(head.api_url, api_url):
             raise StateError(f"{jname} belongs to {head.api_url}, not {api_url}")
         if state is None:
             if head.serial != 0:

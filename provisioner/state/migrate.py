@@ -8,11 +8,7 @@ The source is left as it was: switching the configuration over is the user's ste
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Iterable
 from pathlib import Path
-
-from pydantic import SecretStr
 
 from ..errors import StateError
 from ..fileio import atomic_write
@@ -23,43 +19,6 @@ from .lockfile import LockfileBackend
 from .postgres import PostgresBackend
 
 _DSN_SCHEMES = ("postgresql://", "postgres://")
-# Per sealer, the sealed form of each token seen through it (clear -> sealed); shared by every backend
-# that `open_backend` makes with that sealer, and dropped with it.
-_MEMOS: weakref.WeakKeyDictionary[Sealer, dict[str, str]] = weakref.WeakKeyDictionary()
-
-
-class ReusingSealer(Sealer):
-    """A `Sealer` that seals a token it has already seen (sealed or unsealed) to that same sealed form.
-
-    Sealing is randomised; reusing sealed forms is what lets a state move between backends without
-    rewriting every token. Wraps another sealer (same key, same digests) rather than holding a key.
-    """
-
-    def __init__(self, inner: Sealer, memo: dict[str, str] | None = None):  # no super(): all is delegated
-        self._inner = inner
-        self._memo = {} if memo is None else memo
-
-    def seal(self, token: SecretStr) -> str:
-        sealed = self._memo.get(token.get_secret_value())
-        if sealed is None:
-            sealed = self._memo[token.get_secret_value()] = self._inner.seal(token)
-        return sealed
-
-    def unseal(self, sealed: str, *, what: str = "an edit token") -> SecretStr:
-        token = self._inner.unseal(sealed, what=what)
-        self._memo.setdefault(token.get_secret_value(), sealed)
-        return token
-
-    def digest(self, tokens: Iterable[SecretStr]) -> str:
-        return self._inner.digest(tokens)
-
-
-def reusing(sealer: Sealer) -> ReusingSealer:
-    """``sealer`` wrapped so that every wrapper of the same sealer shares one memory of sealed forms."""
-    if isinstance(sealer, ReusingSealer):
-        return sealer
-    memo = _MEMOS.setdefault(sealer, {})
-    return ReusingSealer(sealer, memo)
 
 
 def is_dsn(spec: str) -> bool:
@@ -69,10 +28,10 @@ def is_dsn(spec: str) -> bool:
 def open_backend(spec: str, sealer: Sealer, target: str = "default") -> StateBackend:
     """The backend for ``spec``: a ``postgresql://`` or ``postgres://`` DSN is PostgreSQL (state
     ``target`` in it), anything else a lockfile path. Backends opened with the same sealer share
-    sealed forms, so a state moved between them keeps its bytes."""
+    its sealed forms (`Sealer`), so a state moved between them keeps its bytes."""
     if is_dsn(spec):
-        return PostgresBackend(spec, reusing(sealer), target)
-    return LockfileBackend(Path(spec), reusing(sealer))
+        return PostgresBackend(spec, sealer, target)
+    return LockfileBackend(Path(spec), sealer)
 
 
 def is_empty(state: State) -> bool:

@@ -6,7 +6,7 @@ versioned in ``meta`` (a newer schema is refused; an older one is migrated forwa
 - ``states``: one row per target: lineage, serial, API URL, the pending creates (a JSON object of
   address -> slug) and ``dirty``, set by every step and cleared when the serial is bumped.
 - ``pages``: one row per managed page; the edit token is sealed with `secrets.Sealer`, exactly as in
-  the lockfile (a sealed form is reused while the token does not change), the config is ``jsonb``.
+  the lockfile (the sealer keeps a sealed form while the token does not change), the config is ``jsonb``.
 - ``holders``: who holds each target's apply lock, named only while its connection holds the lock.
 
 Each step of a transaction commits on its own before it returns, so a crash loses at most the step in
@@ -35,12 +35,11 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
-from pydantic import SecretStr
 
 from ..errors import StateError
 from ..journal import Forget, IntendCreate, Move, Record, Step, StepRecorder, apply_step
 from ..secrets import Sealer
-from .base import Holder, Resource, State
+from .base import Holder, Resource, State, same_api_url
 from .lock import held_error
 
 SCHEMA_VERSION = 1
@@ -65,41 +64,9 @@ _MIGRATIONS: dict[int, list[str]] = {
 }
 
 
-def _same_url(a: str, b: str) -> bool:
-    return a.rstrip("/") == b.rstrip("/")
-
-
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-class _Tokens:
-    """Seals and unseals edit tokens, remembering each pair so an unchanged token keeps its sealed form
-    (sealing is randomised) and is decrypted once."""
-
-    def __init__(self, sealer: Sealer):
-        self._sealer = sealer
-        self._sealed: dict[str, str] = {}
-        self._clear: dict[str, SecretStr] = {}
-
-    def seal(self, token: SecretStr) -> str:
-        sealed = self._sealed.get(token.get_secret_value())
-        if sealed is None:
-            sealed = self._sealer.seal(token)
-            self._remember(token, sealed)
-        return sealed
-
-    def unseal(self, sealed: str, what: str) -> SecretStr:
-        token = self._clear.get(sealed)
-        if token is None:
-            token = self._sealer.unseal(sealed, what=what)
-            self._remember(token, sealed)
-        return token
-
-    def _remember(self, token: SecretStr, sealed: str) -> None:
-        self._sealed[token.get_secret_value()] = sealed
-        self._clear[sealed] = token
 
 
 class PostgresBackend:
@@ -128,7 +95,7 @@ class PostgresBackend:
             f" (schema {schema})" if schema != "provisioner" else "")
         digest = hashlib.sha256(f"{schema}\0{target}".encode()).digest()
         self.lock_key = (LOCK_CLASS, int.from_bytes(digest[:4], "big") % (2**31 - 1) + 1)
-        self._tokens = _Tokens(sealer)
+        self._sealer = sealer
         self._s = sql.Identifier(schema)
 
     def __repr__(self) -> str:
@@ -212,7 +179,7 @@ class PostgresBackend:
         lineage, serial, url, pending, dirty = row
         if dirty and not lock:
             serial += 1  # steps of an interrupted apply: the next transaction folds them into this serial
-        if not _same_url(url, api_url):
+        if not same_api_url(url, api_url):
             raise StateError(f"{self.location} belongs to {url}, not {api_url}: use the API it was made for, "
                              f"or another state target for {api_url}")
         if not isinstance(pending, dict) or not all(isinstance(v, str) for v in pending.values()):
@@ -228,7 +195,7 @@ class PostgresBackend:
                 digest: str | None, guard: bool) -> Resource:
         if not isinstance(config, dict):
             raise StateError(f"{self.location}: page {address} has a config that is not an object")
-        token = self._tokens.unseal(sealed, f"the edit token of {address} in {self.location}")
+        token = self._sealer.unseal(sealed, what=f"the edit token of {address} in {self.location}")
         return Resource(address=address, id=int(ident), slug=slug, edit_token=token, name=name, config=config,
                         tokens_digest=digest, prevent_destroy=bool(guard))
 
@@ -341,7 +308,7 @@ class PostgresBackend:
             "DO UPDATE SET (id, slug, name, edit_token, config, tokens_digest, prevent_destroy) = (SELECT "
             "excluded.id, excluded.slug, excluded.name, excluded.edit_token, excluded.config, "
             "excluded.tokens_digest, excluded.prevent_destroy)"),
-            (self.target, r.address, r.id, r.slug, r.name, self._tokens.seal(r.edit_token), Jsonb(r.config),
+            (self.target, r.address, r.id, r.slug, r.name, self._sealer.seal(r.edit_token), Jsonb(r.config),
              r.tokens_digest, r.prevent_destroy))
 
     def _replace_all(self, conn: psycopg.Connection[Any], state: State) -> None:

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from provisioner.errors import LockHeld, StateError
 from provisioner.secrets import Sealer, keygen
 from provisioner.state import Holder, LockfileBackend, Resource
-from provisioner.state.migrate import migrate, open_backend, reusing
+from provisioner.state.migrate import migrate, open_backend
 
 API = "https://api.example.test"
 HOLDER = Holder(host="test-host", pid=4242, started="2024-01-01T00:00:00+00:00")
@@ -54,7 +54,7 @@ def lockfile(tmp_path: Path, key: str) -> Path:
 def pg(pg_dsn: str, pg_schema: str):
     from provisioner.state.postgres import PostgresBackend
 
-    return lambda sealer, target="prod": PostgresBackend(pg_dsn, reusing(sealer), target, schema=pg_schema)
+    return lambda sealer, target="prod": PostgresBackend(pg_dsn, sealer, target, schema=pg_schema)
 
 
 def test_file_to_postgres_to_file_is_byte_identical(lockfile: Path, tmp_path: Path, key: str, pg, pg_query):
