@@ -154,10 +154,10 @@ def counting_io() -> Iterator[IoCounter]:
     counter = IoCounter()
     real_atomic, real_write = lockfile.atomic_write, journal.JournalWriter._write
 
-    def atomic_write(path: Path, data: bytes) -> None:
+    def atomic_write(path: Path, data: Any, mode: int | None = None) -> None:
+        real_atomic(path, data, mode)
         counter.lock_writes += 1
-        counter.lock_bytes += len(data)
-        real_atomic(path, data)
+        counter.lock_bytes += path.stat().st_size  # data may be a generator of text chunks
 
     def write(self: Any, data: bytes) -> None:
         counter.journal_writes += 1
@@ -293,8 +293,7 @@ def cpu_per_page(settings: Any, repeats: int = 3) -> dict[str, float]:
         t0 = time.process_time()
         desired = load_pages(settings.pages_dir, settings.env)
         t1 = time.process_time()
-        fresh_state = workflows.backend(settings).read(
-            settings.target.api_url)
+        fresh_state = workflows.backend(settings).read(settings.target.api_url)
         t2 = time.process_time()
         digests = {a: seal.digest(p.access_tokens) for a, p in desired.items()}
         plan = make_plan(settings.target, desired, fresh_state, live, digests)

@@ -156,7 +156,6 @@ class SchedulerClient:
         response = await self._send(
             "POST", PAGES_PATH, access_tokens[0], where=where, body=body, secrets=access_tokens
         )
-        assert response is not None
         return self._page(response, where, access_tokens)
 
     async def get_page(self, page_id: int, token: SecretStr, *, account: SecretStr | None = None) -> model.Page:
@@ -166,19 +165,15 @@ class SchedulerClient:
         bearer is the page's edit token: the API's limits are per account, not per token."""
         path = _page_path(page_id)
         response = await self._send("GET", path, token, account=account)
-        assert response is not None
         return self._page(response, f"GET {path}", [token])
 
     async def get_calendars(self, page_id: int, token: SecretStr) -> list[dict[str, Any]]:
         """``GET /manage/pages/{id}/calendars``: per account of the page, ``{id, name, email, calendars}``."""
         path = f"{_page_path(page_id)}/calendars"
         response = await self._send("GET", path, token)
-        assert response is not None
-        try:
-            accounts = response.json()
-            assert isinstance(accounts, list) and all(isinstance(a, dict) and "id" in a for a in accounts)
-        except (ValueError, AssertionError):
-            raise ApiError(f"GET {path}: unexpected response", status=response.status_code) from None
+        accounts = self._json(response, f"GET {path}")
+        if not (isinstance(accounts, list) and all(isinstance(a, dict) and "id" in a for a in accounts)):
+            raise ApiError(f"GET {path}: unexpected response", status=response.status_code)
         return accounts
 
     async def update_page(
@@ -207,7 +202,6 @@ class SchedulerClient:
         body["config"] = model.dump_config(update.config or model.Config())  # present even if empty
         secrets = [token, *(access_tokens or [])]
         response = await self._send("PUT", path, token, body=body, secrets=secrets)
-        assert response is not None
         return self._page(response, f"PUT {path}", secrets)
 
     async def delete_page(self, page_id: int, token: SecretStr) -> None:
@@ -228,7 +222,6 @@ class SchedulerClient:
             params = {"offset": offset, "limit": LIST_LIMIT}
             where = f"GET {PAGES_PATH}?offset={offset}&limit={LIST_LIMIT}"
             response = await self._send("GET", PAGES_PATH, access_token, where=where, params=params)
-            assert response is not None
             batch = self._page_list(response, where, [access_token])
             for page in batch:
                 # A page created or deleted meanwhile shifts offsets; keep the first copy.
@@ -262,8 +255,9 @@ class SchedulerClient:
         secrets: Sequence[SecretStr] = (),
         gone_ok_after_ambiguous: bool = False,
         account: SecretStr | None = None,
-    ) -> httpx.Response | None:
-        """Send one logical request with retries; the 2xx response, or None for an idempotent gone.
+    ) -> httpx.Response:
+        """Send one logical request with retries; the 2xx response (or, with
+        ``gone_ok_after_ambiguous``, the 404 that shows an earlier attempt succeeded).
 
         ``where`` names the request in messages (default ``"METHOD path"``).
         """
@@ -302,10 +296,9 @@ class SchedulerClient:
             if 200 <= status < 300:
                 return response
             if status == 404 and gone_ok_after_ambiguous and ambiguous:
-                return None
+                return response
             if self.retry.retries_status(status):
-                message, kind = _error_body(response)
-                last_failure = _status_text(status, kind, message)
+                last_failure, kind = _failure(response)
                 if create and status != 429:
                     raise self._unknown(where, last_failure, secrets, status=status)
                 ambiguous = ambiguous or status != 429
@@ -359,8 +352,8 @@ class SchedulerClient:
 
     @staticmethod
     def _error(response: httpx.Response, where: str, secrets: Sequence[SecretStr]) -> ApiError:
-        message, kind = _error_body(response)
-        text = _scrub(f"{where}: {_status_text(response.status_code, kind, message)}", secrets)
+        failure, kind = _failure(response)
+        text = _scrub(f"{where}: {failure}", secrets)
         cls = NotFound if response.status_code == 404 else ApiError
         return cls(text, status=response.status_code, type=kind)
 
@@ -405,23 +398,23 @@ def _config(config: model.Config | Mapping[str, Any]) -> model.Config:
     return config if isinstance(config, model.Config) else model.Config.model_validate(config)
 
 
-def _error_body(response: httpx.Response) -> tuple[str | None, str | None]:
-    """The API's ``{"message", "type"}``, tolerating any other body (a proxy's HTML page)."""
+def _failure(response: httpx.Response) -> tuple[str, str | None]:
+    """An error answer as text (``HTTP 409 conflict: message``) and the API's ``type``.
+
+    Reads the API's ``{"message", "type"}`` body, tolerating any other (a proxy's HTML page).
+    """
     try:
         data = response.json()
     except ValueError:
-        return None, None
+        data = None
     if not isinstance(data, dict):
-        return None, None
+        data = {}
     message, kind = data.get("message"), data.get("type")
-    return (message if isinstance(message, str) else None, kind if isinstance(kind, str) else None)
-
-
-def _status_text(status: int, kind: str | None, message: str | None) -> str:
-    text = f"HTTP {status}"
-    if kind:
-        text += f" {kind}"
-    return (text + f": {message}") if message else (text + f" {httpx.codes.get_reason_phrase(status)}")
+    message = message if isinstance(message, str) else None
+    kind = kind if isinstance(kind, str) else None
+    text = f"HTTP {response.status_code}" + (f" {kind}" if kind else "")
+    text += f": {message}" if message else f" {httpx.codes.get_reason_phrase(response.status_code)}"
+    return text, kind
 
 
 def _unexpected(

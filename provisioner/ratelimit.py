@@ -220,14 +220,13 @@ class RateLimiter:
         bucket = account
         if account is None or (limit is not None and limit > account.rate):
             bucket = self._app
+        if status == 429:
+            self.stats.throttled += 1
         if bucket is None:
-            if status == 429:
-                self.stats.throttled += 1
             return
         if limit is not None and bucket.slow_to(now, limit):
             self.stats.slowed += 1
         if status == 429:
-            self.stats.throttled += 1
             wait = retry_after_seconds(headers)
             if wait is None:
                 reset = _positive(headers.get("x-ratelimit-reset"))
