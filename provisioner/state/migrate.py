@@ -9,6 +9,7 @@ The source is left as it was: switching the configuration over is the user's ste
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import StateError
 from ..fileio import atomic_write
@@ -16,7 +17,9 @@ from ..secrets import Sealer
 from .base import Holder, State, StateBackend
 from .lock import hold_lock
 from .lockfile import LockfileBackend
-from .postgres import PostgresBackend
+
+if TYPE_CHECKING:
+    from .postgres import PostgresBackend
 
 _DSN_SCHEMES = ("postgresql://", "postgres://")
 
@@ -30,6 +33,8 @@ def open_backend(spec: str, sealer: Sealer, target: str = "default") -> StateBac
     ``target`` in it), anything else a lockfile path. Backends opened with the same sealer share
     its sealed forms (`Sealer`), so a state moved between them keeps its bytes."""
     if is_dsn(spec):
+        from .postgres import PostgresBackend  # psycopg is loaded only by those who use PostgreSQL
+
         return PostgresBackend(spec, sealer, target)
     return LockfileBackend(Path(spec), sealer)
 
@@ -55,10 +60,8 @@ def migrate(source: StateBackend, target: StateBackend, api_url: str, holder: Ho
             raise StateError(f"{source.location} has no state yet: there is nothing to migrate")
         if isinstance(target, LockfileBackend):
             _into_lockfile(target, state, api_url, holder)
-        elif isinstance(target, PostgresBackend):
-            _into_postgres(target, state, api_url, holder)
         else:
-            raise TypeError(f"cannot migrate into {type(target).__name__}")
+            _into_postgres(target, state, api_url, holder)  # type: ignore[arg-type]  # the only other backend
     return state
 
 
