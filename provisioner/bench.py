@@ -285,7 +285,7 @@ def cpu_per_page(settings: Any, repeats: int = 3) -> dict[str, float]:
 
     async def fetch() -> Any:
         async with workflows.open_client(settings) as client:
-            return await workflows.refresh(client, state, None, {})  # fetched once, not measured
+            return await workflows.refresh(client, state, {})  # fetched once, not measured
 
     live = asyncio.run(fetch())
     best: dict[str, float] = {}

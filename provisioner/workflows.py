@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -55,7 +55,7 @@ def validate(settings: Settings, need_tokens: bool = False) -> dict[str, Desired
 
 
 async def refresh(
-    client: SchedulerClient, state: State, addresses: set[str] | None, accounts: Mapping[str, SecretStr]
+    client: SchedulerClient, state: State, accounts: Mapping[str, SecretStr]
 ) -> dict[str, LiveView | None]:
     """The live page of every state resource (``None`` when the API says it is gone). ``accounts``
     maps addresses to an access token of the page, the account that rate limits charge."""
@@ -68,15 +68,15 @@ async def refresh(
         except NotFound:
             return address, None
 
-    wanted = [a for a in state.resources if addresses is None or a in addresses]
-    return dict(await asyncio.gather(*(one(a) for a in wanted)))
+    return dict(await asyncio.gather(*(one(a) for a in state.resources)))
 
 
-def _select(desired: dict[str, DesiredPage], state: State, targets: tuple[str, ...]) -> tuple[
-    dict[str, DesiredPage], State, set[str] | None
-]:
+def _select(
+    desired: dict[str, DesiredPage], state: State, targets: tuple[str, ...]
+) -> tuple[dict[str, DesiredPage], State]:
+    """The pages and state resources that ``--target`` names (all of them without it)."""
     if not targets:
-        return desired, state, None
+        return desired, state
     unknown = [t for t in targets if t not in desired and t not in state.resources]
     if unknown:
         raise ProvisionerError(f"--target {unknown[0]}: no such page in pages/ or in the state")
@@ -85,22 +85,18 @@ def _select(desired: dict[str, DesiredPage], state: State, targets: tuple[str, .
         if new in chosen or old in chosen:
             chosen |= {new, old}
     resources = {a: r for a, r in state.resources.items() if a in chosen}
-    return (
-        {a: p for a, p in desired.items() if a in chosen},
-        State(state.lineage, state.serial, state.api_url, resources, state.pending_creates),
-        chosen,
-    )
+    return {a: p for a, p in desired.items() if a in chosen}, replace(state, resources=resources)
 
 
 async def _plan(
     settings: Settings, client: SchedulerClient, state: State, desired: dict[str, DesiredPage],
     targets: tuple[str, ...], seal: Sealer,
 ) -> Plan:
-    chosen_desired, chosen_state, addresses = _select(desired, state, targets)
+    chosen_desired, chosen_state = _select(desired, state, targets)
     accounts = {
         a: p.access_tokens[0] for a, p in chosen_desired.items() if p.access_tokens[0].get_secret_value() != UNRESOLVED
     }
-    live = await refresh(client, chosen_state, addresses, accounts)
+    live = await refresh(client, chosen_state, accounts)
     digests = {a: seal.digest(p.access_tokens) for a, p in chosen_desired.items()}
     return make_plan(settings.target, chosen_desired, chosen_state, live, digests)
 
