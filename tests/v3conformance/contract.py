@@ -34,6 +34,10 @@ contradicts itself or the official clients:
 - **[choice] reschedule times are integers**: ``booking_update`` types ``start_time``/``end_time`` as
   strings, unlike every other time in the Scheduler slice (``booking_create``, time slots) and unlike
   both official SDKs, which send Unix seconds as integers. A reschedule body may carry either.
+- **[choice] a blank query value is the parameter left out**: ``?page_token=`` breaks the letter of
+  OpenAPI (``allowEmptyValue`` defaults to false, a keyword OpenAPI itself deprecates), but servers,
+  the emulator among them, read it as no page token. The judge drops blank query values before
+  validating, so a blank *required* parameter (``start_time=``) is still judged missing.
 - **[choice] undocumented error statuses**: an operation lists a few error statuses (400, 401, 404,
   429, 504); an answer with another 4xx/5xx (a 404 for an unknown session, a 409, an injected 503) is
   judged against the spec's own error envelope, made strict: ``request_id`` and

@@ -56,7 +56,7 @@ class _Request:
     def __init__(self, exchange: Exchange) -> None:
         self._exchange = exchange
         self.parameters = RequestParameters(
-            query=ImmutableMultiDict(parse_qsl(exchange.query, keep_blank_values=True)),
+            query=ImmutableMultiDict(parse_qsl(exchange.query)),  # a blank value is judged absent ([choice])
             header=Headers(list(exchange.request_headers)),
             cookie=ImmutableMultiDict(),
         )

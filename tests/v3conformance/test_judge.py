@@ -85,6 +85,8 @@ def test_choices_accept_what_the_literal_spec_cannot() -> None:
         # a public configuration's availability, asked without a session.
         exchange("GET", "/v3/scheduling/availability", 200, {"request_id": "r", "data": {"time_slots": []}},
                  query="start_time=1700000000&end_time=1700086400&configuration_id=cfg-1", headers={}),
+        # a blank query value, read as the parameter left out.
+        exchange("GET", CONFIGS, 200, {"request_id": "r", "data": []}, query="page_token="),
         # an error status the operation does not list, in the spec's error envelope.
         exchange("DELETE", "/v3/scheduling/sessions/sess-1", 404, ERROR),
     ]
@@ -102,3 +104,9 @@ def test_the_judged_spec_leaves_the_literal_one_alone() -> None:
     assert raw["servers"] != judged["servers"] and raw["paths"].keys() == judged["paths"].keys()
     assert raw["components"]["schemas"]["configuration"]["required"] == ["participants", "availability",
                                                                          "event_booking"]
+
+
+def test_a_blank_required_parameter_is_still_missing() -> None:
+    (found,) = violations(exchange("GET", "/v3/scheduling/availability", 200, {"request_id": "r", "data": {}},
+                                   query="start_time=&end_time=1700086400&configuration_id=cfg-1"))
+    assert "accepted a request the spec forbids" in found and "start_time" in found
