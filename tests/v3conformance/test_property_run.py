@@ -19,10 +19,14 @@ import httpx
 import pytest
 import requests
 import schemathesis
-from schemathesis.config import SchemathesisConfig
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from provisioner.emulator import Emulator
 from provisioner.emulator.serve import serve_in_thread
@@ -65,15 +69,15 @@ class Live:
             assert session.status_code == 200, session.text
             self.ids["session_id"] = session.json()["data"]["session_id"]
             slots = client.get("/v3/scheduling/availability", params={
-                "configuration_id": self.ids["configuration_id"], "start_time": str(DAY_0900),
-                "end_time": str(DAY_0900 + 8 * 3600)})
-            first = (slots.json().get("data") or {}).get("time_slots") or [] if slots.status_code == 200 else []
-            if first:
-                booked = client.post("/v3/scheduling/bookings", params={"configuration_id": self.ids["configuration_id"]},
-                                     json={"start_time": first[0]["start_time"], "end_time": first[0]["end_time"],
-                                           "guest": {"email": "guest@example.org", "name": "Guest"}})
-                if booked.status_code == 200:
-                    self.ids["booking_id"] = booked.json()["data"]["booking_id"]
+                "configuration_id": self.ids["configuration_id"], "start_time": DAY_0900,
+                "end_time": DAY_0900 + 8 * 3600})
+            assert slots.status_code == 200, slots.text
+            first = slots.json()["data"]["time_slots"][0]
+            booked = client.post("/v3/scheduling/bookings", params={"configuration_id": self.ids["configuration_id"]},
+                                 json={"start_time": first["start_time"], "end_time": first["end_time"],
+                                       "guest": {"email": "guest@example.org", "name": "Guest"}})
+            assert booked.status_code == 200, booked.text
+            self.ids["booking_id"] = booked.json()["data"]["booking_id"]
 
     def aim(self, values: dict[str, Any] | None) -> None:
         """Replace two generated ids in three with real ones (by length: a deterministic function of the case)."""
