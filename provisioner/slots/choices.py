@@ -48,7 +48,12 @@ COLLECTIVE = "collective"
 """A slot needs every host free; it names all of them (``Slot.emails``) and goes to the first host."""
 MAX_FAIRNESS = "max-fairness"
 """Hosts in last-booked order (`last_booked_order`); the most recently booked half is dropped
-(`fairness_pool`); a start where none of the rest is free falls back to every free host."""
+(`fairness_pool`) and the rest offered as with max-availability; when the rest has no slot at all,
+every host is offered (`FAIRNESS_FALLBACK_OVER_HORIZON`)."""
+FAIRNESS_FALLBACK_OVER_HORIZON = True
+"""[choice] "No slot" (the guide's fallback condition) is judged over the whole bookable horizon
+(notice to ``available_days_in_future``), not over the window asked for, so availability for any
+window and the check of a booking at one start agree."""
 MAX_AVAILABILITY = "max-availability"
 """Every host is offered; a start goes to the first free host in last-booked order."""
 V3_ROUND_ROBIN = frozenset({MAX_FAIRNESS, MAX_AVAILABILITY})

@@ -7,6 +7,7 @@ costs O((hosts x candidate starts) x log(busy blocks)).
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from provisioner.slots.choices import (
     EACH_HOST,
     FAIRNESS,
     HOLDING_STATUSES,
+    MAX_AVAILABILITY,
     MAX_FAIRNESS,
     PREFER_OPEN_GROUP,
     V3_ROUND_ROBIN,
@@ -62,6 +64,8 @@ def compute_slots(
     if not hosts or (isinstance(config, Config) and is_expired(config, bookings, now)):
         return []
     cfg = config if isinstance(config, Settings) else Settings.of(config)
+    if cfg.method == MAX_FAIRNESS and len(hosts) > 1:
+        hosts, cfg = _fairness_hosts(cfg, hosts, bookings, now, other_events, history)
     first = math.ceil(now.timestamp()) + cfg.notice_s
     last = math.floor(horizon_end(now, cfg.days).timestamp()) - cfg.duration_s  # latest start
     if window_start is not None:
@@ -132,13 +136,24 @@ def next_host(
     raise SlotUnavailable(slot_start, account_id)
 
 
+def _fairness_hosts(cfg: Settings, hosts: Sequence[Host], bookings: Sequence[Booking], now: datetime,
+                    other_events: Mapping[str, Sequence[Interval]] | None,
+                    history: Sequence[Booking] | None) -> tuple[Sequence[Host], Settings]:
+    """v3 max-fairness as max-availability over the hosts it offers: the less recently booked half
+    (`fairness_pool`), or every host when the half has no slot in the whole bookable horizon
+    ([choice] `choices.FAIRNESS_FALLBACK_OVER_HORIZON`)."""
+    as_availability = dataclasses.replace(cfg, method=MAX_AVAILABILITY)
+    pool = fairness_pool(last_booked_order(hosts, history if history is not None else bookings))
+    if compute_slots(as_availability, pool, bookings, now, other_events=other_events, history=history):
+        return pool, as_availability
+    return hosts, as_availability
+
+
 def _v3_slots(method: str, hosts: Sequence[Host], offers: Mapping[int, list[tuple[Host, bool]]],
               history: Sequence[Booking], duration_s: int) -> list[Slot]:
     """The v3 methods: collective (every host free; the slot names all, goes to the first host), or
-    round robin over hosts in last-booked order (max-fairness: the less recently booked half first,
-    falling back to every free host at a start where none of them is free)."""
+    round robin (a start goes to its first free host in last-booked order)."""
     ordered = last_booked_order(hosts, history)
-    pool = {h.account_id for h in fairness_pool(ordered)} if method == MAX_FAIRNESS else None
     out: list[Slot] = []
     for start in sorted(offers):
         free = {host.account_id for host, _ in offers[start]}
@@ -146,10 +161,7 @@ def _v3_slots(method: str, hosts: Sequence[Host], offers: Mapping[int, list[tupl
             if len(free) == len(hosts):
                 out.append(_slot(start, duration_s, hosts[0], tuple(h.email for h in hosts)))
             continue
-        candidates = [h for h in ordered if h.account_id in free]
-        preferred = [h for h in candidates if pool is None or h.account_id in pool]
-        host = (preferred or candidates)[0]
-        out.append(_slot(start, duration_s, host))
+        out.append(_slot(start, duration_s, next(h for h in ordered if h.account_id in free)))
     return out
 
 

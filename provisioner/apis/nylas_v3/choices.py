@@ -69,6 +69,14 @@ event_booking required), while "Updating objects" says PUT leaves top-level fiel
 The emulator follows "Updating objects": any subset of top-level fields; each nested object received
 replaces the stored one whole; the merged result must be a valid configuration."""
 
+RESPONSE_ONEOF_AMBIGUOUS = True
+"""[spec contradiction] Two response schemas are a ``oneOf`` whose branches any answer matches at once:
+a configuration ("Standard" vs "Group Configuration": neither branch requires or forbids a field) and
+a booking confirmation ("Booking confirmed" vs "Booking cancelled", whose ``$ref`` points at a
+response, not a schema). No answer can match exactly one branch; the emulator answers the standard
+configuration and ``{"request_id", "data": booking}``, which each branch accepts on its own.
+Conformance checks must read these ``oneOf`` as ``anyOf``."""
+
 # --- server defaults (spec) ----------------------------------------------------------------------
 
 DEFAULT_OPEN_HOURS = ({"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "17:00"},)

@@ -50,7 +50,7 @@ def build_app(store: V3Store, clock: Callable[[], datetime], api_key: str | None
     async def on_http_exception(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
         message = {404: "Unknown endpoint", 405: "Method not allowed"}.get(exc.status_code, str(exc.detail))
-        return error_response(exc.status_code, message, exc.headers)
+        return error_response(exc.status_code, message, dict(exc.headers) if exc.headers else None)
 
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:
         log.error("v3 emulator error on %s %s: %s", request.method, request.url.path, type(exc).__name__)

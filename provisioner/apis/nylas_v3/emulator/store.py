@@ -271,7 +271,8 @@ _BOOKING_COLUMNS = "seq, id, configuration_id, grant_id, event_id, status, start
 
 
 def _booking(row: Any) -> BookingRecord:
-    return BookingRecord(*row[:9], info=json.loads(row[9]))
+    return BookingRecord(seq=row[0], id=row[1], configuration_id=row[2], grant_id=row[3], event_id=row[4],
+                         status=row[5], start_time=row[6], end_time=row[7], salt=row[8], info=json.loads(row[9]))
 
 
 def insert_booking(conn: Conn, *, configuration_id: str, grant_id: str, calendar_id: str, status: str,
