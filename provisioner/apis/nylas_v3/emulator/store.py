@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS v3_sessions (
     deleted           INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS v3_sessions_by_configuration ON v3_sessions(configuration_id, expires_at);
--- [choice] Bookings (and their events) are kept when their configuration is deleted.
+-- choices.BOOKINGS_OUTLIVE_CONFIGURATION: bookings (and their events) outlive their configuration.
 CREATE TABLE IF NOT EXISTS v3_bookings (
     seq               INTEGER PRIMARY KEY AUTOINCREMENT,
     id                TEXT NOT NULL UNIQUE,
