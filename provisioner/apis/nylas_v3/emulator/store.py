@@ -333,6 +333,20 @@ def add_event(conn: Conn, grant_id: str, calendar_id: str, title: str, start: in
     return event
 
 
+def get_event(conn: Conn, event_id: str) -> EventRecord | None:
+    row = conn.execute("SELECT id, grant_id, calendar_id, title, start_time, end_time, booking_id FROM v3_events "
+                       "WHERE id = ?", (event_id,)).fetchone()
+    return EventRecord(*row) if row else None
+
+
+def move_event(conn: Conn, event_id: str, start: int, end: int) -> None:
+    conn.execute("UPDATE v3_events SET start_time = ?, end_time = ? WHERE id = ?", (start, end, event_id))
+
+
+def delete_event(conn: Conn, event_id: str) -> None:
+    conn.execute("DELETE FROM v3_events WHERE id = ?", (event_id,))
+
+
 def events_of(conn: Conn, grant_ids: list[str]) -> list[EventRecord]:
     """Every event of these grants (busy blocks and bookings' events), by start."""
     marks = ",".join("?" * len(grant_ids))
