@@ -344,6 +344,7 @@ def emulator_serve(host: str, port: int, db: str, latency_ms: float, error_rate:
         raise click.UsageError(str(exc)) from None
     v3_api_key = os.environ.get(v3_api_key_env) if v3_api_key_env else None
     if v3_api_key_env and not v3_api_key:
-        raise click.UsageError(f"--v3-api-key-env: the environment variable {v3_api_key_env} is not set")
+        click.echo(f"Error: --v3-api-key-env: the environment variable {v3_api_key_env} is not set", err=True)
+        sys.exit(1)
     serve(host=host, port=port, db=db, faults=faults, rate_limit_account=rate_limit_account,
           rate_limit_app=rate_limit_app, now=now, v3_api_key=v3_api_key)

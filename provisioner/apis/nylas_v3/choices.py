@@ -89,11 +89,27 @@ DEFAULT_TIMEZONE = "UTC"
 """[choice] The zone of open hours that name none, when neither the participant nor
 ``event_booking.timezone`` names one."""
 
+DEFAULT_INTERVAL_IS_DURATION = True
+"""[choice] ``interval_minutes`` left out: slots start every ``duration_minutes`` (back to back)."""
+ROUND_ROBIN_GROUP_IS_CONFIGURATION = True
+"""[choice] The guide orders round-robin hosts by bookings "carrying the same metadata ``key5``
+value"; the spec's configuration has no metadata field, so the group is the configuration itself:
+its own bookings, in the order they were made, order its hosts."""
+COLLECTIVE_BOOKS_ORGANIZER = True
+"""[choice] A collective booking belongs to the organizer (its ``organizer`` and grant), and its
+event is put on every participant's booking calendar, so they are busy for other configurations too."""
+RESCHEDULE_KEEPS_HOSTS = True
+"""[choice] A rescheduled round-robin booking stays with its host: the new time must suit the same
+host(s), not the round-robin turn."""
+
 # --- identity: grants, ids -----------------------------------------------------------------------
 # [choice] Any grant id is a grant of its own; its e-mail and primary calendar are derived from a hash
 # of the id, so the same grant looks the same in every emulator database (like v2's account_id_for).
 
 GRANT_ID_MAX = 256  # [choice] longer grant ids in a path are refused with 400
+ME_GRANT = "me"
+"""[spec] ``/me/`` names the grant of an access token; the emulator's v3 API takes API keys, so a
+``me`` grant is refused with 400 [choice]. An e-mail address in the path is a grant id of its own."""
 _BASE36 = string.digits + string.ascii_lowercase
 
 
@@ -165,6 +181,12 @@ LIST_LIMIT_DEFAULT = 50  # [spec] components.parameters.limit default
 LIST_LIMIT_MAX = 200  # [spec] components.parameters.limit maximum; larger is refused with 400
 SESSION_TTL_DEFAULT = 5  # [spec] time_to_live default, minutes
 SESSION_TTL_MAX = 30  # [guide] at most 30 minutes; more is refused with 400
+MAX_WINDOW_DAYS = 400  # [choice] a longer availability window (start_time to end_time) is refused with 400
+FIELD_VALUE_MAX = 1024  # [choice] the longest additional-field value a guest may send
+GUEST_EMAIL_REQUIRED = True  # [choice] booking_create requires ``guest`` [spec]; its ``email`` too
+BOOKINGS_OUTLIVE_CONFIGURATION = True
+"""[choice] Bookings and their events are kept when their configuration is deleted (a booking id
+then answers 404: its configuration is gone)."""
 NOT_FOUND_WITHOUT_404 = 400
 """[choice] Where the spec lists no 404 for an operation (session delete), an unknown id is 400."""
 BOOKING_DURATION_MUST_MATCH = True
@@ -208,5 +230,11 @@ def error_type(status: int) -> str:
 
 WEBHOOK_ATTEMPTS = 4  # [choice] as v2's reminders: the first attempt and 3 immediate retries
 WEBHOOK_SOURCE = "/nylas/scheduler"  # [choice] the notification's ``source``
+WEBHOOK_ENVELOPE = "cloudevents-like"
+"""[choice] The payload follows the notification envelope of Nylas's v3 webhook docs (``specversion``,
+``type``, ``source``, ``id``, ``time``, ``data.object``), which the Scheduler slice of the spec does
+not cover; ``data.object.salt`` carries what confirming a pending booking needs. See
+`emulator.webhooks`. Destinations are registered through the test controls (the v3 webhooks API
+is outside the Scheduler slice)."""
 WEBHOOK_TRIGGERS = ("booking.created", "booking.pending", "booking.rescheduled", "booking.cancelled",
                     "booking.reminder")  # [guide]

@@ -74,7 +74,7 @@ def settings_for(config: Configuration, grant_of: Callable[[Participant], str]) 
         zone=ZoneInfo(_zone_name(config, config.organizer(), None)),
         rules=tuple(r for p in config.participants for r in rules_for(config, p, grant_of(p))),
         duration_s=duration * 60,
-        step_s=(availability.interval_minutes or duration) * 60,  # [choice] interval left out: the duration
+        step_s=(availability.interval_minutes or duration) * 60,  # choices.DEFAULT_INTERVAL_IS_DURATION
         notice_s=sched("min_booking_notice") * 60,
         buffer_s=((buffer.before if buffer else None) or 0) * 60,
         buffer_after_s=((buffer.after if buffer else None) or 0) * 60,

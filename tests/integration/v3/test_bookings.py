@@ -205,3 +205,35 @@ async def test_webhook_reminders_are_sent_once_when_due(client: httpx.AsyncClien
     assert [s["type"] for s in sent] == ["booking.reminder"]
     assert (await client.post("/_emulator/v3/reminders/run")).json()["reminders"] == []
     assert [p["type"] for _, p in capture.calls] == ["booking.reminder"]
+
+
+async def test_moving_or_deleting_a_bookings_event_takes_the_booking_along(client: httpx.AsyncClient,
+                                                                          capture: Capture) -> None:
+    await subscribe(client)
+    made = await create(client)
+    booking = (await book(client, made["id"], MON_0900)).json()["data"]
+    url = f"/_emulator/v3/events/{booking['event_id']}"
+    moved = await client.put(url, json={"start": MON_0900 + 2 * HOUR, "end": MON_0900 + 2 * HOUR + 1800})
+    assert moved.status_code == 200 and moved.json()["booking"]["start_time"] == MON_0900 + 2 * HOUR
+    assert MON_0900 in starts(await slots(client, made["id"], hours=3))
+    assert MON_0900 + 2 * HOUR not in starts(await slots(client, made["id"], hours=3))
+    deleted = await client.delete(url)
+    assert deleted.json()["booking"]["status"] == "cancelled"
+    found = await client.get(f"/v3/scheduling/bookings/{booking['booking_id']}")
+    assert found.json()["data"]["status"] == "cancelled"
+    assert [p["type"] for _, p in capture.calls] == ["booking.created", "booking.rescheduled", "booking.cancelled"]
+    error(await client.delete(url), 404)
+
+
+async def test_a_busy_block_can_be_moved_and_deleted(client: httpx.AsyncClient) -> None:
+    made = await create(client)
+    block = (await client.post("/_emulator/v3/grants/grant-organizer/events",
+                               json={"start": "2026-03-02T09:00:00", "end": "2026-03-02T10:00:00"})).json()
+    assert MON_0900 not in starts(await slots(client, made["id"], hours=2))
+    moved = await client.put(f"/_emulator/v3/events/{block['id']}",
+                             json={"start": MON_0900 + HOUR, "end": MON_0900 + 2 * HOUR})
+    assert moved.json() == {"event": block | {"start": MON_0900 + HOUR, "end": MON_0900 + 2 * HOUR}, "booking": None}
+    assert starts(await slots(client, made["id"], hours=2)) == [MON_0900, MON_0900 + 1800]
+    assert (await client.delete(f"/_emulator/v3/events/{block['id']}")).status_code == 200
+    assert len(starts(await slots(client, made["id"], hours=2))) == 4
+    error(await client.put(f"/_emulator/v3/events/{block['id']}", json={"start": 1, "end": 0}), 400)

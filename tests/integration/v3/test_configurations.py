@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from provisioner.apis.nylas_v3 import choices
+from provisioner.emulator import Emulator
 from tests.integration.v3.conftest import API_KEY, BASE_URL, GRANT, advance, config, configs_url, create, error, session
 
 pytestmark = pytest.mark.anyio
@@ -200,3 +201,26 @@ async def test_v2_and_v3_share_one_server(emulator: Any) -> None:
         v3 = await c.get(configs_url(GRANT), headers={"Authorization": "Bearer some-key"})
     assert v2.status_code == 200 and v2.json() == []
     assert v3.status_code == 200 and v3.json()["data"] == []
+
+
+async def test_the_me_grant_needs_an_access_token(client: httpx.AsyncClient) -> None:
+    assert "'me'" in error(await client.get(configs_url("me")), 400)
+
+
+async def test_configurations_persist_in_a_database_shared_with_v2(tmp_path: Any) -> None:
+    db = tmp_path / "emulator.db"
+    first = Emulator(db)
+    try:
+        async with httpx.AsyncClient(transport=first.transport(), base_url=BASE_URL,
+                                     headers={"Authorization": f"Bearer {API_KEY}"}) as c:
+            made = await create(c, config(slug="kept"))
+    finally:
+        first.close()
+    second = Emulator(db)  # a new process on the same file: both APIs' tables are there
+    try:
+        async with httpx.AsyncClient(transport=second.transport(), base_url=BASE_URL,
+                                     headers={"Authorization": f"Bearer {API_KEY}"}) as c:
+            assert (await c.get(f"{configs_url()}/{made['id']}")).json()["data"] == made
+            assert (await c.get("/manage/pages")).status_code == 200
+    finally:
+        second.close()

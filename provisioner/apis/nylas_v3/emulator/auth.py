@@ -47,6 +47,8 @@ def require_api_key(headers: Mapping[str, str], expected: str | None) -> None:
 
 
 def check_grant(grant_id: str) -> str:
+    if grant_id == choices.ME_GRANT:
+        raise V3Failure(400, "Invalid grant id: 'me' names an access token's grant; with an API key, name the grant")
     if not 0 < len(grant_id) <= choices.GRANT_ID_MAX or any(ord(ch) < 32 or ord(ch) == 127 for ch in grant_id):
         raise V3Failure(400, f"Invalid grant id: 1 to {choices.GRANT_ID_MAX} printable characters")
     return grant_id

@@ -6,9 +6,9 @@ slots the shared engine offers, and ``GET /v3/scheduling/availability``.
 - Busy time: the emulator's events of each grant on the participant's ``availability.calendar_ids``
   (``primary`` = the grant's primary calendar), except this configuration's own bookings' events,
   which reach the engine as bookings (so a reschedule can leave its own booking out).
-- Round robin orders hosts by this configuration's bookings [choice: the round-robin group of the
-  guide's ``key5`` metadata is the configuration itself; the spec has no metadata field].
-- Collective: the organizer is the first host, so the booking and its event are the organizer's.
+- Round robin orders hosts by this configuration's bookings (`choices.ROUND_ROBIN_GROUP_IS_CONFIGURATION`).
+- Collective: the organizer is the first host, so the booking is the organizer's
+  (`choices.COLLECTIVE_BOOKS_ORGANIZER`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from provisioner.apis.nylas_v3.emulator.wire import V3Failure, envelope
 from provisioner.apis.nylas_v3.model import Configuration, Participant
 
 ENGINE_STATUS = {"booked": "confirmed", "pending": "pending", "cancelled": "cancelled"}
-MAX_WINDOW_S = 400 * 86_400  # [choice] an availability window longer than this is refused
+MAX_WINDOW_S = choices.MAX_WINDOW_DAYS * 86_400
 
 
 def grant_resolver(record: st.ConfigurationRecord, config: Configuration) -> Callable[[Participant], str]:
@@ -129,7 +129,8 @@ def routes(ctx: V3Context) -> list[Route]:
         start = unix_param(request.query_params.get("start_time"), "start_time")
         end = unix_param(request.query_params.get("end_time"), "end_time")
         if end <= start or end - start > MAX_WINDOW_S:
-            raise V3Failure(400, "Invalid request: end_time must be after start_time, within 400 days")
+            raise V3Failure(400, f"Invalid request: end_time must be after start_time, within "
+                                 f"{choices.MAX_WINDOW_DAYS} days")
         exclude = request.query_params.get("booking_id") or None
         now = ctx.clock()
 

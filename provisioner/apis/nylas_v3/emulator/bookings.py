@@ -7,8 +7,8 @@ exactly ``duration_minutes`` (`choices.BOOKING_DURATION_MUST_MATCH`); round robi
 host the engine picks (``participants`` in the body narrows the hosts). ``organizer-confirmation``
 bookings start ``pending`` (holding the slot) until ``PUT`` with the booking's ``salt`` confirms
 (``booked``) or declines (``cancelled``) them. Cancelling and rescheduling respect
-``min_cancellation_notice``; a reschedule keeps the booking's host(s) [choice]. Each change sends
-its ``booking.*`` webhook after it is stored.
+``min_cancellation_notice``; a reschedule keeps the booking's host(s)
+(`choices.RESCHEDULE_KEEPS_HOSTS`). Each change sends its ``booking.*`` webhook after it is stored.
 """
 
 from __future__ import annotations
@@ -31,8 +31,7 @@ from provisioner.apis.nylas_v3.emulator.context import V3Context
 from provisioner.apis.nylas_v3.emulator.wire import V3Failure, done, envelope, read_json, validation_message
 from provisioner.apis.nylas_v3.model import Email, Short, Zone
 
-FIELD_VALUE_MAX = 1024  # [choice] the longest additional-field value a guest may send
-FieldValue = Annotated[str, Field(max_length=FIELD_VALUE_MAX)]
+FieldValue = Annotated[str, Field(max_length=choices.FIELD_VALUE_MAX)]
 FieldName = Annotated[str, Field(min_length=1, max_length=choices.KEY_MAX)]
 NO_BOOKING = "Booking not found"
 TAKEN = "Invalid request: the time slot is not available (taken, outside the open hours, or too soon)"
@@ -52,7 +51,7 @@ class ParticipantRef(_Body):
 
 
 class BookingCreate(_Body):
-    """``booking_create`` [spec]; ``guest.email`` required [choice]."""
+    """``booking_create`` [spec]; ``guest.email`` required (`choices.GUEST_EMAIL_REQUIRED`)."""
 
     start_time: int = Field(ge=0, lt=10**11)
     end_time: int = Field(ge=0, lt=10**11)

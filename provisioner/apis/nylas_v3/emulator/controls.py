@@ -3,6 +3,10 @@
 - ``GET /_emulator/v3/grants/{grant_id}``: ``{"grant_id", "email", "primary_calendar_id"}``.
 - ``GET/POST /_emulator/v3/grants/{grant_id}/events``: list; add a busy block ``{"start", "end",
   "calendar_id"?, "title"?}`` (ISO 8601 or unix seconds; default calendar: the primary one) (201).
+- ``PUT /_emulator/v3/events/{event_id}`` ``{"start", "end"}``: move an event; ``DELETE``: delete it.
+  An event of a booking takes its booking along, as a calendar provider's change would: the booking
+  moves (``booking.rescheduled``) or is cancelled (``booking.cancelled``). Both answer
+  ``{"event", "booking"}`` (``booking`` null for a plain busy block).
 - ``GET /_emulator/v3/bookings?configuration_id=``: every booking, with status, times, host and salt.
 - ``GET/POST /_emulator/v3/webhooks``: list; register ``{"webhook_url", "trigger_types"?}`` (201;
   default: every ``booking.*`` trigger). ``DELETE /_emulator/v3/webhooks/{id}``.
@@ -96,6 +100,41 @@ def routes(ctx: V3Context) -> list[Route]:
 
         return JSONResponse(event_json(await run_in_threadpool(adding)), 201)
 
+    async def change_event(request: Request) -> JSONResponse:
+        event_id = request.path_params["event_id"]
+        moving = request.method == "PUT"
+        span: tuple[int, int] | None = None
+        if moving:
+            body = await read_json(request)
+            _only(body, {"start", "end"})
+            span = parse_time(body.get("start"), "start"), parse_time(body.get("end"), "end")
+            if span[1] <= span[0]:
+                raise V3Failure(400, "Invalid request: end: must be after start")
+
+        def work() -> tuple[st.EventRecord, st.BookingRecord | None]:
+            with store.transaction() as conn:
+                event = st.get_event(conn, event_id)
+                if event is None:
+                    raise V3Failure(404, "No event with this id")
+                booking = st.get_booking(conn, event.booking_id) if event.booking_id else None
+                if booking is not None and booking.status != "cancelled":
+                    if span is not None:
+                        booking = st.update_booking(conn, booking, start=span[0], end=span[1])
+                    else:
+                        booking = st.update_booking(conn, booking, status="cancelled", info={
+                            **booking.info, "cancellation_reason": "The calendar event was deleted"})
+                elif span is not None:
+                    st.move_event(conn, event_id, *span)
+                if span is None:
+                    st.delete_event(conn, event_id)
+                return (st.get_event(conn, event_id) or event), booking
+
+        event, booking = await run_in_threadpool(work)
+        if booking is not None:
+            await ctx.notifier.send("booking.rescheduled" if moving else "booking.cancelled", booking)
+        return JSONResponse({"event": event_json(event),
+                             "booking": booking_control_json(booking) if booking else None})
+
     async def bookings(request: Request) -> JSONResponse:
         config_id = request.query_params.get("configuration_id") or None
 
@@ -158,6 +197,7 @@ def routes(ctx: V3Context) -> list[Route]:
     return [
         Route("/_emulator/v3/grants/{grant_id}", grant, methods=["GET"]),
         Route("/_emulator/v3/grants/{grant_id}/events", events, methods=["GET", "POST"]),
+        Route("/_emulator/v3/events/{event_id}", change_event, methods=["PUT", "DELETE"]),
         Route("/_emulator/v3/bookings", bookings, methods=["GET"]),
         Route("/_emulator/v3/webhooks", webhooks, methods=["GET", "POST"]),
         Route("/_emulator/v3/webhooks/deliveries", deliveries, methods=["GET"]),

@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS v3_sessions (
     deleted           INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS v3_sessions_by_configuration ON v3_sessions(configuration_id, expires_at);
--- [choice] Bookings (and their events) are kept when their configuration is deleted.
+-- choices.BOOKINGS_OUTLIVE_CONFIGURATION: bookings (and their events) outlive their configuration.
 CREATE TABLE IF NOT EXISTS v3_bookings (
     seq               INTEGER PRIMARY KEY AUTOINCREMENT,
     id                TEXT NOT NULL UNIQUE,
@@ -331,6 +331,20 @@ def add_event(conn: Conn, grant_id: str, calendar_id: str, title: str, start: in
     conn.execute("INSERT INTO v3_events (id, grant_id, calendar_id, title, start_time, end_time) "
                  "VALUES (?, ?, ?, ?, ?, ?)", (event.id, grant_id, calendar_id, title, start, end))
     return event
+
+
+def get_event(conn: Conn, event_id: str) -> EventRecord | None:
+    row = conn.execute("SELECT id, grant_id, calendar_id, title, start_time, end_time, booking_id FROM v3_events "
+                       "WHERE id = ?", (event_id,)).fetchone()
+    return EventRecord(*row) if row else None
+
+
+def move_event(conn: Conn, event_id: str, start: int, end: int) -> None:
+    conn.execute("UPDATE v3_events SET start_time = ?, end_time = ? WHERE id = ?", (start, end, event_id))
+
+
+def delete_event(conn: Conn, event_id: str) -> None:
+    conn.execute("DELETE FROM v3_events WHERE id = ?", (event_id,))
 
 
 def events_of(conn: Conn, grant_ids: list[str]) -> list[EventRecord]:

@@ -7,8 +7,7 @@ its type through the injected `Sender` (default: `loopback_sender`, loopback hos
 `choices.WEBHOOK_ATTEMPTS` times until a 2xx. Sending happens after the database work, never inside
 a transaction.
 
-The payload follows Nylas's v3 notification envelope [choice: the shape of Nylas's webhook docs,
-which the Scheduler slice of the spec does not cover]::
+The payload follows Nylas's v3 notification envelope (`choices.WEBHOOK_ENVELOPE`)::
 
     {"specversion": "1.0", "type": "booking.created", "source": "/nylas/scheduler", "id", "time",
      "webhook_delivery_attempt": 1,

@@ -79,6 +79,10 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 async def read_json(request: Request, empty_ok: bool = False) -> dict[str, Any]:
     """The body as a JSON object (400 otherwise); an empty body is ``{}`` when `empty_ok`."""
     raw = await read_body(request)
@@ -87,7 +91,7 @@ async def read_json(request: Request, empty_ok: bool = False) -> dict[str, Any]:
             return {}
         raise V3Failure(400, "Invalid request: a JSON object body is required")
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise V3Failure(400, "Malformed JSON in request body") from None
     if not isinstance(body, dict):
