@@ -69,10 +69,11 @@ ERROR_ENVELOPE: dict[str, Any] = {
 }
 
 KNOWN_MISMATCHES: dict[str, str] = {
-    r"PUT /v3/grants/[^/]+/scheduling/configurations/[^/ ]+ → 200: accepted a request the spec forbids: "
-    r"InvalidRequestBody: .*name: None is not of type 'string'":
-        "the emulator resets a top-level field sent as null to its default; the spec types `name` as a "
-        "string (not nullable, unlike slug or requires_session_auth)",
+    r"(POST|PUT) /v3/grants/[^/]+/scheduling/configurations(/[^/ ]+)? → 200: accepted a request the spec forbids: "
+    r"InvalidRequestBody: (?:[a-z_]+: None is not of type '[a-z]+'(?:; |$))+$":
+        "the emulator reads a top-level field sent as null as left out (POST) or reset to its default (PUT); "
+        "the spec types `name` as a string and `scheduler`, `availability`, `event_booking` as objects, "
+        "none nullable (unlike slug, requires_session_auth or appearance)",
 }
 """Violations found, reported to the emulator's owner and awaiting a decision: a violation matching one
 of these patterns (regular expressions over its text) is shown as a warning, not a failure, until the

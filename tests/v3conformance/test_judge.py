@@ -110,3 +110,15 @@ def test_a_blank_required_parameter_is_still_missing() -> None:
     (found,) = violations(exchange("GET", "/v3/scheduling/availability", 200, {"request_id": "r", "data": {}},
                                    query="start_time=&end_time=1700086400&configuration_id=cfg-1"))
     assert "accepted a request the spec forbids" in found and "start_time" in found
+
+
+def test_known_mismatches_are_narrow() -> None:
+    """Only top-level nulls on configuration writes are tolerated for now, nothing nested or else."""
+    from tests.v3conformance.contract import known_mismatch
+
+    put = f"PUT {CONFIGS}/cfg-1 → 200: accepted a request the spec forbids: InvalidRequestBody: "
+    assert known_mismatch(put + "name: None is not of type 'string'")
+    assert known_mismatch(put + "name: None is not of type 'string'; scheduler: None is not of type 'object'")
+    assert not known_mismatch(put + "availability/duration_minutes: None is not of type 'integer'")
+    assert not known_mismatch(put + "name: 5 is not of type 'string'")
+    assert not known_mismatch(f"GET {CONFIGS}/cfg-1 → 200: answer breaks the spec: InvalidData: name: None")
