@@ -34,6 +34,12 @@ DAYS_IN_FUTURE_RANGE = (1, 365)  # [choice] available_days_in_future
 NOTICE_MAX_MINUTES = 525_600  # [choice] min_booking_notice / min_cancellation_notice: at most a year
 REMINDER_MAX_MINUTES = 525_600  # [choice] minutes_before_event (minimum 1 [spec])
 
+PATTERN_SAFE_ONLY = True
+"""[choice] ``additional_fields.*.pattern`` (a guest's answer must fullmatch it; the spec only says
+string) must be a valid Python regular expression without backreferences, and no repeated part may
+itself hold a variable repeat or an alternation (``(a+)+``, ``(a|aa)*``, ``(?:[a-z]+[.])+``): such
+patterns can take exponential time. Conservative: a few harmless patterns are refused too."""
+
 SLUG_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?"
 """[choice] A slug: 1-64 lowercase letters, digits and inner hyphens (the spec only says string;
 the hosted page puts it in a URL path). Matched with ``fullmatch``."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+import re._parser as _parser  # the stdlib's own pattern parser: to refuse patterns that backtrack exponentially
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
@@ -47,17 +48,43 @@ def _check_zone(value: str) -> str:
     return value
 
 
-# A quantified group containing a quantifier, e.g. (a+)+ or (x*){2,}: exponential in `re`.
-_NESTED_QUANTIFIER = re.compile(r"\([^()]*[+*}][^()]*\)[+*{?]")
+_REPEATS = {_parser.MAX_REPEAT, _parser.MIN_REPEAT, getattr(_parser, "POSSESSIVE_REPEAT", _parser.MAX_REPEAT)}
+
+
+def _items(node: Any) -> Any:
+    """Every (op, argument) pair of a parsed pattern, at any depth."""
+    if isinstance(node, tuple) and len(node) == 2 and isinstance(node[0], type(_parser.BRANCH)):
+        yield node
+        node = node[1]
+    if isinstance(node, _parser.SubPattern | list | tuple):
+        for child in node:
+            yield from _items(child)
+
+
+def _risky(node: Any) -> str | None:
+    """Why a parsed pattern may take more than linear time in `re`, or None: a repeated part holding
+    another repeat or an alternation (``(a+)+``, ``(a|aa)*``), or a backreference."""
+    for op, arg in _items(node):
+        if op in (_parser.GROUPREF, _parser.GROUPREF_EXISTS):
+            return "must not use backreferences"
+        if op in _REPEATS and arg[1] > 1:
+            inner = [o for o, _ in _items(arg[2])]
+            if any(o in _REPEATS and a[1] > a[0] for o, a in _items(arg[2])) or _parser.BRANCH in inner:
+                return "must not repeat a part that repeats or alternates (such a pattern can take exponential time)"
+    return None
 
 
 def _check_pattern(value: str) -> str:
-    if _NESTED_QUANTIFIER.search(value):
-        raise ValueError("must not nest quantifiers (such a pattern can take exponential time)")
+    """An additional field's ``pattern``: a valid regular expression that cannot backtrack
+    exponentially in `re` (`choices.PATTERN_SAFE_ONLY`)."""
     try:
+        parsed = _parser.parse(value)
         re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"is not a valid regular expression ({exc.msg})") from None
+    except (re.error, RecursionError, OverflowError) as exc:
+        raise ValueError(f"is not a valid regular expression ({getattr(exc, 'msg', type(exc).__name__)})") from None
+    reason = _risky(parsed)
+    if reason:
+        raise ValueError(reason)
     return value
 
 

@@ -146,7 +146,7 @@ async def test_delete_is_allowed_once_the_session_is_deleted(client: httpx.Async
     (config(scheduler={"additional_fields": {"size": {"label": "Size", "type": "dropdown", "required": True}}}),
      "needs options"),
     (config(scheduler={"additional_fields": {"code": {"label": "Code", "type": "text", "required": False,
-                                                      "pattern": "(a+)+$"}}}), "nest quantifiers"),
+                                                      "pattern": "(a+)+$"}}}), "must not repeat"),
     (config(participants=[]), "participants"),
 ])
 async def test_invalid_configurations_are_400_naming_the_field(client: httpx.AsyncClient, body: dict[str, Any],
