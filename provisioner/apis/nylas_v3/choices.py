@@ -100,7 +100,9 @@ DEFAULT_INTERVAL_IS_DURATION = True
 ROUND_ROBIN_GROUP_IS_CONFIGURATION = True
 """[choice] The guide orders round-robin hosts by bookings "carrying the same metadata ``key5``
 value"; the spec's configuration has no metadata field, so the group is the configuration itself:
-its own bookings, in the order they were made, order its hosts."""
+its own bookings, in the order they were made, order its hosts. ``event_booking.metadata`` and
+``availability_rules.round_robin_group_id`` appear in some Nylas guides but not in the spec: they are
+refused as unknown fields, like anything else the spec does not define."""
 COLLECTIVE_BOOKS_ORGANIZER = True
 """[choice] A collective booking belongs to the organizer (its ``organizer`` and grant), and its
 event is put on every participant's booking calendar, so they are busy for other configurations too."""
