@@ -2,7 +2,9 @@
 
 Defaults of left-out config fields, how wall-clock times resolve across daylight-saving changes,
 where the slot grid starts, the horizon, expiry, which booking statuses hold a slot, and the round-robin
-turn. `Settings.of` reads a config with these defaults filled in. Change behaviour here, nowhere else.
+turn. `Settings.of` reads a v2 config with these defaults filled in; an API package may build
+`Settings` itself (the v3 package does: its methods, last-booked order, fairness pool and ``round_to``
+grid are below too). Change behaviour here, nowhere else.
 """
 
 from __future__ import annotations

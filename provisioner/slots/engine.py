@@ -11,6 +11,7 @@ import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from provisioner.model import Config
 from provisioner.slots.choices import (
@@ -182,6 +183,7 @@ def _candidate_starts(rules: Sequence[HoursRule], cfg: Settings, first: int, las
     day = datetime.fromtimestamp(first, zone).date() - timedelta(days=1)
     end_day = datetime.fromtimestamp(last + cfg.duration_s, zone).date() + timedelta(days=1)
     windows: list[tuple[int, int]] = []
+    zone_at: dict[int, ZoneInfo] = {}  # the zone of the rule opening at an instant (the first such rule)
     while day <= end_day:
         for rule in rules:
             if rule.opens_on(day):
@@ -190,10 +192,12 @@ def _candidate_starts(rules: Sequence[HoursRule], cfg: Settings, first: int, las
                 closes = int(local_to_utc(day, rule.end, rule_zone).timestamp())
                 if opens < closes:
                     windows.append((opens, closes))
+                    zone_at.setdefault(opens, rule_zone)
         day += timedelta(days=1)
     starts: list[int] = []
     for opens, closes in _merge(windows):
-        origin = grid_origin(opens, zone) if cfg.round_s is None else rounded_origin(opens, zone, cfg.round_s)
+        local = zone_at[opens]  # a merged window opens where its earliest rule opens: grid in that rule's zone
+        origin = grid_origin(opens, local) if cfg.round_s is None else rounded_origin(opens, local, cfg.round_s)
         t = origin + -(-(max(opens, first) - origin) // cfg.step_s) * cfg.step_s  # first grid point >= both
         stop = min(last, closes - cfg.duration_s)
         while t <= stop:

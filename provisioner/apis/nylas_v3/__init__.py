@@ -1,6 +1,7 @@
 """Everything about the Nylas v3 Scheduler API, in one folder.
 
-- `model`: the configuration object as pydantic models, exactly as Nylas's OpenAPI file defines it;
+- `model`: the configuration object as pydantic models, exactly as Nylas's OpenAPI file defines it
+  (its scalar types in `scalars`);
 - `spec`: what the server fills in (defaults, read-only fields) and `normalize` for diffing;
 - `slot_settings`: a configuration read as parameters of the shared slot engine (`provisioner.slots`);
 - `choices`: every named [choice] where the spec is silent or contradicts itself;

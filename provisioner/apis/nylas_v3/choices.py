@@ -34,6 +34,12 @@ DAYS_IN_FUTURE_RANGE = (1, 365)  # [choice] available_days_in_future
 NOTICE_MAX_MINUTES = 525_600  # [choice] min_booking_notice / min_cancellation_notice: at most a year
 REMINDER_MAX_MINUTES = 525_600  # [choice] minutes_before_event (minimum 1 [spec])
 
+PATTERN_SAFE_ONLY = True
+"""[choice] ``additional_fields.*.pattern`` (a guest's answer must fullmatch it; the spec only says
+string) must be a valid Python regular expression without backreferences, and no repeated part may
+itself hold a variable repeat or an alternation (``(a+)+``, ``(a|aa)*``, ``(?:[a-z]+[.])+``): such
+patterns can take exponential time. Conservative: a few harmless patterns are refused too."""
+
 SLUG_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?"
 """[choice] A slug: 1-64 lowercase letters, digits and inner hyphens (the spec only says string;
 the hosted page puts it in a URL path). Matched with ``fullmatch``."""
@@ -94,7 +100,9 @@ DEFAULT_INTERVAL_IS_DURATION = True
 ROUND_ROBIN_GROUP_IS_CONFIGURATION = True
 """[choice] The guide orders round-robin hosts by bookings "carrying the same metadata ``key5``
 value"; the spec's configuration has no metadata field, so the group is the configuration itself:
-its own bookings, in the order they were made, order its hosts."""
+its own bookings, in the order they were made, order its hosts. ``event_booking.metadata`` and
+``availability_rules.round_robin_group_id`` appear in some Nylas guides but not in the spec: they are
+refused as unknown fields, like anything else the spec does not define."""
 COLLECTIVE_BOOKS_ORGANIZER = True
 """[choice] A collective booking belongs to the organizer (its ``organizer`` and grant), and its
 event is put on every participant's booking calendar, so they are busy for other configurations too."""

@@ -6,77 +6,33 @@ unknown fields refused (``extra="forbid"``). `ConfigurationObject` adds the read
 Optional fields default to ``None``, meaning "left out"; what the server fills in lives in `spec`.
 Where the spec is silent or contradicts itself the model follows a named choice in `choices`.
 
-Every pattern is anchored (``re.fullmatch``), linear-time and checked after a length bound.
+Scalars (`scalars`): every pattern anchored (``re.fullmatch``), linear-time, after a length bound.
 `validate_configuration` is the entry point for JSON-like input: it refuses group configurations
 with `choices.GROUP_NOT_SUPPORTED` before anything else.
 """
 
 from __future__ import annotations
 
-import functools
-import re
 from typing import Annotated, Any, Literal
-from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from provisioner.apis.nylas_v3 import choices as c
-
-# --- scalars -------------------------------------------------------------------------------------
-
-
-def _fullmatch(pattern: str, what: str) -> Any:
-    compiled = re.compile(pattern)
-
-    def check(value: str) -> str:
-        if compiled.fullmatch(value) is None:
-            raise ValueError(f"must be {what}")
-        return value
-
-    return AfterValidator(check)
-
-
-@functools.cache
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def _check_zone(value: str) -> str:
-    if value not in _zones():
-        raise ValueError("must be an IANA time zone (for example 'Europe/Paris')")
-    return value
-
-
-# A quantified group containing a quantifier, e.g. (a+)+ or (x*){2,}: exponential in `re`.
-_NESTED_QUANTIFIER = re.compile(r"\([^()]*[+*}][^()]*\)[+*{?]")
-
-
-def _check_pattern(value: str) -> str:
-    if _NESTED_QUANTIFIER.search(value):
-        raise ValueError("must not nest quantifiers (such a pattern can take exponential time)")
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"is not a valid regular expression ({exc.msg})") from None
-    return value
-
-
-Short = Annotated[str, Field(max_length=c.SHORT_TEXT_MAX)]
-LongText = Annotated[str, Field(max_length=c.LONG_TEXT_MAX)]
-Url = Annotated[str, Field(max_length=c.URL_MAX)]
-Email = Annotated[str, Field(min_length=3, max_length=c.SHORT_TEXT_MAX),
-                  _fullmatch(c.EMAIL_PATTERN, "an e-mail address")]
-HHMM = Annotated[str, Field(min_length=5, max_length=5), _fullmatch(c.HHMM_PATTERN, "a time HH:MM (00:00-23:59)")]
-Date = Annotated[str, Field(min_length=10, max_length=10), _fullmatch(c.DATE_PATTERN, "a date YYYY-MM-DD")]
-Zone = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_check_zone)]
-Day = Annotated[int, Field(ge=0, le=6, description="0 = Sunday ... 6 = Saturday")]
-Key = Annotated[str, Field(min_length=1, max_length=c.KEY_MAX), _fullmatch(c.KEY_PATTERN, "a key of letters, "
-                                                                            "digits, '_', '.' or '-'")]
-Slug = Annotated[str, Field(min_length=1, max_length=64),
-                 _fullmatch(c.SLUG_PATTERN, "lowercase letters, digits and inner hyphens")]
-Pattern = Annotated[str, Field(max_length=c.PATTERN_MAX), AfterValidator(_check_pattern)]
-Id = Annotated[str, Field(min_length=1, max_length=c.SHORT_TEXT_MAX)]
-Minutes = Annotated[int, Field(ge=0, le=c.NOTICE_MAX_MINUTES)]
+from provisioner.apis.nylas_v3.scalars import (
+    HHMM,
+    Day,
+    Email,
+    Id,
+    Key,
+    LongText,
+    Minutes,
+    Pattern,
+    RealDate,
+    Short,
+    Slug,
+    Url,
+    Zone,
+)
 
 
 class Strict(BaseModel):
@@ -84,18 +40,6 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-
-def _check_date(value: str) -> str:
-    from datetime import date
-
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        raise ValueError("must be a real calendar date YYYY-MM-DD") from None
-    return value
-
-
-RealDate = Annotated[Date, AfterValidator(_check_date)]
 
 # --- availability --------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -237,3 +238,10 @@ async def test_a_busy_block_can_be_moved_and_deleted(client: httpx.AsyncClient) 
     assert (await client.delete(f"/_emulator/v3/events/{block['id']}")).status_code == 200
     assert len(starts(await slots(client, made["id"], hours=2))) == 4
     error(await client.put(f"/_emulator/v3/events/{block['id']}", json={"start": 1, "end": 0}), 400)
+
+
+async def test_concurrent_bookings_of_one_slot_make_one_booking(client: httpx.AsyncClient) -> None:
+    made = await create(client)
+    answers = await asyncio.gather(*(book(client, made["id"], MON_0900, email=f"g{i}@example.org") for i in range(6)))
+    assert sorted(a.status_code for a in answers) == [200, 400, 400, 400, 400, 400]
+    assert len((await client.get("/_emulator/v3/bookings")).json()) == 1

@@ -146,7 +146,7 @@ async def test_delete_is_allowed_once_the_session_is_deleted(client: httpx.Async
     (config(scheduler={"additional_fields": {"size": {"label": "Size", "type": "dropdown", "required": True}}}),
      "needs options"),
     (config(scheduler={"additional_fields": {"code": {"label": "Code", "type": "text", "required": False,
-                                                      "pattern": "(a+)+$"}}}), "nest quantifiers"),
+                                                      "pattern": "(a+)+$"}}}), "must not repeat"),
     (config(participants=[]), "participants"),
 ])
 async def test_invalid_configurations_are_400_naming_the_field(client: httpx.AsyncClient, body: dict[str, Any],
@@ -224,3 +224,16 @@ async def test_configurations_persist_in_a_database_shared_with_v2(tmp_path: Any
             assert (await c.get("/manage/pages")).status_code == 200
     finally:
         second.close()
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/v3/grants/g/scheduling/configurations/c/group-events"),
+    ("POST", "/v3/grants/g/scheduling/configurations/c/group-events"),
+    ("PUT", "/v3/grants/g/scheduling/configurations/c/group-events/e"),
+    ("DELETE", "/v3/grants/g/scheduling/configurations/c/group-events/e"),
+    ("POST", "/v3/scheduling/configurations/c/import-group-events"),
+    ("POST", "/v3/scheduling/configurations/c/group-events/validate-timeslot"),
+])
+async def test_group_event_operations_are_not_supported_yet(client: httpx.AsyncClient, method: str,
+                                                            path: str) -> None:
+    assert choices.GROUP_NOT_SUPPORTED in error(await client.request(method, path), 400)

@@ -147,3 +147,15 @@ async def test_exdates_close_a_day(client: httpx.AsyncClient) -> None:
                                 "exdates": ["2026-03-02"]}]}}))
     assert starts(await slots(client, made["id"], hours=48)) == [MON_0900 + 24 * HOUR]
 
+
+
+async def test_specific_time_availability_adds_or_replaces_weekly_hours(client: httpx.AsyncClient) -> None:
+    saturday = "2026-03-07"
+    specific = [{"date": saturday, "start": "10:00", "end": "11:00", "timezone": "UTC"}]
+    added = await create(client, config(availability={"duration_minutes": 60, "availability_rules": {
+        "default_specific_time_availability": specific}}))
+    window = await slots(client, added["id"], start=MON_0900, hours=5 * 24 + 2)
+    assert MON_0900 in starts(window) and MON_0900 + 5 * 24 * HOUR + HOUR in starts(window)
+    only = await create(client, config(availability={"duration_minutes": 60, "availability_rules": {
+        "default_specific_time_availability": specific, "only_specific_time_availability": True}}))
+    assert starts(await slots(client, only["id"], start=MON_0900, hours=5 * 24 + 2)) == [MON_0900 + 121 * HOUR]

@@ -167,3 +167,17 @@ def test_unknown_top_level_fields_and_type_standard_are_refused() -> None:
 
 def test_the_response_object_has_its_id() -> None:
     assert model.ConfigurationObject.model_validate(MINIMAL | {"id": "abc"}).id == "abc"
+
+
+@pytest.mark.parametrize("pattern", ["[A-Z]{3}", "(?:ab)+", "[0-9+ ]{6,20}", "a{2,3}(b|c)", "(?:a{2})*", "x?y*"])
+def test_linear_patterns_are_accepted(pattern: str) -> None:
+    field = {"label": "x", "type": "text", "required": False, "pattern": pattern}
+    model.validate_configuration(with_("scheduler", {"additional_fields": {"f": field}}))
+
+
+@pytest.mark.parametrize(("pattern", "reason"), [("(a+)+$", "must not repeat"), ("(a|aa)*b", "must not repeat"),
+                                                 ("((a+))+", "must not repeat"), ("(a{1,9})*", "must not repeat"),
+                                                 (r"(x)\1", "backreferences"), ("(unclosed", "not a valid")])
+def test_patterns_that_may_backtrack_exponentially_are_refused(pattern: str, reason: str) -> None:
+    field = {"label": "x", "type": "text", "required": False, "pattern": pattern}
+    assert reason in problems(with_("scheduler", {"additional_fields": {"f": field}}))

@@ -112,3 +112,9 @@ def test_the_v3_package_never_imports_the_engine() -> None:
                     if parts[1] == "emulator":
                         assert parts[2] in {"faults", "ratelimit", "clock", "transport", "serve"}, name
                     assert parts[1] not in forbidden, name
+
+
+def test_round_to_follows_the_zone_of_the_rule_that_opens() -> None:
+    kolkata = slots.HoursRule(frozenset({0}), "14:00", "16:00", zone=ZoneInfo("Asia/Kolkata"))  # 08:30 UTC
+    found = starts(day_one(settings(rules=(kolkata,), round_s=3600, step_s=3600), [host("ann")]))
+    assert found == [at(8, 30), at(9, 30)]  # whole local hours (14:00, 15:00), not 09:00 UTC (14:30 local)

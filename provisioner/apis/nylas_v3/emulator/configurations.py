@@ -9,6 +9,7 @@
 - ``POST /v3/scheduling/sessions`` ``{configuration_id | slug, time_to_live}`` (minutes, default 5,
   at most 30), ``DELETE /v3/scheduling/sessions/{session_id}``.
 - ``GET /v3/scheduling/should-redirect/{v2_scheduler_slug}``.
+- The group-event operations answer 400 `choices.GROUP_NOT_SUPPORTED` (after the API key check).
 
 Request bodies drop the read-only ``id``; everything else unknown is refused. Stored objects are
 `spec.fill_server_defaults` of the validated body.
@@ -219,8 +220,17 @@ def routes(ctx: V3Context) -> list[Route]:
         record = await run_in_threadpool(work)
         return envelope({"url": choices.hosted_page_url(slug)} if record else {})
 
+    async def group_events(request: Request) -> JSONResponse:
+        ctx.require_key(request)
+        raise V3Failure(400, f"Invalid request: {choices.GROUP_NOT_SUPPORTED}")
+
     base = "/v3/grants/{grant_id}/scheduling/configurations"
+    group = "/v3/scheduling/configurations/{configuration_id}"
     return [
+        Route(base + "/{configuration_id}/group-events", group_events, methods=["GET", "POST"]),
+        Route(base + "/{configuration_id}/group-events/{event_id}", group_events, methods=["PUT", "DELETE"]),
+        Route(group + "/import-group-events", group_events, methods=["POST"]),
+        Route(group + "/group-events/validate-timeslot", group_events, methods=["POST"]),
         Route(base, list_configurations, methods=["GET"]),
         Route(base, create_configuration, methods=["POST"]),
         Route(base + "/{configuration_id}", get_configuration, methods=["GET"]),
