@@ -1,8 +1,9 @@
 """Fixtures of the whole suite.
 
-`v3_contract` (autouse): every `provisioner.emulator.Emulator` a test builds is wrapped so that each
-exchange with its v3 API is judged against Nylas's OpenAPI contract (`tests.v3conformance`); a test
-during which one broke the contract fails with the violations listed. A test that breaks the contract
+`v3_contract` (autouse): every `provisioner.emulator.Emulator` built during the run (by a fixture of
+any scope, the CLI's embedded emulator, a server in a thread) is wrapped so that each exchange with its
+v3 API is judged against Nylas's OpenAPI contract (`tests.v3conformance`); a test during which one
+broke the contract fails with the violations listed. A test that breaks the contract
 on purpose says so with ``@pytest.mark.v3_contract_exempt("why")``.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from provisioner.emulator import Emulator
-from tests.v3conformance.recorder import Recorder, judging
+from tests.v3conformance.recorder import Recorder, Switchboard, judging
 
 
 class KnownMismatch(UserWarning):
@@ -39,20 +40,36 @@ def _warn(tolerated: list[str]) -> None:
         warnings.warn(KnownMismatch(mismatch), stacklevel=1)
 
 
-@pytest.fixture(autouse=True)
-def v3_contract(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
-    """The recorder judging this test's v3 exchanges (see the module's docstring)."""
-    recorder = Recorder()
-    exempt = request.node.get_closest_marker("v3_contract_exempt") is not None
+SWITCHBOARD = Switchboard()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def v3_judged_emulators() -> Iterator[None]:
+    """Every `Emulator` built during the run, whatever its fixture's scope, is judged (`SWITCHBOARD`)."""
     original = Emulator.__init__
 
     def judged_init(self: Emulator, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
-        if not exempt:
-            self.app = judging(self.app, recorder)
+        self.app = judging(self.app, SWITCHBOARD)
 
-    monkeypatch.setattr(Emulator, "__init__", judged_init)
-    yield recorder
+    patch = pytest.MonkeyPatch()
+    patch.setattr(Emulator, "__init__", judged_init)
+    yield
+    patch.undo()
+
+
+@pytest.fixture(autouse=True)
+def v3_contract(request: pytest.FixtureRequest, v3_judged_emulators: None) -> Iterator[Recorder]:
+    """The recorder judging this test's v3 exchanges (see the module's docstring)."""
+    recorder = Recorder()
+    stray, tolerated = SWITCHBOARD.stray.take()  # made by wider fixtures' setup, before this test began
+    _warn(tolerated)
+    recorder.violations.extend(stray)  # not shared yet: no lock needed
+    SWITCHBOARD.active, SWITCHBOARD.exempt = recorder, request.node.get_closest_marker("v3_contract_exempt") is not None
+    try:
+        yield recorder
+    finally:
+        SWITCHBOARD.active, SWITCHBOARD.exempt = None, False
     late, tolerated = recorder.take()  # exchanges made by fixtures after the test body
     _warn(tolerated)
     if late:

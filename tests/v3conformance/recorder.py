@@ -57,11 +57,26 @@ class Recorder:
         return taken, tolerated
 
 
+class Switchboard:
+    """Hands each exchange to the recorder of the test running (`active`); an exchange made while no
+    test is running (a module-scoped fixture's setup) goes to `stray`, which the next test reports."""
+
+    def __init__(self) -> None:
+        self.active: Recorder | None = None
+        self.exempt = False
+        self.stray = Recorder()
+
+    def judge(self, exchange: Exchange) -> None:
+        if self.exempt:
+            return
+        (self.active or self.stray).judge(exchange)
+
+
 def _pairs(raw: list[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
     return tuple((key.decode("latin-1"), value.decode("latin-1")) for key, value in raw)
 
 
-def judging(app: ASGIApp, recorder: Recorder) -> ASGIApp:
+def judging(app: ASGIApp, recorder: Recorder | Switchboard) -> ASGIApp:
     """`app`, with each completed ``/v3/`` exchange judged by `recorder` (others pass untouched).
 
     An exchange that does not complete (a dropped connection, an exception) is not judged: there is

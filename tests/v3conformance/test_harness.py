@@ -10,6 +10,7 @@ import pytest
 
 from provisioner.emulator import Emulator
 from provisioner.emulator.serve import serve_in_thread
+from tests.v3conformance import contract
 from tests.v3conformance.recorder import Recorder, judging_proxy
 
 KEY = {"Authorization": "Bearer nyk_harness"}
@@ -65,3 +66,43 @@ def test_a_judging_proxy_judges_what_passes_through_it(emulator: Emulator) -> No
         listed = httpx.get(f"{url}{CONFIGS}", params={"limit": 1}, headers=KEY)
     assert created.status_code == 200 and listed.json()["data"] == [created.json()["data"]]
     assert recorder.judged == 2 and recorder.violations == []
+
+
+@pytest.fixture(scope="module")
+def module_emulator() -> Any:
+    """Built before any test's own recorder exists: its exchanges are still judged."""
+    emu = Emulator(":memory:")
+    yield emu
+    emu.close()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("round_", [1, 2])
+async def test_an_emulator_of_a_wider_fixture_is_judged_by_each_test(module_emulator: Emulator, round_: int,
+                                                                      v3_contract: Recorder) -> None:
+    async with httpx.AsyncClient(transport=module_emulator.transport(), base_url="http://emulator.local") as client:
+        assert (await client.get(CONFIGS, headers=KEY)).status_code == 200
+    assert v3_contract.judged == 1 and v3_contract.violations == []
+
+
+@pytest.mark.v3_contract_exempt("shows the marker")
+@pytest.mark.anyio
+async def test_an_exempt_test_is_not_judged(emulator: Emulator, v3_contract: Recorder) -> None:
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://emulator.local") as client:
+        assert (await client.get(CONFIGS, headers=KEY)).status_code == 200
+    assert v3_contract.judged == 0
+
+
+@pytest.mark.anyio
+async def test_the_known_mismatch_is_real_and_would_fail_a_test(emulator: Emulator, v3_contract: Recorder,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without its entry in `contract.KNOWN_MISMATCHES`, the emulator's reading of a null field is a
+    violation the harness catches; once the emulator refuses it, this test says to drop the entry."""
+    monkeypatch.setattr(contract, "KNOWN_MISMATCHES", {})
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://emulator.local") as client:
+        made = (await client.post(CONFIGS, json=CONFIG, headers=KEY)).json()["data"]
+        answer = await client.put(f"{CONFIGS}/{made['id']}", json={"name": None}, headers=KEY)
+    assert answer.status_code == 200, "the emulator now refuses a null name: drop the entry from KNOWN_MISMATCHES"
+    found, tolerated = v3_contract.take()  # taken, so this test itself passes
+    assert tolerated == [] and len(found) == 1
+    assert "accepted a request the spec forbids: InvalidRequestBody: name: None is not of type 'string'" in found[0]

@@ -1,5 +1,6 @@
 """A property-based run (schemathesis) over the v3 configuration, session, availability and booking
-operations against the emulator served on 127.0.0.1: no 5xx, no answer that breaks the contract.
+operations (and should-redirect) against the emulator served on 127.0.0.1: no 5xx, no answer that breaks
+the contract.
 
 Schemathesis generates requests from the judged contract (`contract.judged_spec`), valid ones and
 invalid ones, and checks each answer's status, content type and schema; the suite's harness judges
@@ -39,7 +40,7 @@ API_KEY = "nyk_property_run"
 GRANT = "grant-property"
 OPERATIONS = ("get-configurations", "post-configurations", "get-configurations-id", "put-configurations-id",
               "delete-configurations-id", "post-sessions", "delete-session", "get-availability", "post-bookings",
-              "get-bookings-id", "patch-bookings-id", "put-bookings-id", "delete-bookings-id")
+              "get-bookings-id", "patch-bookings-id", "put-bookings-id", "delete-bookings-id", "v2-redirect")
 CONFIG: dict[str, Any] = {
     "participants": [{"email": "ada@example.com", "is_organizer": True, "availability": {"calendar_ids": ["primary"]},
                       "booking": {"calendar_id": "primary"}}],
