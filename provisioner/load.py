@@ -28,7 +28,7 @@ from .errors import ConfigError, Problem
 from .model import Config, dump_config
 from .pagefile import DesiredPage, PageFile
 from .schema_paths import annotation_at, fields_of, ignore_path_problem, lax_scalar_problems
-from .secrets import InterpolationError, interpolate, is_reference
+from .secrets import InterpolationError, VariablePolicy, interpolate, is_reference, references, token_problem
 from .yamlfile import PathKey, YamlDoc, format_path, iter_paths, load_yaml, lookup
 
 SUFFIXES = (".yaml", ".yml")
@@ -47,6 +47,8 @@ class _Page:
         self.data: dict[Any, Any] = {}
         self.origins: dict[PathKey, Origin] = {(): (display, 1, 1)}
         self.problems: list[Problem] = []
+        self.reads: list[tuple[PathKey, str]] = []  # (path, variable) read outside access_tokens
+        self.token_variables: set[str] = set()
 
     def where(self, path: PathKey) -> Origin:
         """The origin of ``path``, or of its nearest ancestor that was written somewhere."""
@@ -94,6 +96,8 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
     problems: list[Problem] = []
     defaults_docs = {folder: _load_defaults(files, problems) for folder, files in defaults.items()}
     secrets: set[str] = set()
+    token_variables: set[str] = set()
+    reads: list[tuple[Origin, str, str]] = []  # (where, field, variable) of every non-token reference
     loaded: dict[str, DesiredPage | None] = {}
     slugs: list[_SlugSeen] = []  # only what the duplicate check needs: a page's parse state is dropped
     for address, files in sorted(pages.items()):
@@ -110,10 +114,13 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
         page, desired = _load_page(address, files[0], [d for d in chain if d is not None], env, secrets,
                                    need_tokens)
         problems += page.problems
+        token_variables |= page.token_variables
+        reads += [(page.where(path), format_path(path), name) for path, name in page.reads]
         loaded[address] = desired
         if isinstance(page.data.get("slug"), str):
             slugs.append(_SlugSeen(page.data["slug"], page.display, page.where(("slug",))))
     problems += _duplicate_slugs(slugs)
+    problems += _secret_reads(reads, VariablePolicy(env, token_variables))
     if problems:
         raise ConfigError(_mask(list(dict.fromkeys(problems)), secrets))
     return {address: desired for address, desired in sorted(loaded.items()) if desired is not None}
@@ -251,6 +258,7 @@ def _interpolate(page: _Page, value: Any, path: PathKey, env: Mapping[str, str])
     if isinstance(value, list):
         return [_interpolate(page, v, (*path, i), env) for i, v in enumerate(value)]
     if isinstance(value, str) and "$" in value:
+        page.reads += [(path, name) for name in references(value)]
         try:
             return interpolate(value, env)
         except InterpolationError as e:
@@ -290,6 +298,7 @@ def _resolve_tokens(page: _Page, env: Mapping[str, str], need_tokens: bool = Tru
         elif not is_reference(item):
             page.problem(path, literal, "export it as an environment variable; revoke a token that leaked")
         else:
+            page.token_variables.update(references(item))
             try:
                 value = interpolate(item.strip(), env)
             except InterpolationError as e:
@@ -297,10 +306,23 @@ def _resolve_tokens(page: _Page, env: Mapping[str, str], need_tokens: bool = Tru
                     page.problem(path, str(e), "export the token as an environment variable before running")
                     continue
                 value = UNRESOLVED_TOKEN
-            if not value.strip():
-                page.problem(path, "the access token is empty")
+            problem = token_problem(value)
+            if problem:
+                page.problem(path, problem, "check how the variable is set (echo -n, no quotes or line breaks)")
+                continue
             resolved.append(value)
-    return resolved if len(resolved) == len(raw) and all(t.strip() for t in resolved) else None
+    return resolved if len(resolved) == len(raw) else None
+
+
+def _secret_reads(reads: list[tuple[Origin, str, str]], policy: VariablePolicy) -> list[Problem]:
+    """A problem for every value outside access_tokens that reads a secret variable (`secrets`)."""
+    problems = []
+    for (file, line, column), where, name in reads:
+        reason = policy.refusal(name)
+        if reason:
+            problems.append(Problem(file, line, column, where, f"${{{name}}} is a secret: {reason}",
+                                    "only access_tokens may read secrets; use a variable that is not one"))
+    return problems
 
 
 # --- the schema ----------------------------------------------------------------------------------
@@ -374,6 +396,10 @@ def _translate(page: _Page, data: dict[Any, Any], error: Mapping[str, Any]) -> P
             hint = _did_you_mean(value, re.findall(r"'([^']*)'", expected))
     elif kind == "too_short":
         message = f"must have at least {error.get('ctx', {}).get('min_length', 1)} item(s)"
+    elif kind == "too_long":
+        message = f"must have at most {error.get('ctx', {}).get('max_length')} item(s)"
+    elif kind == "string_too_long":
+        message = f"must be at most {error.get('ctx', {}).get('max_length')} characters long"
     else:
         message = msg.removeprefix("Value error, ").replace("Input should be", "must be")
     return Problem(file, line, column, format_path(loc), message, hint)

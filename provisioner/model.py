@@ -5,6 +5,10 @@ describe the API's JSON exactly: field names, types, enums and constraints from
 `nylas-scheduler-api.md`. Every model forbids unknown fields. Optional fields default to ``None``,
 meaning "left out"; what the server fills in for a left-out field lives in `spec`, not here.
 
+Hostile input costs little: every pattern runs in linear time and is matched whole (no trailing
+newline slips past a ``$``), every string and list has a maximum length, every number a range in
+which it still works as a date or a duration, and floats are finite (the limits are below).
+
 Secrets (access tokens, edit tokens) are `Secret` values: they print as ``**********`` and are only
 written out in clear when serialised with ``context={"reveal_secrets": True}`` (the wire, the
 sealed lockfile), never by accident.
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
@@ -44,17 +49,34 @@ WIRE = {"reveal_secrets": True}
 
 # --- scalar types --------------------------------------------------------------------------------
 
+# Every pattern is used with `fullmatch` (``$`` alone would accept a trailing newline) and runs in
+# linear time: no two repetitions can match the same text (the e-mail's domain is split on its dots
+# rather than ``[^@]+\.[^@]+``, which backtracks quadratically). The ``^...$`` forms are also the JSON
+# Schema patterns that editors check.
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 HHMM_RE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$")
 URL_RE = re.compile(r"^https?://[^\s]+$")
+
+# [choice] Length limits, so that no value costs more than it is worth to store, diff or print.
+MAX_EMAIL = 254  # RFC 5321's limit on a forward path
+MAX_NAME = 255  # names, titles, labels and other one-line text
+MAX_TEXT = 10_000  # any other text (thank-you texts, policies); also every string of the wire models
+MAX_URL = 2_048
+MAX_ITEMS = 1_000  # entries of any list of the page config
+# [choice] Ranges of numbers, so that every value the API takes also works as a date or a duration.
+MAX_MINUTES = 525_600  # a year, for every duration and notice in minutes
+MAX_DAYS = 3_650  # the booking horizon: ten years
+MAX_UNIX = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime can hold
+MAX_COUNT = 2**31 - 1
 
 
 def _check(pattern: re.Pattern[str], what: str) -> Any:
     def validate(value: str) -> str:
-        if not pattern.match(value):
-            raise ValueError(f"must be {what}, got {value!r}")
+        if not pattern.fullmatch(value):
+            shown = f"{value!r}" if len(value) <= 60 else f"{value[:40]!r}... ({len(value)} characters)"
+            raise ValueError(f"must be {what}, got {shown}")
         return value
 
     return AfterValidator(validate)
@@ -84,12 +106,16 @@ Slug = Annotated[
 ]
 HHMM = Annotated[str, _check(HHMM_RE, "a 24-hour time 'HH:MM' from 00:00 to 23:59"), _schema(pattern=HHMM_RE.pattern)]
 HexColor = Annotated[str, _check(COLOR_RE, "a colour '#rrggbb'"), _schema(pattern=COLOR_RE.pattern)]
-Email = Annotated[str, _check(EMAIL_RE, "an e-mail address"), _schema(format="email")]
-Url = Annotated[str, _check(URL_RE, "an http(s) URL"), _schema(format="uri")]
-UrlOrEmpty = Annotated[str, _check(re.compile(f"^$|{URL_RE.pattern}"), 'an http(s) URL or ""')]
-TimeZone = Annotated[str, AfterValidator(_check_timezone), _schema(examples=["America/Los_Angeles", "Europe/Paris"])]
-NonNegInt = Annotated[int, Field(ge=0)]
-PosInt = Annotated[int, Field(ge=1)]
+Email = Annotated[str, Field(max_length=MAX_EMAIL), _check(EMAIL_RE, "an e-mail address"), _schema(format="email")]
+Url = Annotated[str, Field(max_length=MAX_URL), _check(URL_RE, "an http(s) URL"), _schema(format="uri")]
+UrlOrEmpty = Annotated[str, Field(max_length=MAX_URL), _check(re.compile(f"^$|{URL_RE.pattern}"), 'an http(s) URL or ""')]
+TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_check_timezone),
+                     _schema(examples=["America/Los_Angeles", "Europe/Paris"])]
+Name = Annotated[str, Field(max_length=MAX_NAME)]
+Minutes = Annotated[int, Field(ge=0, le=MAX_MINUTES)]
+PosMinutes = Annotated[int, Field(ge=1, le=MAX_MINUTES)]
+NonNegInt = Minutes  # every non-negative count of the config is a number of minutes
+PosInt = PosMinutes
 
 
 Day = Literal["M", "T", "W", "R", "F", "S", "U"]
@@ -112,37 +138,38 @@ ParticipantStatus = Literal["noreply", "yes", "no", "maybe"]
 class Strict(BaseModel):
     """Base of every wire model: unknown fields are errors, values are checked on assignment."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True,
+                              str_max_length=MAX_TEXT, allow_inf_nan=False)
 
 
 class Appearance(Strict):
     color: HexColor | None = Field(None, description="Accent colour, '#rrggbb'.")
-    company_name: str | None = None
+    company_name: Name | None = None
     logo: UrlOrEmpty | None = Field(None, description='Logo URL; the server stores "" when unset.')
     privacy_policy_redirect: Url | None = None
     show_autoschedule: bool | None = None
     show_nylas_branding: bool | None = None
     show_timezone_options: bool | None = None
     show_week_view: bool | None = None
-    submit_text: str | None = None
+    submit_text: Name | None = None
     thank_you_redirect: Url | None = None
     thank_you_text: str | None = None
     thank_you_text_secondary: str | None = None
 
 
 class AdditionalField(Strict):
-    name: str = Field(min_length=1, description="Unique within the page.")
-    label: str
+    name: Name = Field(min_length=1, description="Unique within the page.")
+    label: Name
     type: FieldType
     required: bool | None = Field(None, description="The server stores false when left out.")
     order: float | None = Field(None, description="Display order; the server stores it as a float.")
-    pattern: str | None = None
-    dropdown_options: list[str] | None = None
-    multi_select_options: list[str] | None = None
+    pattern: Name | None = None
+    dropdown_options: list[Name] | None = Field(None, max_length=MAX_ITEMS)
+    multi_select_options: list[Name] | None = Field(None, max_length=MAX_ITEMS)
 
 
 class OpeningHours(Strict):
-    account_id: str | None = Field(None, description="Scopes the rule to one account of the page.")
+    account_id: Name | None = Field(None, description="Scopes the rule to one account of the page.")
     days: list[Day] = Field(min_length=1, description="M T W R F S U (R Thursday, S Saturday, U Sunday).")
     start: HHMM
     end: HHMM
@@ -157,9 +184,10 @@ class OpeningHours(Strict):
 
 
 class Booking(Strict):
-    additional_fields: list[AdditionalField] | None = None
+    additional_fields: list[AdditionalField] | None = Field(None, max_length=MAX_ITEMS)
     additional_guests_hidden: bool | None = None
-    available_days_in_future: PosInt | None = Field(None, description="Booking horizon in days.")
+    available_days_in_future: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = Field(
+        None, description="Booking horizon in days.")
     calendar_invite_to_guests: bool | None = None
     cancellation_policy: str | None = None
     confirmation_emails_to_guests: bool | None = None
@@ -170,7 +198,7 @@ class Booking(Strict):
     min_buffer: NonNegInt | None = Field(None, description="Minutes around existing events.")
     min_cancellation_notice: NonNegInt | None = Field(None, description="Minutes.")
     name_field_hidden: bool | None = None
-    opening_hours: list[OpeningHours] | None = None
+    opening_hours: list[OpeningHours] | None = Field(None, max_length=MAX_ITEMS)
     scheduling_method: SchedulingMethod | None = Field(
         None, description="Round-robin mode of a page with several accounts; absent on a single host."
     )
@@ -179,34 +207,34 @@ class Booking(Strict):
     def _checks(self) -> Booking:
         if self.interval_minutes is not None and self.interval_minutes % 5:
             raise ValueError(f"interval_minutes must be a multiple of 5, got {self.interval_minutes}")
-        names = [f.name for f in self.additional_fields or []]
-        dup = sorted({n for n in names if names.count(n) > 1})
+        names = Counter(f.name for f in self.additional_fields or [])
+        dup = sorted(n for n, count in names.items() if count > 1)
         if dup:
             raise ValueError(f"additional_fields names must be unique: {', '.join(dup)} repeated")
         return self
 
 
 class CalendarSelection(Strict):
-    availability: list[str] | None = Field(None, description="Calendars the host must be free on.")
-    booking: str | None = Field(None, description="Calendar new bookings are written to.")
+    availability: list[Name] | None = Field(None, max_length=MAX_ITEMS, description="Calendars the host must be free on.")
+    booking: Name | None = Field(None, description="Calendar new bookings are written to.")
 
 
 class Participant(Strict):
     email: Email
-    name: str | None = None
+    name: Name | None = None
     status: ParticipantStatus | None = Field(None, description="Server-filled ('noreply').")
     comment: str | None = None
-    phone_number: str | None = None
-    role: str | None = None
+    phone_number: Name | None = None
+    role: Name | None = None
 
 
 class Event(Strict):
-    capacity: int | None = Field(None, description="-1 for no limit, or at least 1; > 1 for group meetings.")
+    capacity: Annotated[int, Field(ge=-1, le=MAX_COUNT)] | None = Field(None, description="-1 for no limit, or at least 1; > 1 for group meetings.")
     duration: PosInt | None = Field(None, description="Minutes.")
-    location: str | None = None
-    participants: list[Participant] | None = None
-    template_title: str | None = Field(None, description="With $[duration], $[invitee] placeholders.")
-    title: str | None = None
+    location: Name | None = None
+    participants: list[Participant] | None = Field(None, max_length=MAX_ITEMS)
+    template_title: Name | None = Field(None, description="With $[duration], $[invitee] placeholders.")
+    title: Name | None = None
 
     @model_validator(mode="after")
     def _capacity(self) -> Event:
@@ -216,8 +244,8 @@ class Event(Strict):
 
 
 class ExpireAfter(Strict):
-    uses: Annotated[int, Field(ge=-1)] | None = None
-    date: Annotated[int, Field(ge=-1)] | None = Field(None, description="Unix seconds, or -1.")
+    uses: Annotated[int, Field(ge=-1, le=MAX_COUNT)] | None = None
+    date: Annotated[int, Field(ge=-1, le=MAX_UNIX)] | None = Field(None, description="Unix seconds, or -1.")
 
 
 class Features(Strict):
@@ -229,7 +257,7 @@ class Reminder(Strict):
     delivery_method: DeliveryMethod
     delivery_recipient: DeliveryRecipient
     time_before_event: NonNegInt = Field(description="Minutes before the meeting.")
-    email_subject: str | None = None
+    email_subject: Name | None = None
     webhook_url: Url | None = None
 
     @model_validator(mode="after")
@@ -244,8 +272,8 @@ class Config(Strict):
 
     appearance: Appearance | None = None
     booking: Booking | None = None
-    calendar_ids: dict[str, CalendarSelection] | None = Field(
-        None, description="ACCOUNT_ID -> {availability: [CALENDAR_ID...], booking: CALENDAR_ID}."
+    calendar_ids: dict[Name, CalendarSelection] | None = Field(
+        None, max_length=MAX_ITEMS, description="ACCOUNT_ID -> {availability: [CALENDAR_ID...], booking: CALENDAR_ID}."
     )
     disable_emails: bool | None = None
     event: Event | None = None
@@ -253,7 +281,7 @@ class Config(Strict):
     features: Features | None = None
     locale: Locale | None = None
     locale_for_guests: GuestLocale | None = None
-    reminders: list[Reminder] | None = None
+    reminders: list[Reminder] | None = Field(None, max_length=MAX_ITEMS)
     timezone: TimeZone | None = Field(None, description="IANA zone name, e.g. 'America/Los_Angeles'.")
 
 
@@ -276,8 +304,8 @@ class Page(Strict):
     access_token_infos: list[AccessTokenInfo] = Field(default_factory=list)
     app_client_id: str
     app_organization_id: int
-    created_at: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
-    modified_at: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    created_at: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    modified_at: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 READ_ONLY_FIELDS = frozenset(
@@ -290,8 +318,8 @@ READ_ONLY_FIELDS = frozenset(
 class PageCreate(Strict):
     """Body of ``POST /manage/pages``."""
 
-    access_tokens: list[Secret] = Field(min_length=1)
-    name: str | None = None
+    access_tokens: list[Secret] = Field(min_length=1, max_length=MAX_ITEMS)
+    name: Name | None = None
     slug: Slug | None = None
     config: Config | None = None
 
@@ -299,8 +327,8 @@ class PageCreate(Strict):
 class PageUpdate(Strict):
     """Body of ``PUT /manage/pages/{id}``: top-level keys left out are kept."""
 
-    access_tokens: list[Secret] | None = Field(None, min_length=1)
-    name: str | None = None
+    access_tokens: list[Secret] | None = Field(None, min_length=1, max_length=MAX_ITEMS)
+    name: Name | None = None
     slug: Slug | None = None
     config: Config | None = None
 

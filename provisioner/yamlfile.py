@@ -10,6 +10,11 @@ booleans (``yes``, ``no``, ``on``, ``off`` stay strings), ``17:00`` stays the st
 (YAML 1.1 would read it as the base-60 number 1020), ``010`` is ten, and dates stay strings. Only the
 core tags are accepted (``!!str``, ``!!int``, ``!!float``, ``!!bool``, ``!!null``, ``!!map``,
 ``!!seq``); anchors, aliases and ``<<`` merge keys work as usual.
+
+Hostile files are problems like any other, never a traceback: a tag with a value it cannot take
+(``!!int 0x``, ``!!float abc``), an integer past Python's digit limit, nesting deeper than
+`MAX_DEPTH`, aliases that expand past `_MAX_VALUES` values or contain themselves, and text holding a
+NUL, another control character (tab, newline and carriage return excepted) or a lone surrogate.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ Position = tuple[int, int]
 """(line, column), both 1-based."""
 
 _MAX_VALUES = 100_000  # aliases can make a tree exponentially large ("billion laughs"): refuse it
+MAX_DEPTH = 32  # a page is about 6 levels deep; deeper input only exhausts recursion
+_BAD_CHAR = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def format_path(path: PathKey) -> str:
@@ -110,21 +117,42 @@ class _Rules:
     }
 
     def __init__(self, stream: str, file: str):
-        super().__init__(stream)
         self.file = file
         self.problems: list[Problem] = []
         self._checked: set[int] = set()
+        self._depth = 0
+        super().__init__(stream)
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        # The pure-Python composer recurses once per level: stop it well before Python's limit.
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.MarkedYAMLError(problem=f"nested more than {MAX_DEPTH} levels deep",
+                                           problem_mark=self.peek_event().start_mark)  # type: ignore[attr-defined]
+            return super().compose_node(parent, index)  # type: ignore[misc, no-any-return]
+        finally:
+            self._depth -= 1
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        """Python's own errors for a value a tag cannot take become a `ConstructorError` at the node."""
+        try:
+            return super().construct_object(node, deep)  # type: ignore[misc]
+        except (ValueError, KeyError, OverflowError) as e:
+            raise ConstructorError(None, None, _bad_value(node, e), node.start_mark) from None
 
     def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
         text = str(self.construct_scalar(node)).replace("_", "")
         sign = -1 if text.startswith("-") else 1
         text = text.lstrip("+-")
-        for prefix, base in (("0o", 8), ("0x", 16), ("0b", 2)):
-            if text.startswith(prefix):
-                return sign * int(text[2:], base)
-        if not text.isdigit():  # explicit `!!int` on something that is not one
+        base = {"0o": 8, "0x": 16, "0b": 2}.get(text[:2], 10)
+        digits = text[2:] if base != 10 else text
+        if base == 10 and not text.isdigit():  # explicit `!!int` on something that is not one
             raise ConstructorError(None, None, f"{text!r} is not an integer", node.start_mark)
-        return sign * int(text, 10)
+        value = sign * int(digits, base)
+        if value.bit_length() > 64:  # no field takes it, and printing it may fail (Python's digit limit)
+            raise ConstructorError(None, None, "an integer out of range (more than 64 bits)", node.start_mark)
+        return value
 
     def construct_undefined(self, node: Node) -> Any:
         tag = node.tag.replace("tag:yaml.org,2002:", "!!")
@@ -188,6 +216,48 @@ for _cls in (_Loader, _FastLoader):
     _cls.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
 
 
+def _bad_value(node: Node, error: Exception) -> str:
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    if "digits" in str(error):
+        return "a number with thousands of digits; write a smaller one"
+    value = node.value if isinstance(node.value, str) else ""
+    shown = repr(value) if len(value) <= 40 else f"{value[:30]!r}... ({len(value)} characters)"
+    return f"{shown} is not a valid {tag} value"
+
+
+def _check_shape(root: Node) -> None:
+    """Refuse, before anything recurses over it: nesting deeper than `MAX_DEPTH`, aliases that
+    contain themselves or expand past `_MAX_VALUES` values, and characters no page may hold."""
+    stack: list[tuple[Node, int, bool]] = [(root, 1, False)]
+    on_path: set[int] = set()
+    seen = 0
+    while stack:
+        node, depth, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(node))
+            continue
+        if id(node) in on_path:
+            raise yaml.MarkedYAMLError(problem="an alias refers to a value that contains it",
+                                       problem_mark=node.start_mark)
+        seen += 1
+        if seen > _MAX_VALUES:
+            raise yaml.YAMLError(f"more than {_MAX_VALUES} values; aliases expand too much")
+        if depth > MAX_DEPTH:
+            raise yaml.MarkedYAMLError(problem=f"nested more than {MAX_DEPTH} levels deep",
+                                       problem_mark=node.start_mark)
+        if isinstance(node, ScalarNode):
+            bad = _BAD_CHAR.search(node.value)
+            if bad:
+                raise yaml.MarkedYAMLError(
+                    problem=f"text holds the character U+{ord(bad.group()):04X}, which no page may hold",
+                    problem_mark=node.start_mark)
+            continue
+        children = [n for pair in node.value for n in pair] if isinstance(node, MappingNode) else node.value
+        on_path.add(id(node))
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in reversed(children))
+
+
 def _walk(loader: _Loader, node: Node, path: PathKey, out: dict[PathKey, Position], stack: set[int]) -> None:
     if len(out) >= _MAX_VALUES:
         raise yaml.YAMLError(f"more than {_MAX_VALUES} values; aliases expand too much")
@@ -211,7 +281,13 @@ def _walk(loader: _Loader, node: Node, path: PathKey, out: dict[PathKey, Positio
 
 
 
-def _problem_from(error: yaml.YAMLError, file: str) -> Problem:
+def _problem_from(error: yaml.YAMLError, file: str, text: str) -> Problem:
+    if isinstance(error, yaml.reader.ReaderError):  # a character YAML refuses (NUL, ...): no mark
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        return Problem(file, line, column, "", f"invalid YAML: the character U+{code:04X} is not allowed",
+                       "remove it; page files are plain text")
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     what = getattr(error, "problem", None) or str(error)
     context = getattr(error, "context", None)
@@ -228,6 +304,10 @@ def _problem_from(error: yaml.YAMLError, file: str) -> Problem:
         hint = "indent with spaces; YAML does not allow tabs"
     elif "tag " in both and "is not allowed" in both:
         hint = "remove the tag; page files hold plain data only"
+    elif "is not a valid !!" in both:
+        hint = "remove the tag, or write a value of its type"
+    elif "levels deep" in both:
+        hint = "a page is a few levels deep; check the brackets and the indentation"
     elif "single document" in both:
         hint = "one page per file: remove the extra '---'"
     elif "got '{'" in both:
@@ -270,16 +350,21 @@ def loads_yaml(text: str, file: str = "<string>") -> YamlDoc:
 
 
 def _parse(kind: type[_Loader] | type[_FastLoader], text: str, file: str) -> YamlDoc:
-    loader = kind(text, file)
+    try:
+        loader = kind(text, file)
+    except yaml.YAMLError as e:  # the pure reader checks every character up front
+        raise ConfigError([_problem_from(e, file, text)]) from None
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_shape(node)
         data = loader.construct_document(node) if node is not None else None
         positions: dict[PathKey, Position] = {}
         if node is not None:
             positions[()] = (node.start_mark.line + 1, node.start_mark.column + 1)
             _walk(loader, node, (), positions, set())
     except yaml.YAMLError as e:
-        raise ConfigError([*loader.problems, _problem_from(e, file)]) from None
+        raise ConfigError([*loader.problems, _problem_from(e, file, text)]) from None
     finally:
         loader.dispose()
     if loader.problems:
