@@ -108,7 +108,8 @@ HHMM = Annotated[str, _check(HHMM_RE, "a 24-hour time 'HH:MM' from 00:00 to 23:5
 HexColor = Annotated[str, _check(COLOR_RE, "a colour '#rrggbb'"), _schema(pattern=COLOR_RE.pattern)]
 Email = Annotated[str, Field(max_length=MAX_EMAIL), _check(EMAIL_RE, "an e-mail address"), _schema(format="email")]
 Url = Annotated[str, Field(max_length=MAX_URL), _check(URL_RE, "an http(s) URL"), _schema(format="uri")]
-UrlOrEmpty = Annotated[str, Field(max_length=MAX_URL), _check(re.compile(f"^$|{URL_RE.pattern}"), 'an http(s) URL or ""')]
+UrlOrEmpty = Annotated[str, Field(max_length=MAX_URL),
+                       _check(re.compile(f"^$|{URL_RE.pattern}"), 'an http(s) URL or ""')]
 TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_check_timezone),
                      _schema(examples=["America/Los_Angeles", "Europe/Paris"])]
 Name = Annotated[str, Field(max_length=MAX_NAME)]
@@ -215,7 +216,8 @@ class Booking(Strict):
 
 
 class CalendarSelection(Strict):
-    availability: list[Name] | None = Field(None, max_length=MAX_ITEMS, description="Calendars the host must be free on.")
+    availability: list[Name] | None = Field(None, max_length=MAX_ITEMS,
+                                            description="Calendars the host must be free on.")
     booking: Name | None = Field(None, description="Calendar new bookings are written to.")
 
 
@@ -229,7 +231,8 @@ class Participant(Strict):
 
 
 class Event(Strict):
-    capacity: Annotated[int, Field(ge=-1, le=MAX_COUNT)] | None = Field(None, description="-1 for no limit, or at least 1; > 1 for group meetings.")
+    capacity: Annotated[int, Field(ge=-1, le=MAX_COUNT)] | None = Field(
+        None, description="-1 for no limit, or at least 1; > 1 for group meetings.")
     duration: PosInt | None = Field(None, description="Minutes.")
     location: Name | None = None
     participants: list[Participant] | None = Field(None, max_length=MAX_ITEMS)
