@@ -3,6 +3,7 @@ the state backend and the API client they select."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -80,7 +81,14 @@ def settings_for(
     )
 
 
-LOOPBACK = ("localhost", "127.0.0.1", "::1")
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback IP address (127.0.0.0/8, ::1); never a name such as ``127.evil.com``."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def check_api_url(url: str | None) -> str | None:
@@ -94,9 +102,11 @@ def check_api_url(url: str | None) -> str | None:
         raise ProvisionerError("the API URL is not a valid URL") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ProvisionerError(f"the API URL must be https://HOST[/PATH], got {parsed.scheme or 'no'} scheme")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise ProvisionerError(f"the API URL has port {parsed.port}; a port is a number from 1 to 65535")
     if parsed.userinfo:
         raise ProvisionerError("the API URL must not contain credentials; tokens come from page files")
-    if parsed.scheme == "http" and parsed.host not in LOOPBACK and not parsed.host.startswith("127."):
+    if parsed.scheme == "http" and not is_loopback(parsed.host):
         raise ProvisionerError(f"plain http is only allowed to this machine (the emulator), not to {parsed.host}")
     return url
 

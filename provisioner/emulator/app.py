@@ -1,7 +1,8 @@
 """The Starlette app: endpoints 1-7 of the Scheduler API (8-12 in `booking`, ``/webhook`` in
 `webhooks`), and the ``/_emulator/`` control routes (faults here, the rest in `controls`).
 
-Request bodies are validated with `model.PageCreate` / `model.PageUpdate` after dropping the
+Request bodies are read and checked by `wire.read_object` (bounded in size, depth and numbers) and
+validated in a worker thread (`wire.validate`) with `model.PageCreate` / `model.PageUpdate` after dropping the
 read-only top-level fields (`model.READ_ONLY_FIELDS`, which the SDKs' save() sends back). Stored
 configs are what `spec.fill_server_defaults` makes of the sent config; every page answered is a
 valid `model.Page`. Every error answer is ``{"message", "type"}`` and never contains a token.
@@ -9,13 +10,11 @@ valid `model.Page`. Every error answer is ``{"message", "type"}`` and never cont
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -29,7 +28,7 @@ from provisioner.emulator.clock import SettableClock
 from provisioner.emulator.faults import FaultConfig, FaultState
 from provisioner.emulator.store import Principal, SlugTaken, Store
 from provisioner.emulator.webhooks import Sender
-from provisioner.emulator.wire import ApiFailure, error_response, page_json, read_object, validation_message
+from provisioner.emulator.wire import ApiFailure, error_response, page_json, read_object, validate
 
 __all__ = ["build_app"]
 
@@ -139,11 +138,7 @@ def build_app(store: Store, faults: FaultState, clock: Callable[[], datetime],
         return JSONResponse([page_json(r) for r in records])
 
     async def create_page(request: Request) -> JSONResponse:
-        body = await _json_object(request)
-        try:
-            create = model.PageCreate.model_validate(body)
-        except ValidationError as exc:
-            raise ApiFailure(400, validation_message(exc)) from None
+        create = await validate(model.PageCreate, await _json_object(request))
         tokens = _tokens(create.access_tokens)
         try:
             record = await run_in_threadpool(lambda: store.create_page(
@@ -162,11 +157,7 @@ def build_app(store: Store, faults: FaultState, clock: Callable[[], datetime],
 
     async def update_page(request: Request) -> JSONResponse:
         page_id = await authorised_page_id(request)
-        body = await _json_object(request)
-        try:
-            update = model.PageUpdate.model_validate(body)
-        except ValidationError as exc:
-            raise ApiFailure(400, validation_message(exc)) from None
+        update = await validate(model.PageUpdate, await _json_object(request))
         changes: dict[str, Any] = {}
         sent = update.model_fields_set
         if "name" in sent:
@@ -203,10 +194,10 @@ def build_app(store: Store, faults: FaultState, clock: Callable[[], datetime],
         return JSONResponse(faults.config.to_json())
 
     async def put_faults(request: Request) -> JSONResponse:
-        raw = await request.body()
+        body = await read_object(request, empty_ok=True)
         try:
-            faults.replace(FaultConfig.from_json(json.loads(raw or b"{}")))
-        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            faults.replace(FaultConfig.from_json(body))
+        except ValueError as exc:
             raise ApiFailure(400, f"Invalid fault configuration: {exc}") from None
         return JSONResponse(faults.config.to_json())
 

@@ -21,7 +21,7 @@ from provisioner import model, slots
 from provisioner.emulator import calstore, choices
 from provisioner.emulator.calstore import BookingRecord, Conn
 from provisioner.emulator.store import PageRecord
-from provisioner.emulator.wire import ApiFailure, instant, validation_message
+from provisioner.emulator.wire import MAX_TIME, ApiFailure, instant, validation_message
 
 StrictInt = Annotated[int, Field(strict=True)]
 
@@ -77,8 +77,8 @@ class SlotRef(model.Strict):
 
     account_id: str
     calendar_id: str
-    start: StrictInt
-    end: StrictInt
+    start: Annotated[StrictInt, Field(ge=0, le=MAX_TIME)]
+    end: Annotated[StrictInt, Field(ge=0, le=MAX_TIME)]
     host_name: str | None = None
     emails: list[str] | None = None
 
@@ -156,7 +156,7 @@ def _value_problem(field: model.AdditionalField, value: Any) -> str | None:
         return "must be a string"
     if field.type == "dropdown" and field.dropdown_options and value not in field.dropdown_options:
         return "must be one of the field's options"
-    if field.type == "email" and not model.EMAIL_RE.match(value):
+    if field.type == "email" and (len(value) > model.MAX_EMAIL or not model.EMAIL_RE.fullmatch(value)):
         return "must be an e-mail address"
     if field.pattern:
         try:

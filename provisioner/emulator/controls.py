@@ -34,7 +34,7 @@ from provisioner.emulator.calstore import BookingRecord, EventRecord
 from provisioner.emulator.clock import SettableClock
 from provisioner.emulator.store import Store
 from provisioner.emulator.webhooks import Reminders, apply_notification, notification
-from provisioner.emulator.wire import ApiFailure, read_object, unix
+from provisioner.emulator.wire import MAX_TIME, ApiFailure, read_object, unix
 
 NO_ACCOUNT = (404, "No account with this id: create a page with its access token first")
 NO_EVENT = (404, "No event with this id")
@@ -44,16 +44,20 @@ Endpoint = Callable[[Request], Awaitable[JSONResponse]]
 
 def parse_time(value: Any, what: str) -> int:
     """Unix seconds of an ISO 8601 string (no offset: UTC) or of an integer; 400 otherwise."""
+    seconds = None
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
+        seconds = value
+    elif isinstance(value, str) and len(value) <= 64:
         try:
             moment = datetime.fromisoformat(value)
-        except ValueError:
+            seconds = unix(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+        except (ValueError, OverflowError):
             pass
-        else:
-            return unix(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
-    raise ApiFailure(400, f"Invalid request: {what}: must be an ISO 8601 time or unix seconds")
+    if seconds is None:
+        raise ApiFailure(400, f"Invalid request: {what}: must be an ISO 8601 time or unix seconds")
+    if not 0 <= seconds <= MAX_TIME:
+        raise ApiFailure(400, f"Invalid request: {what}: must be from 1970 to the year 9000")
+    return seconds
 
 
 def _span(body: dict[str, Any]) -> tuple[int, int]:
@@ -128,8 +132,10 @@ def routes(store: Store, clock: SettableClock, reminders: Reminders) -> list[Rou
             clock.set(datetime.fromtimestamp(parse_time(body["now"], "now"), UTC))
         else:
             minutes = body["advance_minutes"]
-            if not isinstance(minutes, int | float) or isinstance(minutes, bool) or minutes < 0:
-                raise ApiFailure(400, "Invalid request: advance_minutes: must be a number >= 0")
+            if not isinstance(minutes, int | float) or isinstance(minutes, bool) or minutes < 0 \
+                    or unix(clock()) + minutes * 60 > MAX_TIME:
+                raise ApiFailure(400, "Invalid request: advance_minutes: must be a number >= 0 that keeps "
+                                      "the clock before the year 9000")
             clock.advance(timedelta(minutes=minutes))
         delivered = await reminders.run()
         return JSONResponse(clock_json() | {"reminders": [d.to_json() for d in delivered]})

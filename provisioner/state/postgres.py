@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
@@ -64,9 +65,20 @@ _MIGRATIONS: dict[int, list[str]] = {
 }
 
 
-def _first_line(exc: BaseException) -> str:
+def _first_line(exc: BaseException, hidden: tuple[str, ...] = ()) -> str:
+    """The first line of a database error, with every ``hidden`` text (the DSN, its password) masked:
+    libpq quotes parts of a connection string in some of its errors."""
     text = str(exc).strip()
+    for secret in hidden:
+        text = text.replace(secret, "********")
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _hidden(dsn: str, params: dict[str, Any]) -> tuple[str, ...]:
+    """What of a DSN must never be shown: the DSN itself and its password, as written and decoded."""
+    password = str(params.get("password") or "")
+    texts = {dsn, password, quote(password, safe=""), quote(password)}
+    return tuple(sorted((t for t in texts if t), key=len, reverse=True))
 
 
 class PostgresBackend:
@@ -87,6 +99,7 @@ class PostgresBackend:
         except psycopg.Error:
             raise StateError("the PostgreSQL state DSN is not a valid connection string") from None
         self._dsn = dsn
+        self._hidden = _hidden(dsn, params)
         self._connect_timeout = None if "connect_timeout" in params else 10
         self.target = target
         self.schema = schema
@@ -110,7 +123,7 @@ class PostgresBackend:
         try:
             return psycopg.connect(self._dsn, autocommit=True, **extra)
         except psycopg.Error as exc:
-            raise StateError(f"cannot connect to {self.location}: {_first_line(exc)}") from None
+            raise StateError(f"cannot connect to {self.location}: {_first_line(exc, self._hidden)}") from None
 
     @contextmanager
     def _errors(self, doing: str) -> Iterator[None]:
@@ -118,7 +131,7 @@ class PostgresBackend:
         try:
             yield
         except psycopg.Error as exc:
-            raise StateError(f"{self.location}: cannot {doing}: {_first_line(exc)}") from None
+            raise StateError(f"{self.location}: cannot {doing}: {_first_line(exc, self._hidden)}") from None
 
     def _q(self, text: str) -> sql.Composed:
         return sql.SQL(text).format(s=self._s)
