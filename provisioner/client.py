@@ -264,6 +264,9 @@ class SchedulerClient:
         where = where or f"{method} {path}"
         secrets = [token, *secrets]
         create = method == "POST"
+        bad = model.token_problem(token.get_secret_value())
+        if bad:  # httpx and h11 would refuse the header with an error quoting it
+            raise ApiError(f"{where}: {bad}")
         headers = {"Authorization": f"Bearer {token.get_secret_value()}"}
         ambiguous = False  # an earlier attempt may have been processed
         last_failure = ""

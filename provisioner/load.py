@@ -25,10 +25,10 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from .errors import ConfigError, Problem
-from .model import Config, dump_config
+from .model import Config, dump_config, token_problem
 from .pagefile import DesiredPage, PageFile
 from .schema_paths import annotation_at, fields_of, ignore_path_problem, lax_scalar_problems
-from .secrets import InterpolationError, VariablePolicy, interpolate, is_reference, references, token_problem
+from .secrets import InterpolationError, VariablePolicy, interpolate, is_reference, references
 from .yamlfile import PathKey, YamlDoc, format_path, iter_paths, load_yaml, lookup
 
 SUFFIXES = (".yaml", ".yml")
@@ -306,7 +306,7 @@ def _resolve_tokens(page: _Page, env: Mapping[str, str], need_tokens: bool = Tru
                     page.problem(path, str(e), "export the token as an environment variable before running")
                     continue
                 value = UNRESOLVED_TOKEN
-            problem = token_problem(value)
+            problem = token_problem(value, "the access token")
             if problem:
                 page.problem(path, problem, "check how the variable is set (echo -n, no quotes or line breaks)")
                 continue

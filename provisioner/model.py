@@ -41,8 +41,37 @@ def _dump_secret(value: SecretStr, info: SerializationInfo) -> str:
     return value.get_secret_value() if ctx.get("reveal_secrets") else str(value)
 
 
-Secret = Annotated[SecretStr, PlainSerializer(_dump_secret, return_type=str)]
-"""A token that never prints itself; revealed only under ``context={"reveal_secrets": True}``."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def token_problem(value: str, what: str = "the token") -> str | None:
+    """What makes ``value`` unusable as a token, without quoting it; None when it is fine.
+
+    A token travels in an HTTP header or a JSON body: whitespace at either end (a trailing newline
+    from ``echo`` or a file), control characters and non-ASCII characters are refused here, before
+    an HTTP library refuses them with an error that quotes the header (and so the token).
+    """
+    if not value.strip():
+        return f"{what} is empty"
+    if value != value.strip():
+        return f"{what} has whitespace (a space, tab or newline) at its start or end"
+    if _CONTROL.search(value):
+        return f"{what} contains a control character"
+    if not value.isascii():
+        return f"{what} contains non-ASCII characters"
+    return None
+
+
+def _check_token(value: SecretStr) -> SecretStr:
+    problem = token_problem(value.get_secret_value())
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+Secret = Annotated[SecretStr, AfterValidator(_check_token), PlainSerializer(_dump_secret, return_type=str)]
+"""A token that never prints itself; revealed only under ``context={"reveal_secrets": True}``.
+Only header-safe text is a token (`token_problem`)."""
 
 WIRE = {"reveal_secrets": True}
 """Serialisation context for what goes on the wire (and nowhere else)."""

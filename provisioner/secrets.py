@@ -11,10 +11,6 @@ a reference is an error naming the variable, never its value, so that no secret 
 environment ends up in a plan, a pull-request comment or a page's public text. A default cannot hold
 another reference: ``${A:-${B}}`` is an error, never literal text sent to the API.
 
-Tokens are checked before they are used (`token_problem`): a token with whitespace at either end,
-control characters or non-ASCII characters is refused by what is wrong with it, without quoting it
-(HTTP libraries quote the bad header value in their own errors).
-
 Sealing uses Fernet (AES-128-CBC + HMAC-SHA256, from `cryptography`) with a key from
 ``PROVISIONER_LOCK_KEY``; against the embedded emulator a key is generated once under
 ``.provisioner/``. Tokens live in `SecretStr` everywhere else, so nothing here returns a bare token
@@ -128,26 +124,6 @@ class VariablePolicy:
             return reason
         holder = self._secret_values.get(self._env.get(name, ""))
         return f"its value is that of the secret variable {holder}" if holder else None
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def token_problem(value: str) -> str | None:
-    """What makes ``value`` unusable as a token (the token itself is never quoted), or None.
-
-    A token travels in an HTTP header or a JSON body: whitespace at either end (a trailing newline
-    from ``echo`` or a file), control characters and non-ASCII characters are refused.
-    """
-    if not value.strip():
-        return "the access token is empty"
-    if value != value.strip():
-        return "the access token has whitespace (a space, tab or newline) at its start or end"
-    if _CONTROL.search(value):
-        return "the access token contains a control character"
-    if not value.isascii():
-        return "the access token contains non-ASCII characters"
-    return None
 
 
 # --- sealing -------------------------------------------------------------------------------------
