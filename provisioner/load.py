@@ -428,13 +428,22 @@ def _duplicate_slugs(seen: list[_SlugSeen]) -> list[Problem]:
     return problems
 
 
+def _printable(text: str) -> str:
+    """``text`` with every character a terminal would not show as itself escaped (a byte order
+    mark, a right-to-left override in a key: the reader must see what is really there)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def _mask(problems: list[Problem], secrets: set[str]) -> list[Problem]:
-    """Belt and braces: no resolved token value survives in any message, even if written elsewhere."""
+    """Belt and braces: no resolved token value survives in any message, even if written elsewhere;
+    and no message carries a character that is not printable."""
     def clean(text: str | None) -> str | None:
         for secret in sorted(secrets, key=len, reverse=True):
             if text and len(secret) >= 4:
                 text = text.replace(secret, _MASK)
-        return text
+        return _printable(text) if text else text
 
     return [
         Problem(p.file, p.line, p.column, clean(p.field) or "", clean(p.message) or "", clean(p.hint))

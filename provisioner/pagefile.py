@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
-from .model import Config, Secret, Slug
+from .model import Config, Name, Secret, Slug
 
 # The API also takes '_' [choice]; page files keep to PRODUCT.md's lowercase letters, digits, hyphens.
 _PAGE_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -46,7 +46,7 @@ class PageFile(BaseModel):
     model_config = ConfigDict(extra="forbid", title="provisioner page")
 
     slug: PageSlug = Field(description="Unique across pages/: lowercase letters, digits, hyphens.")
-    name: str | None = Field(None, description="Page name.")
+    name: Name | None = Field(None, description="Page name.")
     access_tokens: list[Secret] = Field(
         min_length=1,
         description="One or more ${ENV_VAR} references; two or more make a round-robin page.",

@@ -332,11 +332,16 @@ def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
     """
     file = display if display is not None else str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise ConfigError([Problem(file, None, None, "", f"not UTF-8 text ({e.reason})")]) from None
+        raw = path.read_bytes()
     except OSError as e:
         raise ConfigError([Problem(file, None, None, "", f"cannot read: {e.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8-sig")  # a UTF-8 byte order mark is no content
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise ConfigError([Problem(file, line, column, "", f"not UTF-8 text (byte 0x{raw[e.start]:02x})",
+                                   "save the file as UTF-8")]) from None
     return loads_yaml(text, file)
 
 
