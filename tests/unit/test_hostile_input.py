@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 from pydantic import SecretStr, ValidationError
