@@ -11,7 +11,10 @@ Which calendars count (the **[choice]**s, here and only here):
 
 from __future__ import annotations
 
+import functools
 import re
+import re._constants as _c  # the parse tree of a pattern: to tell whether it backtracks boundedly
+import re._parser as _parser
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -158,10 +161,48 @@ def _value_problem(field: model.AdditionalField, value: Any) -> str | None:
         return "must be one of the field's options"
     if field.type == "email" and (len(value) > model.MAX_EMAIL or not model.EMAIL_RE.fullmatch(value)):
         return "must be an e-mail address"
-    if field.pattern:
-        try:
-            if not re.fullmatch(field.pattern, value):
-                return "does not match the field's pattern"
-        except re.error:
-            return None  # [choice] a pattern Python cannot compile is not enforced
+    if field.pattern and _bounded_pattern(field.pattern):
+        if len(value) > MAX_PATTERN_VALUE:
+            return f"is longer than {MAX_PATTERN_VALUE} characters, the most a pattern is checked on"
+        if not re.fullmatch(field.pattern, value):
+            return "does not match the field's pattern"
     return None
+
+
+MAX_PATTERN_VALUE = 200  # [choice] characters of a value checked against a field's pattern
+_MAX_VARIABLE_REPEATS = 3
+_UNBOUNDED = {_c.GROUPREF, _c.GROUPREF_EXISTS, _c.ASSERT, _c.ASSERT_NOT}
+
+
+@functools.lru_cache(maxsize=256)
+def _bounded_pattern(pattern: str) -> bool:
+    """[choice] Whether a field's ``pattern`` is enforced: only when Python compiles it and its
+    backtracking is bounded, since the pattern is the page owner's and ``re`` has no timeout. Bounded
+    means: no repetition inside a repetition, no alternation inside one, no backreference or
+    lookaround, and at most three repetitions of variable length, so that a match costs at most
+    about ``MAX_PATTERN_VALUE ** 3`` steps. Other patterns are not enforced (like ones that do not
+    compile), rather than letting one booking hold a worker thread for hours: ``(a+)+$`` does."""
+    try:
+        tree = _parser.parse(pattern)
+    except (re.error, OverflowError, RecursionError):
+        return False
+    variable = 0
+    stack: list[tuple[Any, bool]] = [(list(tree), False)]
+    while stack:
+        items, under_repeat = stack.pop()
+        for op, arg in items:
+            if op in _UNBOUNDED:
+                return False
+            if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
+                low, high, sub = arg
+                if under_repeat:
+                    return False
+                variable += low != high
+                stack.append((list(sub), True))
+            elif op is _c.BRANCH:
+                if under_repeat:
+                    return False
+                stack.extend((list(branch), under_repeat) for branch in arg[1])
+            elif op in (_c.SUBPATTERN, _c.ATOMIC_GROUP):
+                stack.append((list(arg[-1] if op is _c.SUBPATTERN else arg), under_repeat))
+    return variable <= _MAX_VARIABLE_REPEATS

@@ -12,7 +12,9 @@ import httpx
 import pytest
 from pydantic import BaseModel, field_validator
 
+from provisioner import model
 from provisioner.emulator import Emulator
+from provisioner.emulator.availability import field_problems
 from provisioner.emulator.wire import MAX_BODY, validate
 
 pytestmark = pytest.mark.anyio
@@ -143,3 +145,23 @@ async def test_validation_runs_off_the_event_loop():
     parsed = await validate(_Probe, {"value": 3})
     assert parsed.value == 3
     assert _THREADS and _THREADS[0] != threading.get_ident()
+
+
+def _with_pattern(pattern: str) -> model.Config:
+    return model.Config.model_validate({"booking": {"additional_fields": [
+        {"name": "code", "label": "Code", "type": "text", "pattern": pattern}]}})
+
+
+@pytest.mark.parametrize("pattern", [r"(a+)+$", r"(a|aa)*", r"a*a*a*a*a*a*b", r"(\w+)\1+"])
+def test_a_pattern_that_backtracks_without_bound_is_not_enforced(pattern: str):
+    # The old code ran `re.fullmatch(pattern, value)` as given: hours for any of these.
+    assert field_problems({"code": "a" * 5000 + "!"}, _with_pattern(pattern)) == []
+
+
+def test_a_bounded_pattern_is_enforced_on_values_of_bounded_length():
+    config = _with_pattern(r"[A-Z]{2}-[0-9]+")
+    assert field_problems({"code": "AB-123"}, config) == []
+    [problem] = field_problems({"code": "AB-123\n"}, config)
+    assert problem == "additional_values.code: does not match the field's pattern"
+    [problem] = field_problems({"code": "AB-" + "1" * 5000}, config)  # also linear, but bounded
+    assert "longer than 200 characters" in problem
