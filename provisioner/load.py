@@ -18,7 +18,7 @@ import difflib
 import os
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -83,10 +83,13 @@ class _Page:
         return over
 
 
-def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = True) -> dict[str, DesiredPage]:
+def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = True,
+               secret_variables: Iterable[str | None] = ()) -> dict[str, DesiredPage]:
     """Every page under ``pages_dir``, by ADDRESS (sorted), validated; or `ConfigError` with all problems.
 
-    ``env`` supplies ``${VAR}`` values. Files and folders whose name starts with ``.`` are ignored.
+    ``env`` supplies ``${VAR}`` values; values other than access tokens may not read a secret
+    variable (`secrets.VariablePolicy`), ``secret_variables`` among them (the target's lock-key and
+    DSN variables, whatever their names). Files and folders whose name starts with ``.`` are ignored.
     With ``need_tokens`` false (commands that never send an access token: drift, pull), a token
     variable that is not set is no error and the token is a placeholder.
     """
@@ -120,7 +123,8 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
         if isinstance(page.data.get("slug"), str):
             slugs.append(_SlugSeen(page.data["slug"], page.display, page.where(("slug",))))
     problems += _duplicate_slugs(slugs)
-    problems += _secret_reads(reads, VariablePolicy(env, token_variables))
+    named = [name for name in secret_variables if name]
+    problems += _secret_reads(reads, VariablePolicy(env, token_variables, named))
     if problems:
         raise ConfigError(_mask(list(dict.fromkeys(problems)), secrets))
     return {address: desired for address, desired in sorted(loaded.items()) if desired is not None}

@@ -41,7 +41,8 @@ from .state.migrate import migrate, open_backend
 def validate(settings: Settings, need_tokens: bool = False) -> dict[str, DesiredPage]:
     """Load and check every page offline; ConfigError lists every problem. Pages limited to other
     targets (``targets:`` in the page file) are left out."""
-    pages = load_pages(settings.pages_dir, settings.env, need_tokens=need_tokens)
+    pages = load_pages(settings.pages_dir, settings.env, need_tokens=need_tokens,
+                       secret_variables=(settings.lock_key_env, settings.state_dsn_env))
     problems = [
         Problem(str(page.file), None, None, "targets",
                 f"unknown target {name!r}", f"targets of {PROJECT_FILE}: {', '.join(settings.known_targets) or 'none'}")
