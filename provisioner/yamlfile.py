@@ -121,7 +121,7 @@ class _Rules:
         self.problems: list[Problem] = []
         self._checked: set[int] = set()
         self._depth = 0
-        super().__init__(stream)
+        super().__init__(stream)  # type: ignore[call-arg]  # a mixin: the loader class takes it
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:
         # The pure-Python composer recurses once per level: stop it well before Python's limit.
@@ -142,7 +142,7 @@ class _Rules:
             raise ConstructorError(None, None, _bad_value(node, e), node.start_mark) from None
 
     def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
-        text = str(self.construct_scalar(node)).replace("_", "")
+        text = str(self.construct_scalar(node)).replace("_", "")  # type: ignore[attr-defined]
         sign = -1 if text.startswith("-") else 1
         text = text.lstrip("+-")
         base = {"0o": 8, "0x": 16, "0b": 2}.get(text[:2], 10)
@@ -163,7 +163,7 @@ class _Rules:
         if id(node) not in self._checked:
             self._checked.add(id(node))
             self._check_duplicates(node)
-        super().flatten_mapping(node)
+        super().flatten_mapping(node)  # type: ignore[misc]
 
     def _check_duplicates(self, node: MappingNode) -> None:
         seen: dict[Any, Node] = {}
