@@ -6,17 +6,15 @@ validates the result against `PageFile`, and returns one `DesiredPage` per ADDRE
 every page or raises one `ConfigError` with every problem of every file, each pointing at the file,
 line and column where the offending value was written (a `_defaults` file when it came from one).
 
-This is the one place where pydantic errors become our `Problem`s (`_translate`, built from
-``errors(include_input=False)``, never from ``str(ValidationError)``). Access tokens are checked here
+This is the one place where pydantic errors become our `Problem`s (`load_problems.translate`, built
+from ``errors(include_input=False)``, never from ``str(ValidationError)``). Access tokens are checked here
 before validation (references only; the text written is never quoted back), and any resolved token
 value that still found its way into a message is masked before the error is raised.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -25,18 +23,16 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from .errors import ConfigError, Problem
-from .model import Config, dump_config, token_problem
+from .load_problems import Origin, kind, printable, translate
+from .model import dump_config, token_problem
 from .pagefile import DesiredPage, PageFile
-from .schema_paths import annotation_at, fields_of, ignore_path_problem, lax_scalar_problems
+from .schema_paths import ignore_path_problem, lax_scalar_problems
 from .secrets import InterpolationError, VariablePolicy, interpolate, is_reference, references
-from .yamlfile import PathKey, YamlDoc, format_path, iter_paths, load_yaml, lookup
+from .yamlfile import PathKey, YamlDoc, format_path, iter_paths, load_yaml
 
 SUFFIXES = (".yaml", ".yml")
 DEFAULTS = "_defaults"
 _MASK = "**********"
-
-Origin = tuple[str, int | None, int | None]
-"""Where a value was written: (file, line, column)."""
 
 
 class _Page:
@@ -191,7 +187,7 @@ def _load_page(
         page.problem((), "the file is empty", "a page needs at least slug and access_tokens")
         return page, None
     if not isinstance(doc.data, dict):
-        page.problem((), f"a page must be a mapping (slug, access_tokens, config...), not {_kind(doc.data)}")
+        page.problem((), f"a page must be a mapping (slug, access_tokens, config...), not {kind(doc.data)}")
         return page, None
     if False in chain:  # a broken _defaults above: its own problems are reported already
         return page, None
@@ -214,7 +210,7 @@ def _load_page(
     except ValidationError as e:
         for error in e.errors(include_input=False, include_url=False):
             if tuple(error["loc"]) not in flagged:
-                page.problems.append(_translate(page, data, error))
+                page.problems.append(translate(page.where, data, error))
         return page, None
     if page.problems:
         return page, None
@@ -288,7 +284,7 @@ def _resolve_tokens(page: _Page, env: Mapping[str, str], need_tokens: bool = Tru
         if isinstance(raw, str) and not is_reference(raw):
             page.problem(key, literal, "make it a list: access_tokens: [\"${VAR}\"]")
         else:
-            page.problem(key, f"must be a list of ${{VAR}} references, not {_kind(raw)}",
+            page.problem(key, f"must be a list of ${{VAR}} references, not {kind(raw)}",
                          "write one '- ${VAR}' line per token")
         return None
     if not raw:
@@ -298,7 +294,7 @@ def _resolve_tokens(page: _Page, env: Mapping[str, str], need_tokens: bool = Tru
     for index, item in enumerate(raw):
         path = (*key, index)
         if not isinstance(item, str):
-            page.problem(path, f"must be a ${{VAR}} reference, not {_kind(item)}")
+            page.problem(path, f"must be a ${{VAR}} reference, not {kind(item)}")
         elif not is_reference(item):
             page.problem(path, literal, "export it as an environment variable; revoke a token that leaked")
         else:
@@ -332,11 +328,6 @@ def _secret_reads(reads: list[tuple[Origin, str, str]], policy: VariablePolicy) 
 # --- the schema ----------------------------------------------------------------------------------
 
 
-def _did_you_mean(word: str, choices: list[str]) -> str | None:
-    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"did you mean {match[0]!r}?" if match else None
-
-
 def _check_ignore_changes(page: _Page, data: dict[Any, Any]) -> None:
     lifecycle = data.get("lifecycle")
     paths = lifecycle.get("ignore_changes") if isinstance(lifecycle, dict) else None
@@ -344,69 +335,6 @@ def _check_ignore_changes(page: _Page, data: dict[Any, Any]) -> None:
         found = ignore_path_problem(path) if isinstance(path, str) else None
         if found:
             page.problem(("lifecycle", "ignore_changes", index), *found)
-
-
-# --- pydantic errors -> problems -----------------------------------------------------------------
-
-_EXPECTED = {
-    "model_type": "a mapping (key: value lines)", "model_attributes_type": "a mapping (key: value lines)",
-    "dict_type": "a mapping (key: value lines)", "list_type": "a list", "string_type": "text",
-    "int_type": "a whole number", "int_parsing": "a whole number", "int_from_float": "a whole number",
-    "float_type": "a number", "float_parsing": "a number", "bool_type": "true or false",
-    "bool_parsing": "true or false",
-}
-
-
-def _kind(value: Any) -> str:
-    """What sort of value this is, without showing it (it might be a secret)."""
-    if value is None:
-        return "empty (null)"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    return "a list" if isinstance(value, list) else "a mapping"
-
-
-def _translate(page: _Page, data: dict[Any, Any], error: Mapping[str, Any]) -> Problem:
-    """One pydantic error (from ``errors(include_input=False)``) as a `Problem` at its source position."""
-    loc, kind, msg = tuple(error["loc"]), error["type"], str(error["msg"])
-    file, line, column = page.where(loc)
-    hint = None
-    if kind == "extra_forbidden":
-        fields = fields_of(annotation_at(loc[:-1])) or {}
-        message = f"unknown field {loc[-1]!r}"
-        hint = _did_you_mean(str(loc[-1]), list(fields))
-        if not loc[:-1] and loc[-1] in Config.model_fields:
-            hint = f"{loc[-1]!r} belongs under config:"
-    elif kind == "invalid_key" or loc[-1:] == ("[key]",):
-        loc = loc[:-1] if kind != "invalid_key" else loc
-        loc, message, hint = (*loc[:-1], str(loc[-1])), f"key {loc[-1]!r} must be text", "quote it"
-    elif kind == "missing":
-        message = "is required"
-    elif kind in _EXPECTED:
-        _, value = lookup(data, loc)
-        message = f"must be {_EXPECTED[kind]}, not {_kind(value)}"
-        if kind == "string_type" and isinstance(value, int | float):
-            hint = "quote it to make it text"
-    elif kind == "literal_error":
-        expected = str(error.get("ctx", {}).get("expected", ""))
-        message = f"must be one of {expected}"
-        _, value = lookup(data, loc)
-        if isinstance(value, str) and len(value) <= 40:
-            message += f", not {value!r}"
-            hint = _did_you_mean(value, re.findall(r"'([^']*)'", expected))
-    elif kind == "too_short":
-        message = f"must have at least {error.get('ctx', {}).get('min_length', 1)} item(s)"
-    elif kind == "too_long":
-        message = f"must have at most {error.get('ctx', {}).get('max_length')} item(s)"
-    elif kind == "string_too_long":
-        message = f"must be at most {error.get('ctx', {}).get('max_length')} characters long"
-    else:
-        message = msg.removeprefix("Value error, ").replace("Input should be", "must be")
-    return Problem(file, line, column, format_path(loc), message, hint)
 
 
 # --- across pages --------------------------------------------------------------------------------
@@ -432,14 +360,6 @@ def _duplicate_slugs(seen: list[_SlugSeen]) -> list[Problem]:
     return problems
 
 
-def _printable(text: str) -> str:
-    """``text`` with every character a terminal would not show as itself escaped (a byte order
-    mark, a right-to-left override in a key: the reader must see what is really there)."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
-
-
 def _mask(problems: list[Problem], secrets: set[str]) -> list[Problem]:
     """Belt and braces: no resolved token value survives in any message, even if written elsewhere;
     and no message carries a character that is not printable."""
@@ -447,7 +367,7 @@ def _mask(problems: list[Problem], secrets: set[str]) -> list[Problem]:
         for secret in sorted(secrets, key=len, reverse=True):
             if text and len(secret) >= 4:
                 text = text.replace(secret, _MASK)
-        return _printable(text) if text else text
+        return printable(text) if text else text
 
     return [
         Problem(p.file, p.line, p.column, clean(p.field) or "", clean(p.message) or "", clean(p.hint))
