@@ -134,8 +134,9 @@ def build_app(store: Store, faults: FaultState, clock: Callable[[], datetime],
             if not choices.LIST_UNKNOWN_ACCOUNT_IS_EMPTY:
                 raise auth.Denied(*auth.UNKNOWN)
             return JSONResponse([])
-        records = await run_in_threadpool(store.list_pages, principal.account_id or "", offset, limit)
-        return JSONResponse([page_json(r) for r in records])
+        account = principal.account_id or ""
+        return JSONResponse(await run_in_threadpool(
+            lambda: [page_json(r) for r in store.list_pages(account, offset, limit)]))  # validated off the loop
 
     async def create_page(request: Request) -> JSONResponse:
         create = await validate(model.PageCreate, await _json_object(request))
