@@ -151,3 +151,10 @@ def test_hostile_yaml_is_one_problem_never_a_traceback(text: str, where: tuple[i
 
 def test_text_may_hold_tabs_and_line_breaks():
     assert loads_yaml('a: "tab\\there\\r\\nnext"\n').data == {"a": "tab\there\r\nnext"}
+
+
+@pytest.mark.parametrize("scalar", ["1" * 100_000 + "x", "1." + "1" * 100_000 + "e", "-" + "0" * 100_000 + ".e+",
+                                    "0x" + "f" * 100_000 + "g", "a." * 50_000 + "[", "true" * 25_000])
+def test_the_scalar_resolvers_are_linear_on_long_adversarial_scalars(scalar: str):
+    assert loads_yaml(f"a: '{scalar}'\nb: {scalar}\n").data == {"a": scalar, "b": scalar}
+    assert parse_path(scalar) is not None
