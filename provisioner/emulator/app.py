@@ -28,7 +28,7 @@ from provisioner.emulator.clock import SettableClock
 from provisioner.emulator.faults import FaultConfig, FaultState
 from provisioner.emulator.store import Principal, SlugTaken, Store
 from provisioner.emulator.webhooks import Sender
-from provisioner.emulator.wire import ApiFailure, error_response, page_json, read_object, validate
+from provisioner.emulator.wire import MAX_INT, ApiFailure, error_response, page_json, read_object, validate
 
 __all__ = ["build_app"]
 
@@ -65,8 +65,8 @@ def _int_param(request: Request, name: str, default: int, maximum: int | None = 
         value = int(raw)
     except ValueError:
         raise ApiFailure(400, f"Invalid request: {name} must be an integer") from None
-    if value < 0 or (maximum is not None and value > maximum):
-        bound = f" and at most {maximum}" if maximum is not None else ""
+    if value < 0 or value > (maximum if maximum is not None else MAX_INT):
+        bound = f" and at most {maximum}" if maximum is not None else " and fit in 64 bits"
         raise ApiFailure(400, f"Invalid request: {name} must be at least 0{bound}")
     return value
 

@@ -165,3 +165,12 @@ def test_a_bounded_pattern_is_enforced_on_values_of_bounded_length():
     assert problem == "additional_values.code: does not match the field's pattern"
     [problem] = field_problems({"code": "AB-" + "1" * 5000}, config)  # also linear, but bounded
     assert "longer than 200 characters" in problem
+
+
+async def test_a_huge_offset_is_a_400(emu_client: httpx.AsyncClient):
+    created = await emu_client.post("/manage/pages", json=page_body())
+    assert created.status_code == 201, created.text
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    response = await emu_client.get("/manage/pages", params={"offset": "9" * 30}, headers=headers)
+    assert_400(response, "offset")
+    assert (await emu_client.get("/manage/pages", params={"offset": "1"}, headers=headers)).json() == []
