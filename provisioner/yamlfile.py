@@ -13,7 +13,8 @@ core tags are accepted (``!!str``, ``!!int``, ``!!float``, ``!!bool``, ``!!null`
 
 Hostile files are problems like any other, never a traceback: a tag with a value it cannot take
 (``!!int 0x``, ``!!float abc``), an integer past Python's digit limit, nesting deeper than
-`MAX_DEPTH`, aliases that expand past `_MAX_VALUES` values or contain themselves, and text holding a
+`MAX_DEPTH`, aliases that expand past `_MAX_VALUES` values or contain themselves, files larger than
+`MAX_FILE_BYTES` (never read further), and text holding a
 NUL, another control character (tab, newline and carriage return excepted) or a lone surrogate.
 """
 
@@ -39,6 +40,7 @@ Position = tuple[int, int]
 
 _MAX_VALUES = 100_000  # aliases can make a tree exponentially large ("billion laughs"): refuse it
 MAX_DEPTH = 32  # a page is about 6 levels deep; deeper input only exhausts recursion
+MAX_FILE_BYTES = 1_048_576  # a page file is a few KiB
 _BAD_CHAR = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
@@ -332,9 +334,13 @@ def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
     """
     file = display if display is not None else str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)  # never more: a page file is a few KiB
     except OSError as e:
         raise ConfigError([Problem(file, None, None, "", f"cannot read: {e.strerror}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError([Problem(file, None, None, "", f"larger than {MAX_FILE_BYTES // 1024} KiB",
+                                   "a page file is a few KiB; split it, or check what was written to it")])
     try:
         text = raw.decode("utf-8-sig")  # a UTF-8 byte order mark is no content
     except UnicodeDecodeError as e:

@@ -158,3 +158,14 @@ def test_text_may_hold_tabs_and_line_breaks():
 def test_the_scalar_resolvers_are_linear_on_long_adversarial_scalars(scalar: str):
     assert loads_yaml(f"a: '{scalar}'\nb: {scalar}\n").data == {"a": scalar, "b": scalar}
     assert parse_path(scalar) is not None
+
+
+def test_a_huge_file_is_refused_without_reading_it_all(tmp_path: Path):
+    from provisioner.yamlfile import MAX_FILE_BYTES
+
+    (tmp_path / "huge.yaml").write_text("slug: x\nname: " + "y" * MAX_FILE_BYTES + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_yaml(tmp_path / "huge.yaml", "pages/huge.yaml")
+    assert "pages/huge.yaml: larger than 1024 KiB" in info.value.render()
+    (tmp_path / "big.yaml").write_text("slug: x\nname: " + "y" * (MAX_FILE_BYTES - 100) + "\n")
+    assert len(load_yaml(tmp_path / "big.yaml").data["name"]) == MAX_FILE_BYTES - 100
