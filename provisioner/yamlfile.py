@@ -281,8 +281,6 @@ def _walk(loader: _Loader, node: Node, path: PathKey, out: dict[PathKey, Positio
     stack.discard(id(node))
 
 
-
-
 def _problem_from(error: yaml.YAMLError, file: str, text: str) -> Problem:
     if isinstance(error, yaml.reader.ReaderError):  # a character YAML refuses (NUL, ...): no mark
         line = text.count("\n", 0, error.position) + 1
