@@ -295,6 +295,8 @@ def _resolve_tokens(page: _Page, env: Mapping[str, str], need_tokens: bool = Tru
         path = (*key, index)
         if not isinstance(item, str):
             page.problem(path, f"must be a ${{VAR}} reference, not {kind(item)}")
+        elif not is_reference(item) and "${" in item:  # a reference with text around it, or nested
+            page.problem(path, "must be exactly one ${VAR} reference, with nothing around or inside it")
         elif not is_reference(item):
             page.problem(path, literal, "export it as an environment variable; revoke a token that leaked")
         else:
