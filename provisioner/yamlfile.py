@@ -20,6 +20,7 @@ NUL, another control character (tab, newline and carriage return excepted) or a 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -136,14 +137,28 @@ class _Rules:
         finally:
             self._depth -= 1
 
-    def construct_object(self, node: Node, deep: bool = False) -> Any:
-        """Python's own errors for a value a tag cannot take become a `ConstructorError` at the node."""
+    # The scalar constructors that can fail on a value (`!!int 0x`, `!!float abc`, `!!bool maybe`, an
+    # integer past Python's digit limit) raise a `ConstructorError` at the node, never Python's own.
+
+    def construct_checked_float(self, node: ScalarNode) -> float:
         try:
-            return super().construct_object(node, deep)  # type: ignore[misc]
-        except (ValueError, KeyError, OverflowError) as e:
+            return float(yaml.SafeLoader.construct_yaml_float(self, node))  # type: ignore[arg-type]
+        except ValueError as e:
+            raise ConstructorError(None, None, _bad_value(node, e), node.start_mark) from None
+
+    def construct_checked_bool(self, node: ScalarNode) -> bool:
+        try:
+            return bool(yaml.SafeLoader.construct_yaml_bool(self, node))  # type: ignore[arg-type]
+        except KeyError as e:
             raise ConstructorError(None, None, _bad_value(node, e), node.start_mark) from None
 
     def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
+        try:
+            return self._construct_int(node)
+        except ValueError as e:
+            raise ConstructorError(None, None, _bad_value(node, e), node.start_mark) from None
+
+    def _construct_int(self, node: ScalarNode) -> int:
         text = str(self.construct_scalar(node)).replace("_", "")  # type: ignore[attr-defined]
         sign = -1 if text.startswith("-") else 1
         text = text.lstrip("+-")
@@ -198,6 +213,8 @@ class _FastLoader(_Rules, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # typ
 # Registered per class: PyYAML's add_* give each class its own copy of _Rules' (empty) tables.
 for _cls in (_Loader, _FastLoader):
     _cls.add_constructor("tag:yaml.org,2002:int", _Rules.construct_yaml_int)
+    _cls.add_constructor("tag:yaml.org,2002:float", _Rules.construct_checked_float)
+    _cls.add_constructor("tag:yaml.org,2002:bool", _Rules.construct_checked_bool)
     _cls.add_constructor(None, _Rules.construct_undefined)
     _cls.add_implicit_resolver(
         "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
@@ -333,7 +350,8 @@ def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
     file = display if display is not None else str(path)
     try:
         with path.open("rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)  # never more: a page file is a few KiB
+            size = os.fstat(fh.fileno()).st_size  # 0 for a pipe: then read up to the limit
+            raw = fh.read(min(size, MAX_FILE_BYTES) + 1 if size else MAX_FILE_BYTES + 1)
     except OSError as e:
         raise ConfigError([Problem(file, None, None, "", f"cannot read: {e.strerror}")]) from None
     if len(raw) > MAX_FILE_BYTES:
