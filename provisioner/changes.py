@@ -52,6 +52,23 @@ class FieldChange:
     sensitive: bool = False  # render as "(sensitive)"
 
 
+HOSTS = "hosts"
+"""The path of the plan line that changes a page's hosts: apply sends the page's access tokens exactly
+when its plan shows this line (a create always does)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hosts:
+    """Who hosts a page: how many accounts, and their e-mails (``None`` until the API has told us).
+
+    Not secret: the API returns each host's account e-mail (``access_token_infos``); the access tokens
+    themselves never enter a plan.
+    """
+
+    count: int
+    emails: tuple[str, ...] | None = None
+
+
 class Resolution(StrEnum):
     REVERT = "revert"  # YAML wins: the next apply puts the desired value back
     KEEP = "keep"  # under lifecycle.ignore_changes: the live value is kept
@@ -92,11 +109,27 @@ class PageChange:
     @property
     def needs_apply(self) -> bool:
         """Apply has work here: an API write, or a state record to refresh (drift since last applied)."""
-        return self.action is not Action.NOOP or bool(self.drift)
+        return (self.action is not Action.NOOP or bool(self.drift)) and not self.blocked
+
+    @property
+    def sends_tokens(self) -> bool:
+        """Apply sends the access tokens: exactly when the plan shows a `HOSTS` line."""
+        return any(c.path == HOSTS for c in self.changes)
 
     @property
     def destructive(self) -> bool:
-        return self.action in (Action.DELETE, Action.RECREATE)
+        """Destroys a live page. A recreate is not: its page is already gone from the API."""
+        return self.action is Action.DELETE and self.live_fingerprint is not None
+
+    @property
+    def blocked(self) -> bool:
+        """lifecycle.prevent_destroy forbids this change: apply skips it and fails (the rest goes on)."""
+        return self.destructive and self.prevent_destroy
+
+    @property
+    def reverts_drift(self) -> bool:
+        """Apply puts back values that were edited outside provisioner (an end user's edits)."""
+        return any(c.origin is not Origin.YAML for c in self.changes)
 
     def sort_key(self) -> tuple[str, int]:
         return (self.address, ACTION_ORDER[self.action])
@@ -126,6 +159,8 @@ class Plan:
     serial: int
     pages: tuple[PageChange, ...] = field(default_factory=tuple)
     warnings: tuple[str, ...] = ()  # what needs a person: e.g. a create of a page whose file is gone
+    refusals: tuple[str, ...] = ()  # limits this plan exceeds (see `safety`): apply refuses it whole
+    unchecked: int = 0  # pages left out by --target: neither refreshed nor planned
 
     def count(self, action: Action) -> int:
         return sum(1 for p in self.pages if p.action is action)
@@ -140,8 +175,8 @@ class Plan:
 
     @property
     def blocked(self) -> tuple[PageChange, ...]:
-        """Destructive changes that lifecycle.prevent_destroy forbids."""
-        return tuple(p for p in self.destructive if p.prevent_destroy)
+        """Destructive changes that lifecycle.prevent_destroy forbids (skipped; the rest is applied)."""
+        return tuple(p for p in self.pages if p.blocked)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from .model import Config, Secret, Slug
 
@@ -56,6 +56,12 @@ class PageFile(BaseModel):
     )
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     config: Config = Field(default_factory=Config, description="Exactly the API's page config object.")
+
+    @field_validator("lifecycle", mode="before")
+    @classmethod
+    def _empty_lifecycle(cls, value: Any) -> Any:
+        """``lifecycle:`` with nothing under it (YAML null) means no lifecycle keys, not an error."""
+        return {} if value is None else value
 
 
 def page_schema() -> dict[str, Any]:
