@@ -100,6 +100,7 @@ class PageChange:
     drift: tuple[DriftItem, ...] = ()
     prevent_destroy: bool = False
     live_fingerprint: str | None = None  # digest of the live page read for this plan (stale-plan check)
+    state_fingerprint: str | None = None  # digest of the state's record of the page (no secret in it)
     # What apply sends: the desired {"name", "slug", "config"} (ignored paths at their live values).
     # Not rendered; None when nothing is to be written.
     body: dict[str, Any] | None = field(default=None, compare=False, repr=False)

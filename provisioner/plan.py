@@ -58,6 +58,15 @@ def state_document(resource: Resource) -> Document:
     return {"name": resource.name, "slug": resource.slug, "config": resource.config}
 
 
+def state_fingerprint(resource: Resource | None) -> str | None:
+    """A digest of what the state records about a page (its edit token left out), so that a stale
+    saved plan can name the pages whose lockfile record moved."""
+    if resource is None:
+        return None
+    record = [resource.address, resource.id, state_document(resource), resource.tokens_digest, resource.prevent_destroy]
+    return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True, slots=True)
 class LiveView:
     """What a plan needs of a live page: its id, comparable document, hosts' e-mails and content
@@ -144,6 +153,7 @@ def _creation(page: DesiredPage, action: Action, resource: Resource | None, dige
         page_id=resource.id if resource else None,
         changes=changes,
         prevent_destroy=page.prevent_destroy,
+        state_fingerprint=state_fingerprint(resource),
         body=doc,
         tokens_digest=digest,
     )
@@ -188,6 +198,7 @@ def _convergence(
         drift=tuple(drift),
         prevent_destroy=page.prevent_destroy,
         live_fingerprint=live.fingerprint,
+        state_fingerprint=state_fingerprint(resource),
         body=effective if api_changes else None,
         tokens_digest=token_digest,
     )
@@ -268,6 +279,7 @@ def make_plan(
                 ),
                 prevent_destroy=resource.prevent_destroy,
                 live_fingerprint=current.fingerprint if current else None,
+                state_fingerprint=state_fingerprint(resource),
             )
         )
     pages.sort(key=PageChange.sort_key)

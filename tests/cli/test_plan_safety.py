@@ -129,3 +129,41 @@ def test_an_empty_lifecycle_is_no_error(project: Project):
     office.write_text(office.read_text() + "lifecycle:\n")
     result = project.run("validate")
     assert result.exit_code == 0, result.output
+
+
+def test_a_stale_saved_plan_names_the_pages_that_moved_and_on_which_side(project: Project):
+    assert project.run("apply", "--auto-approve").exit_code == 0
+    for relative in ("pages/sales/demo.yaml", "pages/support/office-hours.yaml"):
+        path = project.root / relative
+        path.write_text(path.read_text().replace("name: ", "name: New ", 1))
+    assert project.run("plan", "--out", "plan.json").exit_code == 0
+
+    (page,) = [p for p in live_pages(project.root, ["demo-token-alice"]).values() if p["slug"] == "acme-sales-demo"]
+    api(project.root, "PUT", f"/manage/pages/{page['id']}", page["edit_token"],
+        {"name": page["name"], "slug": page["slug"], "config": {**page["config"], "locale": "de"}})
+    live_side = project.run("apply", "plan.json")
+    assert live_side.exit_code == 1
+    assert "sales/demo (its live page changed outside provisioner)" in live_side.output
+    assert "office-hours" not in live_side.output
+
+    assert project.run("plan", "--out", "plan.json").exit_code == 0
+    assert project.run("state", "mv", "support/office-hours", "support/hours").exit_code == 0
+    lock_side = project.run("apply", "plan.json")
+    assert lock_side.exit_code == 1
+    assert "the lockfile was written since" in lock_side.output
+    assert "support/office-hours (its lockfile record changed)" in lock_side.output
+    assert "sales/demo" not in lock_side.output
+    assert project.run("state", "mv", "support/hours", "support/office-hours").exit_code == 0
+
+    assert project.run("plan", "--out", "plan.json").exit_code == 0
+    path = project.root / "pages/sales/demo.yaml"
+    path.write_text(path.read_text().replace("name: New ", "name: Newer "))
+    file_side = project.run("apply", "plan.json")
+    assert file_side.exit_code == 1 and "sales/demo (its page file changed)" in file_side.output
+
+
+def test_target_says_that_other_pages_were_not_checked(project: Project):
+    result = project.run("plan", "--target", "sales/demo")
+    assert result.exit_code == 0
+    assert "Note: --target limits this plan to 1 page(s); 3 other page(s) were not checked." in result.output
+    assert "not checked" not in project.run("plan").output
