@@ -21,7 +21,7 @@ from .changes import Plan
 from .errors import Aborted, PlanRefused, ProvisionerError
 from .progress import StderrReporter
 from .project import TARGET_ENV
-from .render import render_drift, render_plan, render_preview
+from .render import clean, render_drift, render_plan, render_preview
 from .secrets import keygen as make_key
 from .settings import Settings, settings_for
 
@@ -119,7 +119,7 @@ def plan(settings: Settings, fmt: str, targets: tuple[str, ...], detailed_exitco
         planfile.save(out, result, render_plan(result, "json"), targets)
         click.echo(f"Plan saved to {out}; apply it with `provisioner apply {out}`.", err=True)
     if result.blocked:  # the rest of the plan stands (and applies); the blocked pages make it fail
-        raise PlanRefused(", ".join(p.address for p in result.blocked) + ": " + BLOCKED)
+        raise PlanRefused(", ".join(clean(p.address) for p in result.blocked) + ": " + BLOCKED)
     if detailed_exitcode and result.has_changes:
         sys.exit(2)
 
@@ -160,7 +160,7 @@ def apply(settings: Settings, plan_file: Path | None, auto_approve: bool, target
         click.echo("Nothing to apply.")
         return
     for address, message in result.failed:
-        click.echo(f"Error: {address}: {message}", err=True)
+        click.echo(f"Error: {clean(address)}: {clean(message)}", err=True)
     verdict = "failed" if result.failed else "complete"
     click.echo(f"Apply {verdict}: {len(result.done)} done, {len(result.failed)} failed.")
     if result.failed:
