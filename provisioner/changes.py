@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # a type only: the core never loads the state package
+    from .state.base import Resource
 
 
 class Action(StrEnum):
@@ -100,7 +103,9 @@ class PageChange:
     drift: tuple[DriftItem, ...] = ()
     prevent_destroy: bool = False
     live_fingerprint: str | None = None  # digest of the live page read for this plan (stale-plan check)
-    state_fingerprint: str | None = None  # digest of the state's record of the page (no secret in it)
+    # The state's record of the page as planned against (None for a create). Not rendered; a saved
+    # plan keeps only its digest (`plan.state_fingerprint`), to name the pages whose record moved.
+    state_record: Resource | None = field(default=None, compare=False, repr=False)
     # What apply sends: the desired {"name", "slug", "config"} (ignored paths at their live values).
     # Not rendered; None when nothing is to be written.
     body: dict[str, Any] | None = field(default=None, compare=False, repr=False)

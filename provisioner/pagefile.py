@@ -33,7 +33,9 @@ class Lifecycle(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    prevent_destroy: bool = Field(False, description="Refuse any plan that deletes or recreates this page.")
+    prevent_destroy: bool = Field(
+        False, description="Never delete this page while it is live (the rest of a plan still applies)."
+    )
     ignore_changes: list[str] = Field(
         default_factory=list,
         description="Dotted paths owned by end users in the Schedule Editor, e.g. config.appearance.",

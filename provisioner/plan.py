@@ -153,7 +153,7 @@ def _creation(page: DesiredPage, action: Action, resource: Resource | None, dige
         page_id=resource.id if resource else None,
         changes=changes,
         prevent_destroy=page.prevent_destroy,
-        state_fingerprint=state_fingerprint(resource),
+        state_record=resource,
         body=doc,
         tokens_digest=digest,
     )
@@ -198,7 +198,7 @@ def _convergence(
         drift=tuple(drift),
         prevent_destroy=page.prevent_destroy,
         live_fingerprint=live.fingerprint,
-        state_fingerprint=state_fingerprint(resource),
+        state_record=resource,
         body=effective if api_changes else None,
         tokens_digest=token_digest,
     )
@@ -279,7 +279,7 @@ def make_plan(
                 ),
                 prevent_destroy=resource.prevent_destroy,
                 live_fingerprint=current.fingerprint if current else None,
-                state_fingerprint=state_fingerprint(resource),
+                state_record=resource,
             )
         )
     pages.sort(key=PageChange.sort_key)

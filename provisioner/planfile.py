@@ -19,6 +19,7 @@ from typing import Any
 from .changes import PageChange, Plan
 from .errors import PlanRefused, ProvisionerError
 from .fileio import atomic_write
+from .plan import state_fingerprint
 from .render.values import clean
 
 FORMAT = "provisioner-plan"
@@ -47,7 +48,8 @@ def checksum(plan: Plan) -> str:
 def page_digests(plan: Plan) -> dict[str, dict[str, str | None]]:
     """Per address: the digests of its planned work, its lockfile record and its live page."""
     return {
-        p.address: {"work": _digest(_work(p))[:16], "state": p.state_fingerprint, "live": p.live_fingerprint}
+        p.address: {"work": _digest(_work(p))[:16], "state": state_fingerprint(p.state_record),
+                    "live": p.live_fingerprint}
         for p in plan.pages
     }
 

@@ -32,8 +32,9 @@ class Limits:
 
 
 def _rewrites(plan: Plan) -> int:
-    """Managed pages whose live content apply rewrites (updates, and moves that change fields)."""
-    return sum(1 for p in plan.pages if p.action in (Action.UPDATE, Action.MOVE) and p.changes and not p.blocked)
+    """Managed pages whose live content apply rewrites: updates and moves that write to the API (a
+    change of ``lifecycle`` alone is recorded in the state only)."""
+    return sum(1 for p in plan.pages if p.action in (Action.UPDATE, Action.MOVE) and p.body is not None)
 
 
 def refusals(plan: Plan, limits: Limits) -> tuple[str, ...]:
