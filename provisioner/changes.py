@@ -112,10 +112,14 @@ class PageChange:
     # Keyed digest of the access tokens apply will use (no secret): part of a saved plan's checksum.
     tokens_digest: str | None = field(default=None, compare=False, repr=False)
 
+    # The state record needs refreshing although nothing is written: an imported page whose tokens the
+    # plan found to be its hosts gets their digest recorded (so later plans need not check again).
+    refresh_record: bool = False
+
     @property
     def needs_apply(self) -> bool:
         """Apply has work here: an API write, or a state record to refresh (drift since last applied)."""
-        return (self.action is not Action.NOOP or bool(self.drift)) and not self.blocked
+        return (self.action is not Action.NOOP or bool(self.drift) or self.refresh_record) and not self.blocked
 
     @property
     def sends_tokens(self) -> bool:

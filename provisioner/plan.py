@@ -201,6 +201,7 @@ def _convergence(
         state_record=resource,
         body=effective if api_changes else None,
         tokens_digest=token_digest,
+        refresh_record=hosts_verified and resource.tokens_digest is None and token_digest is not None,
     )
 
 
