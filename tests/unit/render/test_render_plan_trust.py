@@ -61,3 +61,17 @@ def test_markdown_truncation_note_is_a_quote_of_its_own_after_a_details_block() 
     assert len(md) < LIMIT
     # A blank line closes the HTML block first, so GitHub and GitLab render the note as Markdown.
     assert re.search(r"</details>\n\n> Output truncated: \d+ page\(s\) not shown; see the JSON plan artifact\.\n$", md)
+
+
+def test_progress_lines_carry_no_raw_control_character() -> None:
+    import io
+
+    from provisioner.progress import StderrReporter
+
+    for tty in (False, True):
+        stream = io.StringIO()
+        reporter = StderrReporter(tty=tty, stream=stream)
+        reporter.begin(1)
+        reporter.step("team/\x1b]0;pwned\x07", "failed: \x9b31m server said \u202eno")
+        reporter.end()
+        assert not RAW_CONTROL.search(stream.getvalue().replace("\r", "")), tty
