@@ -170,6 +170,9 @@ class Applier:
 
     async def _delete(self, change: PageChange) -> str:
         resource = self.txn.state.resources[change.address]
+        if change.live_fingerprint is None:  # the plan found it gone: only the record goes
+            self.txn.forget(change.address)
+            return f"forgotten (page {resource.id} was already gone)"
         try:
             self.result.api_writes += 1
             await self.client.delete_page(resource.id, resource.edit_token)

@@ -170,3 +170,18 @@ def test_seeded_random_faults_end_converged_without_duplicates(rig: Rig):
     rig.apply(desired)
     assert rig.slugs() == sorted(p.slug for p in desired.values())
     assert rig.converged(desired)
+
+
+def test_a_page_removed_from_pages_and_already_gone_live_is_only_forgotten(rig: Rig):
+    rig.apply({"team/a": page("team/a")})
+    resource = rig.backend.read(URL).resources["team/a"]
+
+    async def delete() -> None:
+        async with SchedulerClient(URL, transport=rig.emulator.transport()) as client:
+            await client.delete_page(resource.id, resource.edit_token)
+
+    asyncio.run(delete())  # deleted outside provisioner
+    plan, result = rig.apply({}, FaultConfig(error_rate=1.0, methods=("DELETE",)))  # a DELETE would fail
+    assert [(p.action, p.destructive) for p in plan.pages] == [(Action.DELETE, False)]
+    assert result.done == [("team/a", f"forgotten (page {resource.id} was already gone)")] and not result.failed
+    assert rig.backend.read(URL).resources == {}
