@@ -229,6 +229,7 @@ def run(n: int, latency_ms: float, parallelism: int, sequential_pages: int, work
         server: str = "process") -> dict[str, Any]:
     """The whole benchmark in `workdir`; returns every figure (see `report`)."""
     from . import workflows
+    from .safety import Limits
     from .secrets import keygen
 
     pages_dir, lock = workdir / "pages", workdir / "pages.lock"
@@ -239,10 +240,11 @@ def run(n: int, latency_ms: float, parallelism: int, sequential_pages: int, work
     with served(server, workdir / "emulator.db", latency_ms) as url, counting_io() as io:
         stats = Stats(url)
         settings = workflows.Settings(pages_dir=pages_dir, lockfile=lock, api_url=url, parallelism=parallelism,
-                                      state_dir=workdir / ".provisioner", env=bench_env(keygen()))
+                                      state_dir=workdir / ".provisioner", env=bench_env(keygen()),
+                                      limits=Limits(max_deletes=0, max_changes_percent=100))
 
         def apply(s: workflows.Settings = settings) -> Any:
-            return workflows.apply(s, workflows.ApplyRequest(max_deletes=0), lambda _plan: True, _Quiet())
+            return workflows.apply(s, workflows.ApplyRequest(), lambda _plan: True, _Quiet())
 
         def measured_apply(name: str) -> Any:
             io.reset()

@@ -16,12 +16,12 @@ import click
 from pydantic import SecretStr
 
 from . import planfile, workflows
-from .apply import refuse_blocked
+from .apply import BLOCKED
 from .changes import Plan
-from .errors import Aborted, ProvisionerError
+from .errors import Aborted, PlanRefused, ProvisionerError
 from .progress import StderrReporter
 from .project import TARGET_ENV
-from .render import render_drift, render_plan, render_preview
+from .render import clean, render_drift, render_plan, render_preview
 from .secrets import keygen as make_key
 from .settings import Settings, settings_for
 
@@ -47,6 +47,8 @@ def common(fn: F) -> F:
             settings = settings_for(
                 pages_dir=pages_dir, lockfile=lockfile, api_url=api_url or None, target_env=target_env or None,
                 parallelism=kwargs.pop("parallelism", None), env=os.environ,
+                max_deletes=kwargs.pop("max_deletes", None),
+                max_changes_percent=kwargs.pop("max_changes_percent", None),
             )
             return fn(settings, **kwargs)
         except ProvisionerError as exc:
@@ -69,6 +71,13 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "mar
                       show_default=True, help="Output format.")
 TARGET = click.option("--target", "targets", multiple=True, metavar="ADDRESS",
                       help="Limit the work to this page (repeatable).")
+MAX_DELETES = click.option(
+    "--max-deletes", type=click.IntRange(0), default=None,
+    help="Refuse to delete more live pages than this in one run  [default: the target's, else 5]")
+MAX_CHANGES = click.option(
+    "--max-changes-percent", type=click.FloatRange(0, 100), default=None,
+    help="Refuse to update more than this share of the managed pages in one run (only from 10 pages on)  "
+         "[default: the target's, else 30]")
 PARALLELISM = click.option("--parallelism", type=click.IntRange(1, 256), default=None,
                            help="Concurrent API requests  [default: 8]")
 
@@ -91,6 +100,8 @@ def validate(settings: Settings) -> None:
 @FORMAT
 @TARGET
 @PARALLELISM
+@MAX_DELETES
+@MAX_CHANGES
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @click.option("--out", type=click.Path(path_type=Path), help="Save the plan for `apply FILE`.")
 @click.option("--preview", "with_preview", is_flag=True,
@@ -102,10 +113,13 @@ def plan(settings: Settings, fmt: str, targets: tuple[str, ...], detailed_exitco
     result = workflows.plan(settings, targets)
     previews = workflows.preview(settings, workflows.slot_changes(result), date.today(), 7) if with_preview else []
     click.echo(render_plan(result, fmt, color=fmt == "text" and color_wanted(), previews=previews), nl=False)
-    refuse_blocked(result)  # a blocked plan is shown above, then refused: never saved or applied
+    if result.refusals:  # shown above; never saved
+        raise PlanRefused("apply would refuse this plan: " + "; ".join(result.refusals))
     if out is not None:
         planfile.save(out, result, render_plan(result, "json"), targets)
         click.echo(f"Plan saved to {out}; apply it with `provisioner apply {out}`.", err=True)
+    if result.blocked:  # the rest of the plan stands (and applies); the blocked pages make it fail
+        raise PlanRefused(", ".join(clean(p.address) for p in result.blocked) + ": " + BLOCKED)
     if detailed_exitcode and result.has_changes:
         sys.exit(2)
 
@@ -126,20 +140,19 @@ def _approver(interactive: bool) -> Callable[[Plan], bool]:
 @main.command()
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path))
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
-@click.option("--max-deletes", type=click.IntRange(0), default=5, show_default=True,
-              help="Refuse to delete more pages than this in one run.")
+@MAX_DELETES
+@MAX_CHANGES
 @TARGET
 @PARALLELISM
 @common
-def apply(settings: Settings, plan_file: Path | None, auto_approve: bool, max_deletes: int,
-          targets: tuple[str, ...]) -> None:
+def apply(settings: Settings, plan_file: Path | None, auto_approve: bool, targets: tuple[str, ...]) -> None:
     """Converge the live pages to pages/ (or apply exactly a saved PLAN_FILE)."""
     if plan_file is not None and targets:
         raise click.UsageError("a saved plan keeps the --target it was made with; do not pass --target again")
     interactive = sys.stdin.isatty() and not auto_approve and plan_file is None
     if not interactive and not auto_approve and plan_file is None:
         raise Aborted("refusing to apply without a terminal to confirm: pass --auto-approve or a saved plan file")
-    request = workflows.ApplyRequest(plan_file=plan_file, targets=targets, max_deletes=max_deletes)
+    request = workflows.ApplyRequest(plan_file=plan_file, targets=targets)
     reporter = StderrReporter(tty=sys.stderr.isatty())
     shown, result = workflows.apply(settings, request, _approver(interactive), reporter)
     if result is None:
@@ -147,7 +160,7 @@ def apply(settings: Settings, plan_file: Path | None, auto_approve: bool, max_de
         click.echo("Nothing to apply.")
         return
     for address, message in result.failed:
-        click.echo(f"Error: {address}: {message}", err=True)
+        click.echo(f"Error: {clean(address)}: {clean(message)}", err=True)
     verdict = "failed" if result.failed else "complete"
     click.echo(f"Apply {verdict}: {len(result.done)} done, {len(result.failed)} failed.")
     if result.failed:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from .model import Config, Name, Secret, Slug
 
@@ -33,7 +33,9 @@ class Lifecycle(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    prevent_destroy: bool = Field(False, description="Refuse any plan that deletes or recreates this page.")
+    prevent_destroy: bool = Field(
+        False, description="Never delete this page while it is live (the rest of a plan still applies)."
+    )
     ignore_changes: list[str] = Field(
         default_factory=list,
         description="Dotted paths owned by end users in the Schedule Editor, e.g. config.appearance.",
@@ -56,6 +58,12 @@ class PageFile(BaseModel):
     )
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     config: Config = Field(default_factory=Config, description="Exactly the API's page config object.")
+
+    @field_validator("lifecycle", mode="before")
+    @classmethod
+    def _empty_lifecycle(cls, value: Any) -> Any:
+        """``lifecycle:`` with nothing under it (YAML null) means no lifecycle keys, not an error."""
+        return {} if value is None else value
 
 
 def page_schema() -> dict[str, Any]:

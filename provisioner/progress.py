@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from .render.values import clean
+
 
 class StderrReporter:
     def __init__(self, tty: bool, stream: TextIO | None = None):
@@ -16,6 +18,7 @@ class StderrReporter:
 
     def step(self, address: str, outcome: str) -> None:
         self.count += 1
+        address, outcome = clean(address), clean(outcome)  # names and API texts: no raw control characters
         if self.tty:
             width = 30
             filled = width * self.count // max(self.total, 1)

@@ -15,8 +15,9 @@ import httpx
 from .changes import Target
 from .client import SchedulerClient
 from .errors import ProvisionerError
-from .project import PROJECT_FILE, RateLimitSettings, load_project, resolve_target
+from .project import PROJECT_FILE, RateLimitSettings, TargetSettings, load_project, resolve_target
 from .ratelimit import RateLimits
+from .safety import Limits
 from .secrets import KEY_ENV, Sealer, load_key
 from .state.base import StateBackend
 from .state.migrate import open_backend
@@ -39,6 +40,7 @@ class Settings:
     lock_key_env: str = KEY_ENV
     state_dsn_env: str | None = None  # PostgreSQL state (its DSN in this variable) instead of the lockfile
     rate_limits: RateLimitSettings | None = None
+    limits: Limits = Limits()  # plan/apply safety limits: flags over the target's over the defaults
 
     @property
     def embedded(self) -> bool:
@@ -60,6 +62,8 @@ def settings_for(
     parallelism: int | None,
     env: Mapping[str, str],
     project_file: Path = PROJECT_FILE,
+    max_deletes: int | None = None,
+    max_changes_percent: float | None = None,
 ) -> Settings:
     """Settings from the command line over the chosen target of provisioner.yaml over the defaults."""
     project = load_project(project_file)
@@ -78,7 +82,18 @@ def settings_for(
         lock_key_env=chosen.lock_key_env,
         state_dsn_env=None if lockfile else target.postgres_dsn_env,
         rate_limits=chosen.rate_limits,
+        limits=_limits(chosen, max_deletes, max_changes_percent),
     )
+
+
+def _limits(chosen: TargetSettings, max_deletes: int | None, max_changes_percent: float | None) -> Limits:
+    default = Limits()
+    deletes = next(v for v in (max_deletes, chosen.max_deletes, default.max_deletes) if v is not None)
+    percent = next(
+        v for v in (max_changes_percent, chosen.max_changes_percent, default.max_changes_percent) if v is not None
+    )
+    return Limits(max_deletes=deletes, max_changes_percent=percent)
+
 
 
 def is_loopback(host: str) -> bool:

@@ -31,6 +31,7 @@ from .pagefile import DesiredPage
 from .plan import LiveView, desired_document, find_moves, live_document, make_plan
 from .preview import Preview, compare, preview_hosts
 from .project import PROJECT_FILE
+from .safety import refusals
 from .secrets import Sealer
 from .settings import Settings, backend, open_client, sealer
 from .state import current_holder
@@ -74,10 +75,11 @@ async def refresh(
 
 def _select(
     desired: dict[str, DesiredPage], state: State, targets: tuple[str, ...]
-) -> tuple[dict[str, DesiredPage], State]:
-    """The pages and state resources that ``--target`` names (all of them without it)."""
+) -> tuple[dict[str, DesiredPage], State, int]:
+    """The pages and state resources that ``--target`` names (all of them without it), and how many
+    other addresses were left out."""
     if not targets:
-        return desired, state
+        return desired, state, 0
     unknown = [t for t in targets if t not in desired and t not in state.resources]
     if unknown:
         raise ProvisionerError(f"--target {unknown[0]}: no such page in pages/ or in the state")
@@ -86,20 +88,52 @@ def _select(
         if new in chosen or old in chosen:
             chosen |= {new, old}
     resources = {a: r for a, r in state.resources.items() if a in chosen}
-    return {a: p for a, p in desired.items() if a in chosen}, replace(state, resources=resources)
+    others = len((set(desired) | set(state.resources)) - chosen)
+    return {a: p for a, p in desired.items() if a in chosen}, replace(state, resources=resources), others
+
+
+async def hosts_verified(
+    client: SchedulerClient, state: State, desired: Mapping[str, DesiredPage], live: Mapping[str, LiveView | None]
+) -> frozenset[str]:
+    """Imported pages (no tokens recorded yet) whose tokens in pages/ are already their live hosts:
+    each token opens the page and there are as many distinct tokens as hosts. Their tokens need not
+    be sent; every other imported page gets a hosts line in the plan."""
+
+    async def opens(page_id: int, token: SecretStr) -> bool:
+        try:
+            await client.get_page(page_id, token, account=token)
+            return True
+        except ProvisionerError:  # 401/403: not a token of this page (or not a token at all)
+            return False
+
+    async def check(address: str) -> str | None:
+        resource, view, page = state.resources[address], live.get(address), desired[address]
+        tokens = page.access_tokens
+        distinct = {t.get_secret_value() for t in tokens}
+        if view is None or len(distinct) != len(tokens) or len(tokens) != len(view.hosts):
+            return None
+        results = await asyncio.gather(*(opens(resource.id, t) for t in tokens))
+        return address if all(results) else None
+
+    unknown = [a for a, r in state.resources.items() if r.tokens_digest is None and a in desired]
+    return frozenset(a for a in await asyncio.gather(*(check(a) for a in unknown)) if a is not None)
 
 
 async def _plan(
     settings: Settings, client: SchedulerClient, state: State, desired: dict[str, DesiredPage],
-    targets: tuple[str, ...], seal: Sealer,
+    targets: tuple[str, ...], seal: Sealer, need_tokens: bool = True,
 ) -> Plan:
-    chosen_desired, chosen_state = _select(desired, state, targets)
+    chosen_desired, chosen_state, others = _select(desired, state, targets)
     accounts = {
         a: p.access_tokens[0] for a, p in chosen_desired.items() if p.access_tokens[0].get_secret_value() != UNRESOLVED
     }
     live = await refresh(client, chosen_state, accounts)
+    if not need_tokens:  # drift: tokens are neither known nor sent
+        return make_plan(settings.target, chosen_desired, chosen_state, live, unchecked=others)
     digests = {a: seal.digest(p.access_tokens) for a, p in chosen_desired.items()}
-    return make_plan(settings.target, chosen_desired, chosen_state, live, digests)
+    verified = await hosts_verified(client, chosen_state, chosen_desired, live)
+    made = make_plan(settings.target, chosen_desired, chosen_state, live, digests, verified, others)
+    return replace(made, refusals=refusals(made, settings.limits))
 
 
 # --- commands --------------------------------------------------------------------------------------
@@ -113,7 +147,7 @@ def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = 
 
     async def run() -> Plan:
         async with open_client(settings) as client:
-            return await _plan(settings, client, state, desired, targets, seal)
+            return await _plan(settings, client, state, desired, targets, seal, need_tokens)
 
     return asyncio.run(run())
 
@@ -122,7 +156,6 @@ def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = 
 class ApplyRequest:
     plan_file: Path | None = None
     targets: tuple[str, ...] = ()
-    max_deletes: int = 5
 
 
 def apply(
@@ -148,8 +181,8 @@ def apply(
                 fresh = await _plan(settings, client, txn.state, desired, targets, seal)
                 if saved is not None:
                     planfile.verify(saved, fresh)
-                check_safety(fresh, request.max_deletes)
-                if not any(p.needs_apply for p in fresh.pages):
+                check_safety(fresh, settings.limits)
+                if not fresh.blocked and not any(p.needs_apply for p in fresh.pages):
                     return fresh, None
                 if not confirm(fresh):
                     raise Aborted("apply cancelled; nothing was changed")
