@@ -95,7 +95,6 @@ def _limits(chosen: TargetSettings, max_deletes: int | None, max_changes_percent
     return Limits(max_deletes=deletes, max_changes_percent=percent)
 
 
-
 def is_loopback(host: str) -> bool:
     """``localhost`` or a loopback IP address (127.0.0.0/8, ::1); never a name such as ``127.evil.com``."""
     if host.lower().rstrip(".") == "localhost":
