@@ -15,7 +15,6 @@ value that still found its way into a message is masked before the error is rais
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from collections import defaultdict
 from collections.abc import Mapping
@@ -24,16 +23,15 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
-from .addresses import address_problem, shown
 from .errors import ConfigError, Problem
 from .model import Config, dump_config
 from .pagefile import DesiredPage, PageFile
 from .schema_paths import annotation_at, fields_of, ignore_path_problem, lax_scalar_problems
 from .secrets import InterpolationError, interpolate, is_reference
+from .tree import discover
+from .tree import display as _display
 from .yamlfile import PathKey, YamlDoc, format_path, iter_paths, load_yaml, lookup
 
-SUFFIXES = (".yaml", ".yml")
-DEFAULTS = "_defaults"
 _MASK = "**********"
 
 Origin = tuple[str, int | None, int | None]
@@ -91,7 +89,7 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
     """
     if not pages_dir.is_dir():
         raise ConfigError([Problem(_display(pages_dir), None, None, "", "pages directory not found")])
-    pages, defaults, problems = _discover(pages_dir)
+    pages, defaults, problems = discover(pages_dir)
     defaults_docs = {folder: _load_defaults(files, problems) for folder, files in defaults.items()}
     secrets: set[str] = set()
     loaded: dict[str, DesiredPage | None] = {}
@@ -117,72 +115,6 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
     if problems:
         raise ConfigError(_mask(list(dict.fromkeys(problems)), secrets))
     return {address: desired for address, desired in sorted(loaded.items()) if desired is not None}
-
-
-def _display(path: Path) -> str:
-    if path.is_absolute():
-        try:
-            return str(path.resolve().relative_to(Path.cwd().resolve()))
-        except ValueError:
-            return str(path)
-    return str(path)
-
-
-def _discover(pages_dir: Path) -> tuple[dict[str, list[Path]], dict[Path, list[Path]], list[Problem]]:
-    """Page files by ADDRESS, `_defaults` files by folder (relative to ``pages_dir``), and problems.
-
-    Symlinked files and folders are followed alike. Anything that cannot be read as a file or a
-    folder (no permission, a broken symlink, a symlink loop, a FIFO, socket or device) is a problem
-    that names it, never a silent gap: a folder skipped would plan its pages for deletion.
-    """
-    pages: dict[str, list[Path]] = defaultdict(list)
-    defaults: dict[Path, list[Path]] = defaultdict(list)
-    problems: list[Problem] = []
-
-    def unreadable(path: Path, why: str, hint: str | None = None) -> None:
-        problems.append(Problem(shown(_display(path)), None, None, "", why, hint))
-
-    def walk(folder: Path, relative: Path, seen: frozenset[tuple[int, int]]) -> None:
-        try:
-            info = os.stat(folder)
-            if (info.st_dev, info.st_ino) in seen:
-                unreadable(folder, "a symlinked folder that contains itself (a loop)", "remove the symlink")
-                return
-            seen = seen | {(info.st_dev, info.st_ino)}
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError as e:
-            unreadable(folder, f"cannot read this folder: {e.strerror}",
-                       "make it readable, or move it out of pages/; its pages would otherwise look deleted")
-            return
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            path = Path(entry.path)
-            try:
-                is_dir, is_file = entry.is_dir(), entry.is_file()  # both follow symlinks
-            except OSError as e:
-                unreadable(path, f"cannot read: {e.strerror}")
-                continue
-            if is_dir:
-                walk(path, relative / entry.name, seen)
-            elif not is_file:
-                broken = entry.is_symlink() and not path.exists()
-                unreadable(path, "a broken symlink" if broken else "neither a file nor a folder (a FIFO, socket "
-                           "or device)", "remove it, or fix where it points" if broken else "remove it")
-            elif path.suffix in SUFFIXES:
-                if path.stem == DEFAULTS:
-                    defaults[relative].append(path)
-                    continue
-                address = (relative / path.stem).as_posix()
-                problem = address_problem(address)
-                if problem is not None:
-                    unreadable(path, f"this file name cannot be a page address: {problem}", "rename the file")
-                else:
-                    pages[address].append(path)
-
-    walk(pages_dir, Path(), frozenset())
-    return pages, defaults, problems
 
 
 def _load_defaults(files: list[Path], problems: list[Problem]) -> YamlDoc | bool:

@@ -48,7 +48,14 @@ def test_import_then_pull_gives_a_page_file_with_no_changes(project: Project, se
     env[variable] = "tok-legacy-owner"
     planned = project.run("plan", "--detailed-exitcode", env=env)
     assert planned.exit_code == 0, planned.output
-    assert project.run("pull", "legacy/intro", env=env).exit_code == 1  # no overwrite without --force
+    assert project.run("pull", "legacy/intro", env=env).exit_code == 0  # the same file again: nothing to do
+    edited = project.root / "pages/legacy/intro.yaml"
+    edited.write_text(text + "# my own note\n")
+    refused = project.run("pull", "legacy/intro", env=env)
+    assert refused.exit_code == 1 and "--force" in refused.output  # an edited file is never overwritten silently
+    assert edited.read_text() == text + "# my own note\n"
+    assert project.run("pull", "legacy/intro", "--force", env=env).exit_code == 0
+    assert edited.read_text() == text
 
 
 def test_import_reads_the_edit_token_from_stdin(project: Project, served: Served):
