@@ -36,7 +36,7 @@ def is_reference(text: str) -> bool:
 
 
 def interpolate(text: str, env: Mapping[str, str]) -> str:
-    """Replace every ``${VAR}`` / ``${VAR:-default}`` in ``text`` from ``env``.
+    """Replace every ``${VAR}`` / ``${VAR:-default}`` in ``text`` from ``env``; ``$${`` is a literal ``${``.
 
     An unset variable without a default, and a ``$`` reference that is not well formed, raise
     `InterpolationError`. An empty variable counts as set (shell ``${VAR:-}`` semantics aside, an
@@ -52,10 +52,21 @@ def interpolate(text: str, env: Mapping[str, str]) -> str:
             return default
         return value
 
+    if ESCAPED in text:  # `$${` is a literal `${`: split on it, interpolate the rest (see `escape`)
+        return "${".join(interpolate(part, env) for part in text.split(ESCAPED))
     result = _REF.sub(replace, text)
     if "${" in _REF.sub("", text):
         raise InterpolationError("malformed reference: write ${VAR} or ${VAR:-default}")
     return result
+
+
+ESCAPED = "$${"
+
+
+def escape(text: str) -> str:
+    """``text`` written so that `interpolate` gives it back unchanged: every ``${`` as ``$${``
+    (how `pull` keeps a live page's text from ever being interpolated)."""
+    return text.replace("${", ESCAPED)
 
 
 # --- sealing -------------------------------------------------------------------------------------

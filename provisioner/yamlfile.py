@@ -188,6 +188,11 @@ for _cls in (_Loader, _FastLoader):
     _cls.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
 
 
+LOADER_RESOLVERS: dict[Any, Any] = _Loader.yaml_implicit_resolvers
+"""How the loader reads a plain scalar (first character -> [(tag, pattern)]): writers of page files
+(`adopt`) quote any text these would read as something else."""
+
+
 def _walk(loader: _Loader, node: Node, path: PathKey, out: dict[PathKey, Position], stack: set[int]) -> None:
     if len(out) >= _MAX_VALUES:
         raise yaml.YAMLError(f"more than {_MAX_VALUES} values; aliases expand too much")
