@@ -88,8 +88,13 @@ for _first, _rules in _LOADER_RESOLVERS.items():
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    # Multi-line text as a block; times quoted alike ("09:00" and "17:00"), as users should write them.
-    style = "|" if "\n" in value else '"' if re.fullmatch(r"\d\d:\d\d", value) else None
+    # Multi-line text as a block; times quoted alike ("09:00" and "17:00"), as users should write them;
+    # any other control or line-break character (NEL, U+2028...) escaped in double quotes, which
+    # read back exactly in every context (single-quoted ones fold inside a flow list).
+    if any(not c.isprintable() and c != "\n" for c in value):
+        style: str | None = '"'
+    else:
+        style = "|" if "\n" in value else '"' if re.fullmatch(r"\d\d:\d\d", value) else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
