@@ -55,7 +55,7 @@ def address_problem(text: object) -> str | None:
     if parts[-1].endswith(_SUFFIXES):
         return "an address has no .yaml suffix: write the path under pages/ without it"
     if parts[-1] == "_defaults":
-        return "_defaults is not a page: it is merged under the pages of its folder"
+        return "_defaults is no page address: that file is merged under the pages of its folder"
     return None
 
 

@@ -204,7 +204,7 @@ def import_(settings: Settings, address: str | None, page_id: int | None, edit_t
         click.echo(f"{len(done.adopted)} page(s) adopted, {len(done.skipped)} skipped; "
                    "`provisioner plan` should now show no changes.")
         return
-    if not address or page_id is None:
+    if address is None or page_id is None:
         raise click.UsageError("give ADDRESS and --page-id ID (or --account-token-env VAR)")
     page = workflows.import_page(settings, address, page_id, _secret_input(edit_token_env, "edit token"))
     click.echo(f"Imported page {page.id} ({page.slug}) as {address}.")

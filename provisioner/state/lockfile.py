@@ -200,11 +200,12 @@ class LockfileBackend:
         if not same_api_url(url, api_url):
             raise StateError(f"{where} belongs to {url}, not {api_url}: pass --api-url {url}, or use "
                              f"another --lockfile for {api_url}")
-        for address in [*pages, *pending]:
-            problem = address_problem(address)
-            if problem is not None:
-                raise StateError(f"{where}: address {shown(address)} {_line_of(text, ('pages', address))}is not "
-                                 f"valid ({problem}); {_HAND_EDITED}")
+        for section, addresses in (("pages", pages), ("pending_creates", pending)):
+            for address in addresses:
+                problem = address_problem(address)
+                if problem is not None:
+                    raise StateError(f"{where}: address {shown(address)} {_line_of(text, (section, address))}is not "
+                                     f"valid ({problem}); {_HAND_EDITED}")
         resources = {address: self._codec.decode(address, raw, where) for address, raw in pages.items()}
         _refuse_shared_ids(where, text, resources)
         return State(lineage=lineage, serial=serial, api_url=url, resources=resources,
