@@ -175,3 +175,29 @@ def test_a_full_disk_while_writing_the_lockfile_is_a_clean_error_and_nothing_is_
     assert project.run("apply", "--auto-approve").exit_code == 0  # recovers from the journal
     assert project.run("plan", "--detailed-exitcode").exit_code == 0
     assert [slug for slug, _ in project.emulator_pages()] == slugs and slugs.count("extra-page") == 1
+
+
+def test_a_full_disk_while_journaling_is_a_clean_error_and_the_state_is_intact(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+):
+    """ENOSPC from ``os.write`` on the journal: apply stops with a clean error, the lockfile unchanged."""
+    assert project.run("apply", "--auto-approve").exit_code == 0
+    lockfile = project.root / "pages.lock"
+    before = lockfile.read_bytes()
+    project.write("pages/extra.yaml", "slug: extra-journal\naccess_tokens: ['${T:-tok-extra}']\n")
+    real = os.write
+
+    def write(fd: int, data) -> int:
+        if os.readlink(f"/proc/self/fd/{fd}").endswith("pages.lock.journal"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(fd, data)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "write", write)
+        result = project.run("apply", "--auto-approve")
+    assert result.exit_code == 1, result.output
+    assert "No space left on device" in result.output and "Traceback" not in result.output
+    assert lockfile.read_bytes() == before
+    assert project.run("apply", "--auto-approve").exit_code == 0
+    assert project.run("plan", "--detailed-exitcode").exit_code == 0
+    assert [slug for slug, _ in project.emulator_pages()].count("extra-journal") == 1
