@@ -1,4 +1,5 @@
-"""The files of ``pages/``: which are pages (by ADDRESS), which are ``_defaults``, and what cannot be read.
+"""The files of ``pages/``: which are pages (by ADDRESS), which are ``_defaults``, what cannot be read;
+and writing one page file (adoption) without replacing one a user edited.
 
 One walk, used by the loader and by adoption. Symlinked files and folders are followed alike (a
 symlinked folder that contains itself is refused). Anything that cannot be read as a file or a
@@ -14,7 +15,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from .addresses import address_problem, shown
-from .errors import ConfigError, Problem
+from .errors import ConfigError, Problem, ProvisionerError
+from .fileio import atomic_write
 from .yamlfile import load_yaml
 
 SUFFIXES = (".yaml", ".yml")
@@ -109,3 +111,34 @@ def page_slugs(pages_dir: Path) -> dict[str, Path]:
     return slugs
 
 
+
+
+def page_file_of(pages_dir: Path, address: str) -> Path | None:
+    """The file that defines ``address`` (``.yaml`` or ``.yml``), if there is one."""
+    for suffix in SUFFIXES:
+        path = pages_dir / f"{address}{suffix}"
+        if path.exists() or path.is_symlink():
+            return path
+    return None
+
+
+def write_page_file(pages_dir: Path, address: str, text: str, overwrite: bool) -> Path:
+    """Write ``text`` as the page file of ``address`` (its existing ``.yml`` file when it has one).
+    An existing file with other content is kept unless ``overwrite``; one with the same content is
+    left as it is. Raises `ProvisionerError` (nothing changed) when the file cannot be written."""
+    path = page_file_of(pages_dir, address) or pages_dir / f"{address}.yaml"
+    if path.exists() or path.is_symlink():
+        try:
+            if path.is_file() and path.read_text(encoding="utf-8") == text:
+                return path
+        except (OSError, UnicodeDecodeError):
+            pass
+        if not overwrite:
+            raise ProvisionerError(f"{path} exists and differs from the live page; pass --force to overwrite it")
+        if not path.is_file():
+            raise ProvisionerError(f"{path} is not a regular file; move it away first")
+    try:
+        atomic_write(path, text)
+    except OSError as exc:
+        raise ProvisionerError(f"cannot write {path}: {exc.strerror or exc}; nothing was changed") from None
+    return path

@@ -24,7 +24,7 @@ from .client import SchedulerClient
 from .diff import diff, under
 from .drift import drift_report
 from .errors import Aborted, ConfigError, NotFound, Problem, ProvisionerError, StateError
-from .fileio import atomic_write, is_within, same_file
+from .fileio import is_within, same_file
 from .load import UNRESOLVED_TOKEN as UNRESOLVED
 from .load import load_pages
 from .model import Config, Page
@@ -37,7 +37,7 @@ from .settings import Settings, backend, open_client, sealer
 from .state import current_holder
 from .state.base import Resource, State
 from .state.migrate import migrate, open_backend
-from .tree import SUFFIXES, page_slugs
+from .tree import page_file_of, page_slugs, write_page_file
 
 
 def validate(settings: Settings, need_tokens: bool = False) -> dict[str, DesiredPage]:
@@ -308,41 +308,14 @@ def _adoption_conflict(
         return f"{shown(address)} is no valid address ({problem})"
     if address in state.resources:
         return f"{address} is already managed (page {state.resources[address].id})"
-    existing = _page_file_of(settings, address)
+    existing = page_file_of(settings.pages_dir, address)
     if existing is not None:
         return f"{existing} already exists"
     return None
 
 
-def _page_file_of(settings: Settings, address: str) -> Path | None:
-    """The file that defines ``address`` (``.yaml`` or ``.yml``), if there is one."""
-    for suffix in SUFFIXES:
-        path = settings.pages_dir / f"{address}{suffix}"
-        if path.exists() or path.is_symlink():
-            return path
-    return None
-
-
 def _write_page_file(settings: Settings, address: str, page: Page, overwrite: bool) -> Path:
-    """Write the page file of ``address`` (its existing ``.yml`` file when it has one). An existing
-    file with other content is kept unless ``overwrite``; a file with the same content is left as is."""
-    path = _page_file_of(settings, address) or settings.pages_dir / f"{address}.yaml"
-    text = page_yaml(page, address)
-    if path.exists() or path.is_symlink():
-        try:
-            if path.is_file() and path.read_text(encoding="utf-8") == text:
-                return path
-        except (OSError, UnicodeDecodeError):
-            pass
-        if not overwrite:
-            raise ProvisionerError(f"{path} exists and differs from the live page; pass --force to overwrite it")
-        if not path.is_file():
-            raise ProvisionerError(f"{path} is not a regular file; move it away first")
-    try:
-        atomic_write(path, text)
-    except OSError as exc:
-        raise ProvisionerError(f"cannot write {path}: {exc.strerror or exc}; nothing was changed") from None
-    return path
+    return write_page_file(settings.pages_dir, address, page_yaml(page, address), overwrite)
 
 
 def pull(settings: Settings, address: str, overwrite: bool) -> tuple[Path, list[str]]:
@@ -359,7 +332,7 @@ def pull(settings: Settings, address: str, overwrite: bool) -> tuple[Path, list[
             return await client.get_page(resource.id, resource.edit_token)
 
     page = asyncio.run(fetch())
-    own = _page_file_of(settings, address)
+    own = page_file_of(settings.pages_dir, address)
     clash = page_slugs(settings.pages_dir).get(page.slug)
     if clash is not None and clash != own:
         raise ProvisionerError(f"the live page's slug {page.slug!r} is already used by {clash}; pulling it to "
