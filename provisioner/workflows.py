@@ -73,13 +73,16 @@ async def refresh(
     return dict(await asyncio.gather(*(one(a) for a in state.resources)))
 
 
+def _parse_targets(targets: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(parse_address(t, "--target") for t in targets)
+
+
 def _select(
     desired: dict[str, DesiredPage], state: State, targets: tuple[str, ...]
 ) -> tuple[dict[str, DesiredPage], State]:
     """The pages and state resources that ``--target`` names (all of them without it)."""
     if not targets:
         return desired, state
-    targets = tuple(parse_address(t, "--target") for t in targets)
     unknown = [t for t in targets if t not in desired and t not in state.resources]
     if unknown:
         raise ProvisionerError(f"--target {unknown[0]}: no such page in pages/ or in the state")
@@ -109,6 +112,7 @@ async def _plan(
 
 def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = True) -> Plan:
     """`provisioner plan`: read state (no lock), refresh live pages, diff."""
+    targets = _parse_targets(targets)  # before anything is read or locked
     desired = validate(settings, need_tokens=need_tokens)
     seal = sealer(settings)
     state = backend(settings, seal).read(settings.target.api_url)
@@ -157,7 +161,7 @@ def apply(
     Returns the plan and the result (``None`` when there was nothing to do or it was declined).
     """
     saved = planfile.load(request.plan_file) if request.plan_file else None
-    targets = saved.targets if saved else request.targets
+    targets = _parse_targets(saved.targets if saved else request.targets)  # before anything is read or locked
     desired = validate(settings, need_tokens=True)
     seal = sealer(settings)
     store = backend(settings, seal)

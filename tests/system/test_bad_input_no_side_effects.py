@@ -193,6 +193,7 @@ def test_a_bad_address_is_refused_by_every_command_without_effects(
     before, requests = tree(tmp_path), api.requests()
     result = run_cli(tmp_path, ADDRESS_COMMANDS[command](address), env, monkeypatch)
     assert_refused(result, before, tmp_path, f"{command} {address!r}")
+    assert not (tmp_path / LOCK_FILE).exists(), "refused only after taking the apply lock"
     assert api.requests() == requests, f"{command} made an API call"
     shown = result.output + (result.stderr if result.stderr_bytes is not None else "")
     assert "address" in shown, shown
