@@ -44,7 +44,7 @@ from ..journal import (
     replay,
 )
 from ..secrets import Sealer
-from .base import STATE_VERSION, Holder, Resource, State, same_api_url
+from .base import STATE_VERSION, Holder, Resource, State, same_api_url, shared_page_id
 from .jsonkeys import DuplicateKey, key_lines, loads_strict
 from .lock import hold_lock
 
@@ -298,16 +298,14 @@ def _duplicate_message(where: str, text: str, key: str) -> str:
 
 def _refuse_shared_ids(where: str, text: str, resources: dict[str, Resource]) -> None:
     """One live page at two addresses would be updated twice and deleted by one of them."""
-    first: dict[int, str] = {}
-    for address, resource in resources.items():
-        other = first.setdefault(resource.id, address)
-        if other != address:
-            lines = key_lines(text)
-            at = lines.get(("pages", address), [0])[0]
-            raise StateError(
-                f"{where} line {at}: addresses {shown(other)} and {shown(address)} both hold page {resource.id}; "
-                f"one page is managed at one address only. Keep the entry whose page file exists (a bad merge "
-                f"or a hand edit); {_HAND_EDITED}")
+    shared = shared_page_id(resources)
+    if shared is not None:
+        first, second, ident = shared
+        at = key_lines(text).get(("pages", second), [0])[0]
+        raise StateError(
+            f"{where} line {at}: addresses {shown(first)} and {shown(second)} both hold page {ident}; one page "
+            f"is managed at one address only. Keep the entry whose page file exists (a bad merge or a hand "
+            f"edit); {_HAND_EDITED}")
 
 
 class _Mismatch(StateError):
