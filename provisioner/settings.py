@@ -14,6 +14,7 @@ import httpx
 from .changes import Target
 from .client import SchedulerClient
 from .errors import ProvisionerError
+from .fileio import is_within
 from .project import PROJECT_FILE, RateLimitSettings, load_project, resolve_target
 from .ratelimit import RateLimits
 from .secrets import KEY_ENV, Sealer, load_key
@@ -127,6 +128,9 @@ def backend(settings: Settings, seal: Sealer | None = None) -> StateBackend:
         spec = settings.env.get(settings.state_dsn_env, "")
         if not spec:
             raise ProvisionerError(f"environment variable {settings.state_dsn_env} (the PostgreSQL DSN) is not set")
+    elif is_within(settings.lockfile, settings.pages_dir):
+        raise ProvisionerError(f"the lockfile {settings.lockfile} is inside {settings.pages_dir}/, where every file "
+                               f"is a page; keep it elsewhere")
     elif not settings.state_chosen:
         refuse_silent_switch(settings.lockfile, settings.target_name, settings.target.api_url, settings.other_states)
     return open_backend(spec, seal or sealer(settings), target=settings.target_name or "default")

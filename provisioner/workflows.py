@@ -28,7 +28,7 @@ from .fileio import is_within, same_file
 from .load import UNRESOLVED_TOKEN as UNRESOLVED
 from .load import load_pages
 from .model import Config, Page
-from .pagefile import DesiredPage
+from .pagefile import DesiredPage, page_slug_problem
 from .plan import LiveView, desired_document, find_moves, live_document, make_plan
 from .preview import Preview, compare, preview_hosts
 from .project import PROJECT_FILE
@@ -307,6 +307,9 @@ def _adoption_conflict(
         return f"already managed as {managed}"
     if page.slug in slugs:
         return f"its slug is already used by {slugs[page.slug]}"
+    slug_problem = page_slug_problem(page.slug)
+    if slug_problem is not None:
+        return slug_problem + "; rename it in the Scheduler first"
     problem = address_problem(address)
     if problem is not None:
         return f"{shown(address)} is no valid address ({problem})"
@@ -336,6 +339,10 @@ def pull(settings: Settings, address: str, overwrite: bool) -> tuple[Path, list[
             return await client.get_page(resource.id, resource.edit_token)
 
     page = asyncio.run(fetch())
+    slug_problem = page_slug_problem(page.slug)
+    if slug_problem is not None:
+        raise ProvisionerError(f"{address}: the live page's {slug_problem.removeprefix('its ')}; rename it in the "
+                               f"Scheduler first")
     own = page_file_of(settings.pages_dir, address)
     clash = page_slugs(settings.pages_dir).get(page.slug)
     if clash is not None and clash != own:
@@ -394,6 +401,8 @@ def slot_changes(plan: Plan) -> list[str]:
 
 def state_migrate(settings: Settings, to: str) -> State:
     """`provisioner state migrate --to DSN-or-FILE`: copy the state losslessly; the target must be empty."""
+    if is_within(Path(to), settings.pages_dir):
+        raise StateError(f"--to {to} is inside {settings.pages_dir}/, where every file is a page; keep state elsewhere")
     seal = sealer(settings)  # one sealer for both sides: sealed tokens are copied as they are
     source = backend(settings, seal)
     target = open_backend(to, seal, target=settings.target_name or "default")

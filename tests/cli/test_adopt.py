@@ -107,7 +107,7 @@ def test_a_slug_taken_by_an_unmanaged_page_says_how_to_adopt_it(project: Project
 def test_adopting_an_account_skips_and_names_pages_that_would_break_the_tree(project: Project, served: Served):
     """A slug already in pages/, an address taken by a file, a page already managed: skipped and named,
     every file left as it was, and pages/ still valid afterwards (no slug defined twice)."""
-    for slug in ("acct-kept", "acct-new", "acct-file", "acct-managed"):
+    for slug in ("acct-kept", "acct-new", "acct-file", "acct-managed", "acct_underscore"):
         create_live(served, "tok-skipping-account", slug=slug)
     env = dict(served.env, TEAM_TOKEN="tok-skipping-account", T="tok-skipping-account")
     project.write("pages/mine/kept.yaml", "slug: acct-kept\naccess_tokens: ['${T}']\n")
@@ -125,7 +125,8 @@ def test_adopting_an_account_skips_and_names_pages_that_would_break_the_tree(pro
     assert "(acct-kept): its slug is already used by pages/mine/kept.yaml" in result.output
     assert "(acct-file): pages/team/acct-file.yml already exists" in result.output
     assert "(acct-managed): already managed as done/managed" in result.output
-    assert "1 page(s) adopted, 3 skipped" in result.output
+    assert "(acct_underscore): its slug 'acct_underscore' cannot be written in a page file" in result.output
+    assert "1 page(s) adopted, 4 skipped" in result.output
     assert all(path.read_bytes() == data for path, data in files.items())
     assert sorted(p.name for p in (project.root / "pages/team").iterdir()) == ["acct-file.yml", "acct-new.yaml"]
     state = project.run("state", "list", env=env).output

@@ -201,3 +201,18 @@ def test_a_full_disk_while_journaling_is_a_clean_error_and_the_state_is_intact(
     assert project.run("apply", "--auto-approve").exit_code == 0
     assert project.run("plan", "--detailed-exitcode").exit_code == 0
     assert [slug for slug, _ in project.emulator_pages()].count("extra-journal") == 1
+
+
+def test_state_never_goes_under_pages(project: Project):
+    """A lockfile under pages/ would be read as a page file (and a page file taken for state)."""
+    before = tree(project.root)
+    for args in (("apply", "--auto-approve", "--lockfile", "pages/state.lock"),
+                 ("state", "list", "--lockfile", "pages/sales/demo.yaml")):
+        result = project.run(*args)
+        assert result.exit_code == 1 and "inside pages/" in result.output, result.output
+    assert project.run("apply", "--auto-approve").exit_code == 0
+    moved = project.run("state", "migrate", "--to", "pages/moved.lock")
+    assert moved.exit_code == 1 and "inside pages/" in moved.output
+    assert not (project.root / "pages/moved.lock").exists() and not (project.root / "pages/state.lock").exists()
+    assert {k: v for k, v in before.items() if k.startswith("pages/")} == {
+        k: v for k, v in tree(project.root).items() if k.startswith("pages/")}
