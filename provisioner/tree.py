@@ -69,7 +69,13 @@ def discover(pages_dir: Path) -> tuple[dict[str, list[Path]], dict[Path, list[Pa
                 unreadable(path, f"cannot read: {e.strerror}")
                 continue
             if is_dir:
-                walk(path, relative / entry.name, seen)
+                # Judged as the folder part of an address (a page name after it keeps the rules for folders).
+                problem = address_problem((relative / entry.name / "page").as_posix())
+                if problem is not None:
+                    unreadable(path, f"this folder name cannot be part of a page address: {problem}",
+                               "rename the folder")
+                else:
+                    walk(path, relative / entry.name, seen)
             elif not is_file:
                 broken = entry.is_symlink() and not path.exists()
                 unreadable(path, "a broken symlink" if broken else "neither a file nor a folder (a FIFO, socket "

@@ -95,6 +95,15 @@ def test_file_names_that_are_no_address_are_errors_shown_escaped(pages: Path):
     assert "latin1-\\udce9t\\udce9.yaml" in text  # not UTF-8: shown escaped, never as raw bytes
 
 
+def test_a_folder_name_that_is_no_address_is_an_error_and_its_defaults_are_not_read(pages: Path):
+    folder = pages / "bell\x07folder"
+    folder.mkdir()
+    (folder / "_defaults.yaml").write_text("broken: [\n")
+    text = problems(pages)
+    assert "'pages/bell\\x07folder': this folder name cannot be part of a page address" in text
+    assert "\x07" not in text and "_defaults" not in text
+
+
 def test_hidden_files_and_folders_are_still_ignored(pages: Path):
     page(pages / ".drafts/x.yaml", "x")
     os.mkfifo(pages / ".socket-like")
