@@ -15,6 +15,12 @@ Three files side by side:
   are already in the lockfile (serial + 1: the crash came after the write, before the removal) is
   recognised and not applied twice.
 - ``pages.lock.lock``: the `flock` that lets one apply at a time in (`state.lock`).
+
+A symlinked lockfile is written through (the link stays, the file it points to is replaced) and its
+journal and lock sit beside that real file, so every name for one state shares one lock. Reading
+refuses a key written twice in one object (two entries for one address: a bad merge), two addresses
+holding one page id, and addresses that are no path under ``pages/``, each with its line. A write that
+fails (a full disk) is a `StateError`: the lockfile stays byte-identical and the journal keeps the steps.
 """
 
 from __future__ import annotations
