@@ -66,7 +66,8 @@ def parse_address(text: str, what: str = "ADDRESS") -> str:
         hint = ""
         if isinstance(text, str) and text.endswith(_SUFFIXES) and problem.startswith("an address has no"):
             hint = f"; did you mean {shown(text.rsplit('.', 1)[0])}?"
-        raise AddressError(f"{what} {shown(text) if isinstance(text, str) else text!r}: {problem}{hint}")
+        given = shown(text) if isinstance(text, str) and text else repr(text)
+        raise AddressError(f"{what} {given}: {problem}{hint}")
     return text
 
 
