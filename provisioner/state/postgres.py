@@ -151,7 +151,7 @@ class PostgresBackend:
             current = self._schema_version(conn) or 0
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in _MIGRATIONS[version]:
-                    conn.execute(sql.SQL(statement).format(s=self._s))  # type: ignore[arg-type]
+                    conn.execute(sql.SQL(statement).format(s=self._s))
                 conn.execute(self._q("UPDATE {s}.meta SET version = %s"), (version,))
 
     # --- reading ---------------------------------------------------------------------------------
