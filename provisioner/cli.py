@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 from pydantic import SecretStr
 
-from . import planfile, workflows
+from . import workflows
 from .apply import BLOCKED
 from .changes import Plan
 from .errors import Aborted, PlanRefused, ProvisionerError
@@ -116,7 +116,7 @@ def plan(settings: Settings, fmt: str, targets: tuple[str, ...], detailed_exitco
     if result.refusals:  # shown above; never saved
         raise PlanRefused("apply would refuse this plan: " + "; ".join(result.refusals))
     if out is not None:
-        planfile.save(out, result, render_plan(result, "json"), targets)
+        workflows.save_plan(settings, out, result, render_plan(result, "json"), targets)
         click.echo(f"Plan saved to {out}; apply it with `provisioner apply {out}`.", err=True)
     if result.blocked:  # the rest of the plan stands (and applies); the blocked pages make it fail
         raise PlanRefused(", ".join(clean(p.address) for p in result.blocked) + ": " + BLOCKED)
@@ -209,12 +209,15 @@ def import_(settings: Settings, address: str | None, page_id: int | None, edit_t
     """Adopt an existing live page (or a whole account's pages) into the state."""
     if account_token_env:
         token = _secret_input(account_token_env, "access token")
-        adopted = workflows.import_account(settings, token, address or "")
-        for addr, page in adopted:
+        done = workflows.import_account(settings, token, address or "")
+        for addr, page in done.adopted:
             click.echo(f"Imported page {page.id} ({page.slug}) as {addr}: wrote {settings.pages_dir}/{addr}.yaml")
-        click.echo(f"{len(adopted)} page(s) adopted; `provisioner plan` should now show no changes.")
+        for page, reason in done.skipped:
+            click.echo(f"Skipped page {page.id} ({page.slug}): {reason}.", err=True)
+        click.echo(f"{len(done.adopted)} page(s) adopted, {len(done.skipped)} skipped; "
+                   "`provisioner plan` should now show no changes.")
         return
-    if not address or page_id is None:
+    if address is None or page_id is None:
         raise click.UsageError("give ADDRESS and --page-id ID (or --account-token-env VAR)")
     page = workflows.import_page(settings, address, page_id, _secret_input(edit_token_env, "edit token"))
     click.echo(f"Imported page {page.id} ({page.slug}) as {address}.")
@@ -269,10 +272,7 @@ def state_list(settings: Settings) -> None:
 @common
 def state_show(settings: Settings, address: str) -> None:
     """Show one managed page as recorded (edit token redacted)."""
-    resources = workflows.state_read(settings).resources
-    if address not in resources:
-        raise ProvisionerError(f"{address}: not in {settings.lockfile}")
-    r = resources[address]
+    r = workflows.state_show(settings, address)
     doc = {"address": r.address, "id": r.id, "slug": r.slug, "name": r.name, "edit_token": "(sensitive)",
            "prevent_destroy": r.prevent_destroy, "config": r.config}
     click.echo(json.dumps(doc, indent=2, sort_keys=True))

@@ -14,7 +14,6 @@ value that still found its way into a message is masked before the error is rais
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -28,10 +27,10 @@ from .model import dump_config, token_problem
 from .pagefile import DesiredPage, PageFile
 from .schema_paths import ignore_path_problem, lax_scalar_problems
 from .secrets import InterpolationError, VariablePolicy, interpolate, is_reference, references
+from .tree import discover
+from .tree import display as _display
 from .yamlfile import PathKey, YamlDoc, format_path, iter_paths, load_yaml
 
-SUFFIXES = (".yaml", ".yml")
-DEFAULTS = "_defaults"
 _MASK = "**********"
 
 
@@ -91,8 +90,7 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
     """
     if not pages_dir.is_dir():
         raise ConfigError([Problem(_display(pages_dir), None, None, "", "pages directory not found")])
-    pages, defaults = _discover(pages_dir)
-    problems: list[Problem] = []
+    pages, defaults, problems = discover(pages_dir)
     defaults_docs = {folder: _load_defaults(files, problems) for folder, files in defaults.items()}
     secrets: set[str] = set()
     token_variables: set[str] = set()
@@ -124,33 +122,6 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
     if problems:
         raise ConfigError(_mask(list(dict.fromkeys(problems)), secrets))
     return {address: desired for address, desired in sorted(loaded.items()) if desired is not None}
-
-
-def _display(path: Path) -> str:
-    if path.is_absolute():
-        try:
-            return str(path.resolve().relative_to(Path.cwd().resolve()))
-        except ValueError:
-            return str(path)
-    return str(path)
-
-
-def _discover(pages_dir: Path) -> tuple[dict[str, list[Path]], dict[Path, list[Path]]]:
-    """Page files by ADDRESS, and `_defaults` files by folder (relative to ``pages_dir``)."""
-    pages: dict[str, list[Path]] = defaultdict(list)
-    defaults: dict[Path, list[Path]] = defaultdict(list)
-    for root, dirs, files in os.walk(pages_dir):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        folder = Path(root).relative_to(pages_dir)
-        for name in sorted(files):
-            path = Path(root) / name
-            if name.startswith(".") or path.suffix not in SUFFIXES:
-                continue
-            if path.stem == DEFAULTS:
-                defaults[folder].append(path)
-            else:
-                pages[(folder / path.stem).as_posix()].append(path)
-    return pages, defaults
 
 
 def _load_defaults(files: list[Path], problems: list[Problem]) -> YamlDoc | bool:

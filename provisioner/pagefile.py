@@ -25,6 +25,13 @@ def _page_slug(slug: str) -> str:
     return slug
 
 
+def page_slug_problem(slug: str) -> str | None:
+    """Why a live page's ``slug`` cannot be written in a page file (adoption skips such a page), if so."""
+    if _PAGE_SLUG.match(slug):
+        return None
+    return f"its slug {slug!r} cannot be written in a page file (lowercase letters, digits and hyphens only)"
+
+
 PageSlug = Annotated[Slug, AfterValidator(_page_slug), Field(json_schema_extra={"pattern": _PAGE_SLUG.pattern})]
 
 

@@ -98,7 +98,17 @@ def save(path: Path, plan: Plan, rendered_json: str, targets: tuple[str, ...]) -
         "pages": page_digests(plan),
         "plan": json.loads(rendered_json),
     }
-    atomic_write(path, json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    if path.exists() or path.is_symlink():  # replace an older plan, never anything else
+        try:
+            previous = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            previous = None
+        if not isinstance(previous, dict) or previous.get("format") != FORMAT:
+            raise ProvisionerError(f"{path} exists and is not a saved plan; it was left as it is. Choose another file")
+    try:
+        atomic_write(path, json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    except OSError as exc:
+        raise ProvisionerError(f"cannot save the plan to {path}: {exc.strerror or exc}") from None
 
 
 def load(path: Path) -> SavedPlan:

@@ -54,7 +54,7 @@ def references(text: str) -> list[str]:
 
 
 def interpolate(text: str, env: Mapping[str, str]) -> str:
-    """Replace every ``${VAR}`` / ``${VAR:-default}`` in ``text`` from ``env``.
+    """Replace every ``${VAR}`` / ``${VAR:-default}`` in ``text`` from ``env``; ``$${`` is a literal ``${``.
 
     An unset variable without a default, a default holding another reference and a ``$`` reference
     that is not well formed raise `InterpolationError`. An empty variable counts as set (shell
@@ -73,6 +73,8 @@ def interpolate(text: str, env: Mapping[str, str]) -> str:
             return default
         return value
 
+    if ESCAPED in text:  # `$${` is a literal `${`: split on it, interpolate the rest (see `escape`)
+        return "${".join(interpolate(part, env) for part in text.split(ESCAPED))
     result = _REF.sub(replace, text)
     if "${" in _REF.sub("", text):
         raise InterpolationError("malformed reference: write ${VAR} or ${VAR:-default}")
@@ -124,6 +126,13 @@ class VariablePolicy:
             return reason
         holder = self._secret_values.get(self._env.get(name, ""))
         return f"its value is that of the secret variable {holder}" if holder else None
+ESCAPED = "$${"
+
+
+def escape(text: str) -> str:
+    """``text`` written so that `interpolate` gives it back unchanged: every ``${`` as ``$${``
+    (how `pull` keeps a live page's text from ever being interpolated)."""
+    return text.replace("${", ESCAPED)
 
 
 # --- sealing -------------------------------------------------------------------------------------

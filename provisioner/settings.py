@@ -15,12 +15,14 @@ import httpx
 from .changes import Target
 from .client import SchedulerClient
 from .errors import ProvisionerError
+from .fileio import is_within
 from .project import PROJECT_FILE, RateLimitSettings, TargetSettings, load_project, resolve_target
 from .ratelimit import RateLimits
 from .safety import Limits
 from .secrets import KEY_ENV, Sealer, load_key
 from .state.base import StateBackend
 from .state.migrate import open_backend
+from .state.switch import refuse_silent_switch
 
 EMBEDDED_URL = "http://emulator.local"  # base URL of the in-process emulator (never on the network)
 
@@ -39,6 +41,8 @@ class Settings:
     known_targets: tuple[str, ...] = ()
     lock_key_env: str = KEY_ENV
     state_dsn_env: str | None = None  # PostgreSQL state (its DSN in this variable) instead of the lockfile
+    state_chosen: bool = True  # False when the lockfile is only the default (see state.switch)
+    other_states: tuple[Path, ...] = ()  # the lockfiles of the other targets of provisioner.yaml
     rate_limits: RateLimitSettings | None = None
     limits: Limits = Limits()  # plan/apply safety limits: flags over the target's over the defaults
 
@@ -69,11 +73,9 @@ def settings_for(
     project = load_project(project_file)
     target = resolve_target(project, target_env, env)
     chosen = target.settings
-    state_file = chosen.state if isinstance(chosen.state, str) else None
-    default_lockfile = Path(f"pages.{target.name}.lock") if target.name else Path("pages.lock")
     return Settings(
         pages_dir=pages_dir,
-        lockfile=lockfile or (Path(state_file) if state_file else default_lockfile),
+        lockfile=lockfile or _lockfile_of(target.name, chosen.state),
         api_url=check_api_url(api_url or chosen.api_url),
         parallelism=parallelism or chosen.parallelism or 8,
         env=target.env,
@@ -81,6 +83,9 @@ def settings_for(
         known_targets=tuple(sorted(project.targets)) if project else (),
         lock_key_env=chosen.lock_key_env,
         state_dsn_env=None if lockfile else target.postgres_dsn_env,
+        state_chosen=bool(lockfile or chosen.state),
+        other_states=tuple(_lockfile_of(name, t.state) for name, t in (project.targets if project else {}).items()
+                           if name != target.name),
         rate_limits=chosen.rate_limits,
         limits=_limits(chosen, max_deletes, max_changes_percent),
     )
@@ -103,6 +108,12 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+def _lockfile_of(target: str | None, state: object) -> Path:
+    """A target's lockfile: its ``state:`` path, else ``pages.NAME.lock`` (``pages.lock`` with no target)."""
+    if isinstance(state, str):
+        return Path(state)
+    return Path(f"pages.{target}.lock") if target else Path("pages.lock")
+
 
 
 def check_api_url(url: str | None) -> str | None:
@@ -140,6 +151,11 @@ def backend(settings: Settings, seal: Sealer | None = None) -> StateBackend:
         spec = settings.env.get(settings.state_dsn_env, "")
         if not spec:
             raise ProvisionerError(f"environment variable {settings.state_dsn_env} (the PostgreSQL DSN) is not set")
+    elif is_within(settings.lockfile, settings.pages_dir):
+        raise ProvisionerError(f"the lockfile {settings.lockfile} is inside {settings.pages_dir}/, where every file "
+                               f"is a page; keep it elsewhere")
+    elif not settings.state_chosen:
+        refuse_silent_switch(settings.lockfile, settings.target_name, settings.target.api_url, settings.other_states)
     return open_backend(spec, seal or sealer(settings), target=settings.target_name or "default")
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from . import planfile
+from .addresses import address_problem, parse_address, parse_folder, shown
 from .adopt import account_address, page_yaml
 from .apply import Applier, ApplyResult, Reporter, check_safety
 from .changes import Action, DriftReport, Plan
@@ -23,11 +24,11 @@ from .client import SchedulerClient
 from .diff import diff, under
 from .drift import drift_report
 from .errors import Aborted, ConfigError, NotFound, Problem, ProvisionerError, StateError
-from .fileio import atomic_write
+from .fileio import is_within, same_file
 from .load import UNRESOLVED_TOKEN as UNRESOLVED
 from .load import load_pages
 from .model import Config, Page
-from .pagefile import DesiredPage
+from .pagefile import DesiredPage, page_slug_problem
 from .plan import LiveView, desired_document, find_moves, live_document, make_plan
 from .preview import Preview, compare, preview_hosts
 from .project import PROJECT_FILE
@@ -37,6 +38,7 @@ from .settings import Settings, backend, open_client, sealer
 from .state import current_holder
 from .state.base import Resource, State
 from .state.migrate import migrate, open_backend
+from .tree import page_file_of, page_slugs, write_page_file
 
 
 def validate(settings: Settings, need_tokens: bool = False) -> dict[str, DesiredPage]:
@@ -71,6 +73,10 @@ async def refresh(
             return address, None
 
     return dict(await asyncio.gather(*(one(a) for a in state.resources)))
+
+
+def _parse_targets(targets: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(parse_address(t, "--target") for t in targets)
 
 
 def _select(
@@ -141,6 +147,7 @@ async def _plan(
 
 def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = True) -> Plan:
     """`provisioner plan`: read state (no lock), refresh live pages, diff."""
+    targets = _parse_targets(targets)  # before anything is read or locked
     desired = validate(settings, need_tokens=need_tokens)
     seal = sealer(settings)
     state = backend(settings, seal).read(settings.target.api_url)
@@ -150,6 +157,25 @@ def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = 
             return await _plan(settings, client, state, desired, targets, seal, need_tokens)
 
     return asyncio.run(run())
+
+
+def save_plan(settings: Settings, out: Path, result: Plan, rendered_json: str, targets: tuple[str, ...]) -> None:
+    """`plan --out FILE`: save the plan, never over the state, the key, the emulator's database,
+    provisioner.yaml or anything under pages/ (`planfile.save` also keeps any file that is not a plan)."""
+    state = backend(settings)
+    journal, lock = (getattr(state, name, None) for name in ("journal_path", "lock_path"))
+    protected = {
+        settings.lockfile: "the state", journal: "the state's journal", lock: "the state's lock",
+        settings.state_dir / "lock.key": "the local sealing key", PROJECT_FILE: "the project file",
+        settings.state_dir / "emulator.db": "the emulator's database",
+    }
+    for path, what in protected.items():
+        if path is not None and same_file(out, path):
+            raise ProvisionerError(f"--out {out} is {what}; save the plan to another file")
+    if is_within(out, settings.pages_dir):
+        raise ProvisionerError(f"--out {out} is inside {settings.pages_dir}/, where every file is a page; "
+                               f"save the plan elsewhere")
+    planfile.save(out, result, rendered_json, targets)
 
 
 @dataclass(frozen=True)
@@ -169,7 +195,7 @@ def apply(
     Returns the plan and the result (``None`` when there was nothing to do or it was declined).
     """
     saved = planfile.load(request.plan_file) if request.plan_file else None
-    targets = saved.targets if saved else request.targets
+    targets = _parse_targets(saved.targets if saved else request.targets)  # before anything is read or locked
     desired = validate(settings, need_tokens=True)
     seal = sealer(settings)
     store = backend(settings, seal)
@@ -205,6 +231,15 @@ def state_read(settings: Settings) -> State:
     return backend(settings).read(settings.target.api_url)
 
 
+def state_show(settings: Settings, address: str) -> Resource:
+    """`provisioner state show`: one managed page as recorded."""
+    address = parse_address(address)
+    resources = state_read(settings).resources
+    if address not in resources:
+        raise StateError(f"{address}: not in {backend(settings).location}")
+    return resources[address]
+
+
 @contextmanager
 def _state_txn(settings: Settings) -> Iterator:
     with backend(settings).transaction(settings.target.api_url, current_holder(settings.env)) as txn:
@@ -212,11 +247,13 @@ def _state_txn(settings: Settings) -> Iterator:
 
 
 def state_mv(settings: Settings, old: str, new: str) -> None:
+    old, new = parse_address(old, "OLD"), parse_address(new, "NEW")
     with _state_txn(settings) as txn:
         txn.move(old, new)  # refuses an unknown OLD or a taken NEW
 
 
 def state_rm(settings: Settings, address: str) -> None:
+    address = parse_address(address)
     with _state_txn(settings) as txn:
         txn.forget(address)  # refuses an unknown address
 
@@ -232,6 +269,7 @@ def _adopted(address: str, page: Page, prevent_destroy: bool) -> Resource:
 
 def import_page(settings: Settings, address: str, page_id: int, edit_token: SecretStr) -> Page:
     """`provisioner import`: record an existing live page under ADDRESS, without changing it."""
+    address = parse_address(address)
 
     async def fetch() -> Page:
         async with open_client(settings) as client:
@@ -252,37 +290,79 @@ def _refuse_managed(state: State, address: str, page_id: int) -> None:
             raise StateError(f"page {page_id} is already managed as {other.address}")
 
 
-def import_account(settings: Settings, access_token: SecretStr, folder: str) -> list[tuple[str, Page]]:
-    """Adopt every page an account lists, at FOLDER/SLUG, and write each page file."""
+@dataclass(frozen=True)
+class AccountImport:
+    """What `import --account-token-env` did: pages adopted, and pages left alone with the reason."""
+
+    adopted: list[tuple[str, Page]]
+    skipped: list[tuple[Page, str]]
+
+
+def import_account(settings: Settings, access_token: SecretStr, folder: str) -> AccountImport:
+    """Adopt every page an account lists, at FOLDER/SLUG, and write each page file.
+
+    Adoption never breaks the tree: a page already managed, whose slug a file in pages/ already
+    has, whose address is taken (in the state or by a file) or is no valid address, is skipped and
+    named. Each page file is written before its state entry, and removed again if that fails.
+    """
+    folder = parse_folder(folder)
 
     async def fetch() -> list[Page]:
         async with open_client(settings) as client:
             return await client.list_pages(access_token)
 
-    adopted = []
+    adopted: list[tuple[str, Page]] = []
+    skipped: list[tuple[Page, str]] = []
     with _state_txn(settings) as txn:
+        slugs = page_slugs(settings.pages_dir)
         for page in sorted(asyncio.run(fetch()), key=lambda p: p.slug):
-            if any(r.id == page.id for r in txn.state.resources.values()):
-                continue  # already managed: leave it where it is
             address = account_address(folder, page)
-            _refuse_managed(txn.state, address, page.id)
-            _write_page_file(settings, address, page, overwrite=False)
-            txn.record(_adopted(address, page, False))
+            reason = _adoption_conflict(settings, txn.state, address, page, slugs)
+            if reason is not None:
+                skipped.append((page, reason))
+                continue
+            path = _write_page_file(settings, address, page, overwrite=False)
+            try:
+                txn.record(_adopted(address, page, False))
+            except BaseException:
+                path.unlink(missing_ok=True)  # no page file without its state entry
+                raise
+            slugs[page.slug] = path
             adopted.append((address, page))
-    return adopted
+    return AccountImport(adopted, skipped)
+
+
+def _adoption_conflict(
+    settings: Settings, state: State, address: str, page: Page, slugs: dict[str, Path]
+) -> str | None:
+    """Why ``page`` cannot be adopted at ``address`` without breaking pages/ or the state, if it cannot."""
+    managed = next((r.address for r in state.resources.values() if r.id == page.id), None)
+    if managed is not None:
+        return f"already managed as {managed}"
+    if page.slug in slugs:
+        return f"its slug is already used by {slugs[page.slug]}"
+    slug_problem = page_slug_problem(page.slug)
+    if slug_problem is not None:
+        return slug_problem + "; rename it in the Scheduler first"
+    problem = address_problem(address)
+    if problem is not None:
+        return f"{shown(address)} is no valid address ({problem})"
+    if address in state.resources:
+        return f"{address} is already managed (page {state.resources[address].id})"
+    existing = page_file_of(settings.pages_dir, address)
+    if existing is not None:
+        return f"{existing} already exists"
+    return None
 
 
 def _write_page_file(settings: Settings, address: str, page: Page, overwrite: bool) -> Path:
-    path = settings.pages_dir / f"{address}.yaml"
-    if path.exists() and not overwrite:
-        raise ProvisionerError(f"{path} exists; pass --force to overwrite it")
-    atomic_write(path, page_yaml(page, address))
-    return path
+    return write_page_file(settings.pages_dir, address, page_yaml(page, address), overwrite)
 
 
 def pull(settings: Settings, address: str, overwrite: bool) -> tuple[Path, list[str]]:
     """`provisioner pull`: write the live page at ADDRESS as YAML. Returns the file and the paths that
     still differ once loaded (values merged in from a `_defaults.yaml`), which the caller reports."""
+    address = parse_address(address)
     state = state_read(settings)
     if address not in state.resources:
         raise StateError(f"{address} is not managed; adopt it first with `provisioner import {address} --page-id ID`")
@@ -293,6 +373,16 @@ def pull(settings: Settings, address: str, overwrite: bool) -> tuple[Path, list[
             return await client.get_page(resource.id, resource.edit_token)
 
     page = asyncio.run(fetch())
+    slug_problem = page_slug_problem(page.slug)
+    if slug_problem is not None:
+        raise ProvisionerError(f"{address}: the live page's {slug_problem.removeprefix('its ')}; rename it in the "
+                               f"Scheduler first")
+    own = page_file_of(settings.pages_dir, address)
+    clash = page_slugs(settings.pages_dir).get(page.slug)
+    if clash is not None and clash != own:
+        raise ProvisionerError(f"the live page's slug {page.slug!r} is already used by {clash}; pulling it to "
+                               f"{address} would define it twice. Rename that file, or `provisioner state mv` "
+                               f"{address} to its address")
     path = _write_page_file(settings, address, page, overwrite)
     loaded = validate(settings).get(address)
     differing = [leaf.path for leaf in diff(live_document(page), desired_document(loaded))] if loaded else []
@@ -305,6 +395,7 @@ def pull(settings: Settings, address: str, overwrite: bool) -> tuple[Path, list[
 def preview(settings: Settings, addresses: list[str], start: date, days: int) -> list[Preview]:
     """`provisioner preview` (and `plan --preview`): the slots of each page as written, beside the live
     page's when it is live. Pages, state and the client are opened once for all of them."""
+    addresses = [parse_address(a) for a in addresses]
     pages = validate(settings)
     missing = [a for a in addresses if a not in pages]
     if missing:
@@ -344,6 +435,8 @@ def slot_changes(plan: Plan) -> list[str]:
 
 def state_migrate(settings: Settings, to: str) -> State:
     """`provisioner state migrate --to DSN-or-FILE`: copy the state losslessly; the target must be empty."""
+    if is_within(Path(to), settings.pages_dir):
+        raise StateError(f"--to {to} is inside {settings.pages_dir}/, where every file is a page; keep state elsewhere")
     seal = sealer(settings)  # one sealer for both sides: sealed tokens are copied as they are
     source = backend(settings, seal)
     target = open_backend(to, seal, target=settings.target_name or "default")

@@ -275,6 +275,9 @@ def _check_shape(root: Node) -> None:
         on_path.add(id(node))
         stack.append((node, depth, True))
         stack.extend((child, depth + 1, False) for child in reversed(children))
+LOADER_RESOLVERS: dict[Any, Any] = _Loader.yaml_implicit_resolvers
+"""How the loader reads a plain scalar (first character -> [(tag, pattern)]): writers of page files
+(`adopt`) quote any text these would read as something else."""
 
 
 def _walk(loader: _Loader, node: Node, path: PathKey, out: dict[PathKey, Position], stack: set[int]) -> None:

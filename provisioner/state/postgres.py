@@ -37,10 +37,11 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
 
+from ..addresses import address_problem, shown
 from ..errors import StateError
 from ..journal import Forget, IntendCreate, Move, Record, Step, StepRecorder, apply_step
 from ..secrets import Sealer
-from .base import Holder, Resource, State, same_api_url
+from .base import Holder, Resource, State, same_api_url, shared_page_id
 from .lock import held_error
 
 SCHEMA_VERSION = 1
@@ -163,7 +164,7 @@ class PostgresBackend:
             current = self._schema_version(conn) or 0
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in _MIGRATIONS[version]:
-                    conn.execute(sql.SQL(statement).format(s=self._s))  # type: ignore[arg-type]
+                    conn.execute(sql.SQL(statement).format(s=self._s))
                 conn.execute(self._q("UPDATE {s}.meta SET version = %s"), (version,))
 
     # --- reading ---------------------------------------------------------------------------------
@@ -201,11 +202,19 @@ class PostgresBackend:
             "SELECT address, id, slug, name, edit_token, config, tokens_digest, prevent_destroy "
             "FROM {s}.pages WHERE target = %s ORDER BY address"), (self.target,)).fetchall()
         resources = {r[0]: self._decode(*r) for r in pages}
+        shared = shared_page_id(resources)
+        if shared is not None:
+            raise StateError(f"{self.location}: addresses {shown(shared[0])} and {shown(shared[1])} both hold page "
+                             f"{shared[2]}; one page is managed at one address only: delete one of the two rows "
+                             f"from {self.schema}.pages")
         return State(lineage=lineage, serial=int(serial), api_url=url, resources=resources,
                      pending_creates=dict(pending))
 
     def _decode(self, address: str, ident: int, slug: str, name: str | None, sealed: str, config: Any,
                 digest: str | None, guard: bool) -> Resource:
+        problem = address_problem(address)
+        if problem is not None:
+            raise StateError(f"{self.location}: address {shown(address)} is not valid ({problem}); it was damaged")
         if not isinstance(config, dict):
             raise StateError(f"{self.location}: page {address} has a config that is not an object")
         token = self._sealer.unseal(sealed, what=f"the edit token of {address} in {self.location}")
