@@ -49,8 +49,8 @@ def is_reference(text: str) -> bool:
 
 
 def references(text: str) -> list[str]:
-    """The names of the variables ``text`` refers to, in order."""
-    return [match.group(1) for match in _REF.finditer(text)]
+    """The names of the variables ``text`` refers to, in order (an escaped ``$${`` refers to none)."""
+    return [match.group(1) for part in text.split(ESCAPED) for match in _REF.finditer(part)]
 
 
 def interpolate(text: str, env: Mapping[str, str]) -> str:
@@ -60,6 +60,8 @@ def interpolate(text: str, env: Mapping[str, str]) -> str:
     that is not well formed raise `InterpolationError`. An empty variable counts as set (shell
     ``${VAR:-}`` semantics aside, an empty token is then rejected by validation).
     """
+    if ESCAPED in text:  # `$${` is a literal `${`: split on it, interpolate the rest (see `escape`)
+        return "${".join(interpolate(part, env) for part in text.split(ESCAPED))
     if _NESTED.search(text):
         raise InterpolationError("a default cannot hold another reference: write ${VAR:-text}, "
                                  "or give the value in one variable")
@@ -73,8 +75,6 @@ def interpolate(text: str, env: Mapping[str, str]) -> str:
             return default
         return value
 
-    if ESCAPED in text:  # `$${` is a literal `${`: split on it, interpolate the rest (see `escape`)
-        return "${".join(interpolate(part, env) for part in text.split(ESCAPED))
     result = _REF.sub(replace, text)
     if "${" in _REF.sub("", text):
         raise InterpolationError("malformed reference: write ${VAR} or ${VAR:-default}")
