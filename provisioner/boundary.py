@@ -64,6 +64,8 @@ def _report(exc: BaseException, debug: bool) -> int:
     if _is_broken_pipe(exc):
         _silence_stdout()
         return EXIT_BROKEN_PIPE
+    if isinstance(exc, click.Abort) and isinstance(exc.__cause__, KeyboardInterrupt):
+        exc = exc.__cause__  # click turns Ctrl-C into Abort; it stays an interruption here
     if debug and not isinstance(exc, click.exceptions.Exit):
         traceback.print_exception(exc)
     if isinstance(exc, click.exceptions.Exit):

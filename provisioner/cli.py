@@ -200,7 +200,7 @@ def pull(settings: Settings, address: str, force: bool) -> None:
                    + ", ".join(differing), err=True)
 
 
-PREVIEW_DATES = (date(1970, 1, 1), date(9998, 12, 31))  # room for --days and any time zone either side
+PREVIEW_DATES = (date(1970, 1, 1), date(9998, 1, 1))  # room for --days (366) and any time zone
 
 
 def _preview_start(ctx: click.Context, param: click.Parameter, value: datetime | None) -> date | None:
