@@ -7,7 +7,7 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from provisioner import workflows
+from provisioner import settings, workflows
 from provisioner.cli import main
 
 from .conftest import Project
@@ -39,6 +39,18 @@ def test_debug_shows_the_trace_for_every_command(project: Project, path: tuple[s
     project.write("provisioner.yaml", "targets: [unclosed\n")
     result = _run(*path, *_required_arguments(command), "--debug")
     assert result.exit_code == 1 and "Traceback" in result.output and "provisioner.yaml" in result.output
+
+
+@pytest.mark.parametrize(("path", "command"), TAKES_SETTINGS, ids=_ids(TAKES_SETTINGS))
+def test_an_environment_error_is_a_message_for_every_command(monkeypatch: pytest.MonkeyPatch,
+                                                             path: tuple[str, ...], command: click.Command):
+    def unreadable(**kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", "pages")
+
+    monkeypatch.setattr(settings, "settings_for", unreadable)
+    result = _run(*path, *_required_arguments(command))
+    assert result.exit_code == 1, result.output
+    assert result.output == "Error: pages: Permission denied\n"
 
 
 def test_debug_before_the_command_works_too(project: Project):
