@@ -13,7 +13,6 @@ import errno
 import io
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -67,6 +66,8 @@ def _report(exc: BaseException, debug: bool) -> int:
     if isinstance(exc, click.Abort) and isinstance(exc.__cause__, KeyboardInterrupt):
         exc = exc.__cause__  # click turns Ctrl-C into Abort; it stays an interruption here
     if debug and not isinstance(exc, click.exceptions.Exit):
+        import traceback
+
         traceback.print_exception(exc)
     if isinstance(exc, click.exceptions.Exit):
         return exc.exit_code
@@ -110,6 +111,8 @@ def repr_path(name: object) -> str:
 
 
 def _where(exc: BaseException) -> str:
+    import traceback
+
     frames = traceback.extract_tb(exc.__traceback__)
     if not frames:
         return "an unknown place"

@@ -7,7 +7,6 @@ each command imports the workflow and renderer it needs when it runs. Errors end
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -37,9 +36,9 @@ def main() -> None:
 @common
 def validate(settings: Settings) -> None:
     """Parse and check every page offline (no network, no secrets: token variables may be unset)."""
-    from . import workflows
+    from .validation import validate as validate_pages
 
-    pages = workflows.validate(settings)
+    pages = validate_pages(settings)
     click.echo(f"{len(pages)} page(s) valid in {settings.pages_dir}/.")
 
 
@@ -257,6 +256,8 @@ def state_show(settings: Settings, address: str) -> None:
     if address not in resources:
         raise ProvisionerError(f"{address}: not in {settings.lockfile}")
     r = resources[address]
+    import json
+
     doc = {"address": r.address, "id": r.id, "slug": r.slug, "name": r.name, "edit_token": "(sensitive)",
            "prevent_destroy": r.prevent_destroy, "config": r.config}
     click.echo(json.dumps(doc, indent=2, sort_keys=True))
@@ -311,6 +312,8 @@ def keygen() -> None:
 @DEBUG
 def schema() -> None:
     """Print the JSON Schema of a page file, for editors."""
+    import json
+
     from .pagefile import page_schema
 
     click.echo(json.dumps(page_schema(), indent=2, sort_keys=True))

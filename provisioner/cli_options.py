@@ -3,7 +3,6 @@ options gathered into `Settings`, and the option types. Imports only click and t
 
 from __future__ import annotations
 
-import difflib
 import functools
 import os
 import sys
@@ -16,7 +15,7 @@ import click
 from .boundary import run_guarded, wants_debug
 
 F = TypeVar("F", bound=Callable[..., Any])
-TARGET_ENV = "PROVISIONER_TARGET"  # also `project.TARGET_ENV`; kept here so --help needs no pydantic
+TARGET_ENV = "PROVISIONER_TARGET_ENV"  # also `project.TARGET_ENV`; kept here so --help needs no pydantic
 
 
 class ProvisionerGroup(click.Group):
@@ -28,6 +27,9 @@ class ProvisionerGroup(click.Group):
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
              complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
+        # provisioner uses no pydantic plugin; looking for them reads every installed package's metadata
+        # on the first model built, a large share of `validate`'s start-up.
+        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
         if not standalone_mode:
             return super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         code = run_guarded(lambda: super(ProvisionerGroup, self).main(
@@ -42,6 +44,8 @@ class Choice(click.Choice):  # type: ignore[type-arg]
         try:
             return super().convert(value, param, ctx)
         except click.BadParameter as exc:
+            import difflib
+
             close = difflib.get_close_matches(str(value), [str(c) for c in self.choices], n=1)
             if close:
                 exc.message += f" Did you mean {close[0]!r}?"

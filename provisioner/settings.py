@@ -4,7 +4,6 @@ the state backend and the API client they select."""
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -135,6 +134,8 @@ def sealer(settings: Settings) -> Sealer:
 def emulator_database(db: Path) -> Iterator[None]:
     """Opening the embedded or served emulator over `db`: a file that is not its database (damaged,
     or something else) is an error naming it, never a traceback."""
+    import sqlite3
+
     try:
         yield
     except sqlite3.DatabaseError as exc:

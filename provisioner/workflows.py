@@ -22,36 +22,19 @@ from .changes import Action, DriftReport, Plan
 from .client import SchedulerClient
 from .diff import diff, under
 from .drift import drift_report
-from .errors import Aborted, ConfigError, NotFound, Problem, ProvisionerError, StateError
+from .errors import Aborted, NotFound, ProvisionerError, StateError
 from .fileio import atomic_write
 from .load import UNRESOLVED_TOKEN as UNRESOLVED
-from .load import load_pages
 from .model import Config, Page
 from .pagefile import DesiredPage
 from .plan import LiveView, desired_document, find_moves, live_document, make_plan
 from .preview import Preview, compare, preview_hosts
-from .project import PROJECT_FILE
 from .secrets import Sealer
 from .settings import Settings, backend, open_client, sealer
 from .state import current_holder
 from .state.base import Resource, State
 from .state.migrate import migrate, open_backend
-
-
-def validate(settings: Settings, need_tokens: bool = False) -> dict[str, DesiredPage]:
-    """Load and check every page offline; ConfigError lists every problem. Pages limited to other
-    targets (``targets:`` in the page file) are left out."""
-    pages = load_pages(settings.pages_dir, settings.env, need_tokens=need_tokens)
-    problems = [
-        Problem(str(page.file), None, None, "targets",
-                f"unknown target {name!r}", f"targets of {PROJECT_FILE}: {', '.join(settings.known_targets) or 'none'}")
-        for page in pages.values()
-        for name in page.targets
-        if name not in settings.known_targets
-    ]
-    if problems:
-        raise ConfigError(problems)
-    return {a: p for a, p in pages.items() if not p.targets or settings.target_name in p.targets}
+from .validation import validate
 
 
 async def refresh(

@@ -7,7 +7,7 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from provisioner import settings, workflows
+from provisioner import settings, validation
 from provisioner.cli import main
 
 from .conftest import Project
@@ -76,7 +76,7 @@ def test_a_bug_is_named_by_type_and_place_without_its_message(project: Project, 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("Authorization: Bearer tok-should-never-print")
 
-    monkeypatch.setattr(workflows, "validate", broken)
+    monkeypatch.setattr(validation, "validate", broken)
     result = _run("validate")
     assert result.exit_code == 1
     assert "unexpected RuntimeError at test_error_boundary.py:" in result.output and "--debug" in result.output
@@ -88,7 +88,7 @@ def test_an_os_error_is_a_message_naming_the_file(project: Project, monkeypatch:
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device", "pages.lock.tmp")
 
-    monkeypatch.setattr(workflows, "validate", full)
+    monkeypatch.setattr(validation, "validate", full)
     result = _run("validate")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "Error: pages.lock.tmp: No space left on device" in result.output
@@ -98,6 +98,6 @@ def test_interrupting_exits_130(project: Project, monkeypatch: pytest.MonkeyPatc
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(workflows, "validate", interrupted)
+    monkeypatch.setattr(validation, "validate", interrupted)
     result = _run("validate")
     assert result.exit_code == 130 and "Interrupted" in result.output and "Traceback" not in result.output
