@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pydantic import SecretStr
 
     from .changes import Plan
+    from .progress import StderrReporter
     from .settings import Settings
 
 
@@ -58,7 +59,11 @@ def plan(settings: Settings, fmt: str, targets: tuple[str, ...], detailed_exitco
     from .apply import refuse_blocked
     from .render import render_plan
 
-    result = workflows.plan(settings, targets)
+    progress = _refresh_progress(settings)
+    try:
+        result = workflows.plan(settings, targets, progress=progress)
+    finally:
+        progress.clear()
     previews = workflows.preview(settings, workflows.slot_changes(result), date.today(), 7) if with_preview else []
     click.echo(render_plan(result, fmt, color=fmt == "text" and color_wanted(), previews=previews), nl=False)
     refuse_blocked(result)  # a blocked plan is shown above, then refused: never saved or applied
@@ -67,6 +72,15 @@ def plan(settings: Settings, fmt: str, targets: tuple[str, ...], detailed_exitco
         click.echo(f"Plan saved to {out}; apply it with `provisioner apply {out}`.", err=True)
     if detailed_exitcode and result.has_changes:
         sys.exit(2)
+
+
+def _refresh_progress(settings: Settings) -> StderrReporter:
+    """The refresh's progress, and at once a first line on a terminal (reading many pages takes a while)."""
+    from .progress import StderrReporter
+
+    progress = StderrReporter(tty=isatty(sys.stderr), phase="refresh", each_step=False)
+    progress.note(f"reading {settings.pages_dir}/ and the state...")
+    return progress
 
 
 def _approver(interactive: bool) -> Callable[[Plan], bool]:
@@ -106,8 +120,12 @@ def apply(settings: Settings, plan_file: Path | None, auto_approve: bool, max_de
     if not interactive and not auto_approve and plan_file is None:
         raise Aborted("refusing to apply without a terminal to confirm: pass --auto-approve or a saved plan file")
     request = workflows.ApplyRequest(plan_file=plan_file, targets=targets, max_deletes=max_deletes)
-    reporter = StderrReporter(tty=isatty(sys.stderr))
-    shown, result = workflows.apply(settings, request, _approver(interactive), reporter)
+    reporter = StderrReporter(tty=isatty(sys.stderr), phase="apply")
+    refreshing = _refresh_progress(settings)
+    try:
+        shown, result = workflows.apply(settings, request, _approver(interactive), reporter, refreshing)
+    finally:
+        refreshing.clear()
     if result is None:
         click.echo(render_plan(shown, "text", color=color_wanted()), nl=False)
         click.echo("Nothing to apply.")

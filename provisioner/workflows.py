@@ -38,20 +38,30 @@ from .validation import validate
 
 
 async def refresh(
-    client: SchedulerClient, state: State, accounts: Mapping[str, SecretStr]
+    client: SchedulerClient, state: State, accounts: Mapping[str, SecretStr], progress: Reporter | None = None
 ) -> dict[str, LiveView | None]:
     """The live page of every state resource (``None`` when the API says it is gone). ``accounts``
-    maps addresses to an access token of the page, the account that rate limits charge."""
+    maps addresses to an access token of the page, the account that rate limits charge; ``progress``
+    hears of each page read."""
 
     async def one(address: str) -> tuple[str, LiveView | None]:
         resource = state.resources[address]
         try:
             page = await client.get_page(resource.id, resource.edit_token, account=accounts.get(address))
-            return address, LiveView.of(page, resource)  # the page itself is not kept: memory is O(pages)
+            view: LiveView | None = LiveView.of(page, resource)  # the page is not kept: memory is O(pages)
         except NotFound:
-            return address, None
+            view = None
+        if progress is not None:
+            progress.step(address, "refreshed" if view else "gone")
+        return address, view
 
-    return dict(await asyncio.gather(*(one(a) for a in state.resources)))
+    if progress is not None:
+        progress.begin(len(state.resources))
+    try:
+        return dict(await asyncio.gather(*(one(a) for a in state.resources)))
+    finally:
+        if progress is not None:
+            progress.end()
 
 
 def _select(
@@ -73,13 +83,13 @@ def _select(
 
 async def _plan(
     settings: Settings, client: SchedulerClient, state: State, desired: dict[str, DesiredPage],
-    targets: tuple[str, ...], seal: Sealer,
+    targets: tuple[str, ...], seal: Sealer, progress: Reporter | None = None,
 ) -> Plan:
     chosen_desired, chosen_state = _select(desired, state, targets)
     accounts = {
         a: p.access_tokens[0] for a, p in chosen_desired.items() if p.access_tokens[0].get_secret_value() != UNRESOLVED
     }
-    live = await refresh(client, chosen_state, accounts)
+    live = await refresh(client, chosen_state, accounts, progress)
     digests = {a: seal.digest(p.access_tokens) for a, p in chosen_desired.items()}
     return make_plan(settings.target, chosen_desired, chosen_state, live, digests)
 
@@ -87,15 +97,16 @@ async def _plan(
 # --- commands --------------------------------------------------------------------------------------
 
 
-def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = True) -> Plan:
-    """`provisioner plan`: read state (no lock), refresh live pages, diff."""
+def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = True,
+         progress: Reporter | None = None) -> Plan:
+    """`provisioner plan`: read state (no lock), refresh live pages (told to ``progress``), diff."""
     desired = validate(settings, need_tokens=need_tokens)
     seal = sealer(settings)
     state = backend(settings, seal).read(settings.target.api_url)
 
     async def run() -> Plan:
         async with open_client(settings) as client:
-            return await _plan(settings, client, state, desired, targets, seal)
+            return await _plan(settings, client, state, desired, targets, seal, progress)
 
     return asyncio.run(run())
 
@@ -112,8 +123,10 @@ def apply(
     request: ApplyRequest,
     confirm: Callable[[Plan], bool],
     reporter: Reporter,
+    refreshing: Reporter | None = None,
 ) -> tuple[Plan, ApplyResult | None]:
     """`provisioner apply`: lock, plan, check safety, confirm (``confirm`` shows the plan and may ask), converge.
+    ``refreshing`` hears of the refresh, ``reporter`` of each step applied.
 
     Returns the plan and the result (``None`` when there was nothing to do or it was declined).
     """
@@ -127,7 +140,7 @@ def apply(
     async def run() -> tuple[Plan, ApplyResult | None]:
         with store.transaction(settings.target.api_url, current_holder(settings.env)) as txn:
             async with open_client(settings) as client:
-                fresh = await _plan(settings, client, txn.state, desired, targets, seal)
+                fresh = await _plan(settings, client, txn.state, desired, targets, seal, refreshing)
                 if saved is not None:
                     planfile.verify(saved, fresh)
                 check_safety(fresh, request.max_deletes)
