@@ -346,7 +346,7 @@ def emulator() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--db", default=".provisioner/emulator.db", show_default=True, help="SQLite file (or :memory:).")
-@click.option("--latency-ms", default=0.0, show_default=True, help="Added latency per request.")
+@click.option("--latency-ms", default=0, show_default=True, type=click.IntRange(0), help="Added latency per request.")
 @click.option("--error-rate", default=0.0, show_default=True, help="Share of requests answered 5xx.")
 @click.option("--rate-limit-rate", default=0.0, show_default=True, help="Share answered 429.")
 @click.option("--drop-before-rate", default=0.0, show_default=True, help="Share dropped before processing.")
@@ -357,7 +357,7 @@ def emulator() -> None:
 @click.option("--now", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]), default=None,
               help="Pin the emulator's clock (UTC) for bookings and reminders; move it with /_emulator/clock.")
 @DEBUG
-def emulator_serve(host: str, port: int, db: str, latency_ms: float, error_rate: float, rate_limit_rate: float,
+def emulator_serve(host: str, port: int, db: str, latency_ms: int, error_rate: float, rate_limit_rate: float,
                    drop_before_rate: float, drop_after_rate: float, seed: int, rate_limit_account: float | None,
                    rate_limit_app: float | None, now: datetime | None) -> None:
     """Run the emulator over HTTP."""

@@ -47,9 +47,9 @@ class Choice(click.Choice):  # type: ignore[type-arg]
             import difflib
 
             close = difflib.get_close_matches(str(value), [str(c) for c in self.choices], n=1)
-            if close:
-                exc.message += f" Did you mean {close[0]!r}?"
-            raise
+            if not close:
+                raise
+            raise click.BadParameter(f"{exc.message} Did you mean {close[0]!r}?", ctx=ctx, param=param) from None
 
 
 DEBUG = click.option("--debug", is_flag=True, expose_value=False, help="Show stack traces.")
