@@ -25,11 +25,13 @@ TARGETS_MS = {"--help": 120.0, "validate": 200.0}
 HEAVY = ("httpx", "cryptography", "starlette", "uvicorn", "deepdiff", "psycopg", "pydantic", "yaml", "asyncio")
 
 
-def _environment() -> dict[str, str]:
+def _environment(pythonpath: Path | None = None) -> dict[str, str]:
     """The caller's environment with bytecode caching on (as for any user: a sandbox that sets
     PYTHONDONTWRITEBYTECODE would make every run recompile provisioner), no provisioner settings."""
-    return {k: v for k, v in os.environ.items()
-            if k != "PYTHONDONTWRITEBYTECODE" and not k.startswith("PROVISIONER_")}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE" and not k.startswith("PROVISIONER_")}
+    if pythonpath is not None:  # a baseline's `provisioner` package comes first on sys.path
+        env["PYTHONPATH"] = str(pythonpath)
+    return env
 
 
 def _cli() -> list[str]:
@@ -37,12 +39,12 @@ def _cli() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-c", "from provisioner.cli import main; main()"]
 
 
-def _time(command: list[str], cwd: Path) -> tuple[float, float]:
+def _time(command: list[str], cwd: Path, pythonpath: Path | None) -> tuple[float, float]:
     """(wall, cpu) seconds of one run of ``command``; it must succeed."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, env=_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          text=True)
+    done = subprocess.run(command, cwd=cwd, env=_environment(pythonpath), stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -50,33 +52,48 @@ def _time(command: list[str], cwd: Path) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def _heavy_modules(args: list[str], cwd: Path) -> list[str]:
+def _heavy_modules(args: list[str], cwd: Path, pythonpath: Path | None) -> list[str]:
     """The heavy top-level packages a command imports (run in-process in a child, stdout discarded)."""
     probe = ("import sys\nfrom provisioner.cli import main\n"
              f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
              f"print(' '.join(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r})), file=sys.stderr)")
-    done = subprocess.run([sys.executable, "-c", probe], cwd=cwd, env=_environment(), stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True)
+    done = subprocess.run([sys.executable, "-c", probe], cwd=cwd, env=_environment(pythonpath),
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     return done.stderr.strip().splitlines()[-1].split() if done.stderr.strip() else []
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=15, help="runs of each command (default 15)")
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="also time the provisioner package of another checkout (e.g. `git archive main`)")
     options = parser.parse_args()
+    in_process = [sys.executable, "-c", "from provisioner.cli import main; main()"]
+    cases: list[tuple[str, list[str], Path | None]] = [
+        ("python -c pass", [sys.executable, "-c", "pass"], None),
+        ("--help", [*_cli(), "--help"], None), ("validate", [*_cli(), "validate"], None)]
+    if options.baseline:
+        base = options.baseline.resolve()
+        cases += [("baseline --help", [*in_process, "--help"], base),
+                  ("baseline validate", [*in_process, "validate"], base)]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         shutil.copytree(REPO / "pages", work / "pages")
-        cases = {"python -c pass": [sys.executable, "-c", "pass"],
-                 "--help": [*_cli(), "--help"], "validate": [*_cli(), "validate"]}
-        print(f"{'command':<16}{'min wall':>10}{'median':>10}{'min cpu':>10}{'target':>10}   heavy imports")
-        for name, command in cases.items():
-            _time(command, work)  # warm the file cache and write the bytecode cache
-            runs = [_time(command, work) for _ in range(options.runs)]
-            walls, cpus = [w * 1000 for w, _ in runs], [c * 1000 for _, c in runs]
-            target = f"{TARGETS_MS[name]:.0f} ms" if name in TARGETS_MS else ""
-            heavy = " ".join(_heavy_modules(command[-1:], work)) if name in TARGETS_MS else ""
-            print(f"{name:<16}{min(walls):>7.0f} ms{statistics.median(walls):>7.0f} ms{min(cpus):>7.0f} ms"
+        print(f"{'command':<19}{'min wall':>10}{'median':>10}{'min cpu':>10}{'target':>10}   heavy imports")
+        for _ in range(2):  # warm the file cache and write the bytecode caches
+            for _name, command, path in cases:
+                _time(command, work, path)
+        # interleaved, so that the machine's other load falls on every case alike
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in cases}
+        for _ in range(options.runs):
+            for name, command, path in cases:
+                runs[name].append(_time(command, work, path))
+        for name, command, path in cases:
+            walls, cpus = [w * 1000 for w, _ in runs[name]], [c * 1000 for _, c in runs[name]]
+            key = name.removeprefix("baseline ")
+            target = f"{TARGETS_MS[key]:.0f} ms" if key in TARGETS_MS else ""
+            heavy = " ".join(_heavy_modules(command[-1:], work, path)) if key in TARGETS_MS else ""
+            print(f"{name:<19}{min(walls):>7.0f} ms{statistics.median(walls):>7.0f} ms{min(cpus):>7.0f} ms"
                   f"{target:>10}   {heavy or '-'}")
 
 
