@@ -370,6 +370,13 @@ def emulator_serve(host: str, port: int, db: str, latency_ms: int, error_rate: f
                              drop_before_rate=drop_before_rate, drop_after_rate=drop_after_rate, seed=seed)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    with emulator_database(Path(db)):
-        serve(host=host, port=port, db=db, faults=faults, rate_limit_account=rate_limit_account,
-              rate_limit_app=rate_limit_app, now=now)
+    try:
+        with emulator_database(Path(db)):
+            serve(host=host, port=port, db=db, faults=faults, rate_limit_account=rate_limit_account,
+                  rate_limit_app=rate_limit_app, now=now)
+    except SystemExit as exc:  # uvicorn exits 3 when it cannot start, after logging why
+        if exc.code in (0, None):
+            raise
+        from .errors import ProvisionerError
+
+        raise ProvisionerError(f"the emulator could not start on {host}:{port} (the reason is above)") from None

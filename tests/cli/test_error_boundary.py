@@ -3,6 +3,8 @@ never a traceback; `--debug` adds the trace; a bug is named by type and place, n
 
 from __future__ import annotations
 
+import socket
+
 import click
 import pytest
 from click.testing import CliRunner, Result
@@ -63,6 +65,16 @@ def test_the_emulator_refuses_a_damaged_database_cleanly(project: Project):
     result = _run("emulator", "serve", "--db", "junk.db", "--port", "1")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "junk.db: not a usable emulator database" in result.output
+
+
+def test_the_emulator_on_a_port_in_use_exits_1_with_the_reason(project: Project):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _run("emulator", "serve", "--port", str(port), "--db", "served.db")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"the emulator could not start on 127.0.0.1:{port}" in result.output
 
 
 def test_the_emulator_refuses_a_port_out_of_range():
