@@ -1,10 +1,11 @@
 """The CLI's one error boundary: every exception of every command becomes a message and an exit code.
 
 Exit codes: 0 ok; 1 any error, usage errors included (2 is reserved for "changes" and "drift", which
-commands signal themselves); 130 interrupted; 141 stdout closed by its reader (like a Unix tool killed
-by SIGPIPE). A user's or the environment's mistake never shows a stack trace; ``--debug`` adds one.
-An unexpected exception is a bug: it is named by type and place only, since a foreign library's
-message may quote a secret (httpx echoes header values), and the trace is behind ``--debug``.
+commands signal themselves), also, quietly, when stdout's reader went away (`plan | head -1`, as
+click itself does); 130 interrupted. A user's or the environment's mistake never shows a stack
+trace; ``--debug`` adds one. An unexpected exception is a bug: it is named by type and place only,
+since a foreign library's message may quote a secret (httpx echoes header values), and the trace is
+behind ``--debug``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .errors import ProvisionerError
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `yes | head -1`'s `yes`
+EXIT_BROKEN_PIPE = 1  # click's own choice for a pipe closed during a command; the same when flushing
 
 
 def wants_debug(args: Sequence[str]) -> bool:
@@ -55,7 +56,7 @@ def run_guarded(call: Callable[[], Any], debug: bool) -> int:
             outcome = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_ERROR)
         _flush_stdout()
         return outcome if isinstance(outcome, int) else 0
-    except BaseException as exc:  # noqa: BLE001 - this is the boundary; everything ends here
+    except BaseException as exc:  # this is the boundary: everything ends here
         return _report(exc, debug)
 
 
