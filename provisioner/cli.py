@@ -148,7 +148,11 @@ def drift(settings: Settings, fmt: str, targets: tuple[str, ...]) -> None:
     from . import workflows
     from .render import render_drift
 
-    report = workflows.drift(settings, targets)
+    progress = _refresh_progress(settings)
+    try:
+        report = workflows.drift(settings, targets, progress)
+    finally:
+        progress.clear()
     click.echo(render_drift(report, fmt, color=fmt == "text" and color_wanted()), nl=False)
     if report.has_drift:
         sys.exit(2)

@@ -154,10 +154,10 @@ def apply(
     return asyncio.run(run())
 
 
-def drift(settings: Settings, targets: tuple[str, ...] = ()) -> DriftReport:
+def drift(settings: Settings, targets: tuple[str, ...] = (), progress: Reporter | None = None) -> DriftReport:
     """`provisioner drift`: live pages against what was last applied."""
     # Drift reads live pages with edit tokens only: the access-token variables need not be set.
-    return drift_report(plan(settings, targets, need_tokens=False))
+    return drift_report(plan(settings, targets, need_tokens=False, progress=progress))
 
 
 # --- state commands -------------------------------------------------------------------------------

@@ -55,6 +55,12 @@ def test_on_a_terminal_plan_shows_a_line_at_once_then_the_refresh(project: Proje
     assert "\x1b" not in result.stdout and "No changes." in result.stdout
 
 
+def test_on_a_terminal_drift_shows_the_refresh_too(project: Project, terminal: None):
+    assert project.run("apply", "--auto-approve").exit_code == 0
+    result = project.run("drift")
+    assert result.exit_code == 0 and "refresh [########################] 4/4 pages" in result.stderr
+
+
 def test_on_a_terminal_a_failed_plan_leaves_no_stray_progress(project: Project, terminal: None):
     project.write("pages/broken.yaml", "slug: [unclosed\n")
     result = project.run("plan")
