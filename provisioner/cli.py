@@ -181,7 +181,7 @@ def _secret_input(env_var: str | None, what: str) -> SecretStr:
 
 @main.command("import")
 @click.argument("address", required=False)
-@click.option("--page-id", type=int, help="The live page's id.")
+@click.option("--page-id", type=click.IntRange(1, 2**63 - 1), help="The live page's id.")
 @click.option("--edit-token-env", metavar="VAR", help="Read the page's edit token from this variable (else stdin).")
 @click.option("--account-token-env", metavar="VAR",
               help="Adopt every page of the account whose access token is in VAR, as ADDRESS/SLUG.")

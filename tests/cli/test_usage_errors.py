@@ -137,3 +137,8 @@ def test_an_option_of_another_command_is_refused():
 def test_help_and_version_exit_0():
     for args in (["--help"], ["-h"], ["--version"], ["plan", "--help"], ["state", "mv", "--help"]):
         assert _run(*args).exit_code == 0, args
+
+
+@pytest.mark.parametrize("page_id", ["0", "-5", "99999999999999999999999"])
+def test_a_page_id_out_of_range_is_a_usage_error(page_id: str):
+    _usage_error(_run("import", "sales/demo", "--page-id", page_id), "Invalid value for '--page-id'")
