@@ -24,7 +24,7 @@ class ProvisionerGroup(click.Group):
 
     group_class = type  # subgroups are ProvisionerGroups too
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         # provisioner uses no pydantic plugin; looking for them reads every installed package's metadata
@@ -37,7 +37,7 @@ class ProvisionerGroup(click.Group):
         sys.exit(code)
 
 
-class Choice(click.Choice):  # type: ignore[type-arg]
+class Choice(click.Choice):
     """click.Choice that adds "did you mean" to a near miss (`--format jsn`)."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
