@@ -26,11 +26,14 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken
 from pydantic import SecretStr
 
 from .errors import StateError
+
+if TYPE_CHECKING:  # imported when sealing: `validate` and `--help` need no cryptography
+    from cryptography.fernet import Fernet
 
 KEY_ENV = "PROVISIONER_LOCK_KEY"
 
@@ -140,6 +143,8 @@ def escape(text: str) -> str:
 
 def keygen() -> str:
     """A new random key for ``PROVISIONER_LOCK_KEY``."""
+    from cryptography.fernet import Fernet
+
     return Fernet.generate_key().decode()
 
 
@@ -154,8 +159,10 @@ class Sealer:
     """
 
     def __init__(self, key: str):
+        from cryptography.fernet import Fernet
+
         try:
-            self._fernet = Fernet(key.encode())
+            self._fernet: Fernet = Fernet(key.encode())
         except (ValueError, TypeError):
             raise StateError(
                 f"{KEY_ENV} is not a valid key; make one with `provisioner keygen`"
@@ -174,6 +181,8 @@ class Sealer:
     def unseal(self, sealed: str, *, what: str = "an edit token") -> SecretStr:
         token = self._clear.get(sealed)
         if token is None:
+            from cryptography.fernet import InvalidToken
+
             try:
                 token = SecretStr(self._fernet.decrypt(sealed.encode()).decode())
             except (InvalidToken, ValueError):

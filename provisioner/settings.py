@@ -5,24 +5,23 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from .changes import Target
-from .client import SchedulerClient
-from .errors import ProvisionerError
+from .errors import ProvisionerError, StateError
 from .fileio import is_within
 from .project import PROJECT_FILE, RateLimitSettings, TargetSettings, load_project, resolve_target
-from .ratelimit import RateLimits
 from .safety import Limits
 from .secrets import KEY_ENV, Sealer, load_key
-from .state.base import StateBackend
-from .state.migrate import open_backend
 from .state.switch import refuse_silent_switch
+
+if TYPE_CHECKING:  # imported where used: `validate` and `--help` need no HTTP, state backend or emulator
+    from .client import SchedulerClient
+    from .state.base import StateBackend
 
 EMBEDDED_URL = "http://emulator.local"  # base URL of the in-process emulator (never on the network)
 
@@ -121,10 +120,14 @@ def check_api_url(url: str | None) -> str | None:
     plain http to anything but this machine (tokens would cross the network in clear)."""
     if not url:
         return None
+    import httpx
+
     try:
         parsed = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError):
-        raise ProvisionerError("the API URL is not a valid URL") from None
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise ProvisionerError(f"the API URL is not a valid URL ({_reason(exc)})") from None
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise ProvisionerError(f"the API URL's port {parsed.port} is not between 1 and 65535")
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ProvisionerError(f"the API URL must be https://HOST[/PATH], got {parsed.scheme or 'no'} scheme")
     if parsed.port is not None and not 0 < parsed.port < 65536:
@@ -139,13 +142,50 @@ def check_api_url(url: str | None) -> str | None:
 # --- building blocks ------------------------------------------------------------------------------
 
 
+def _reason(exc: Exception) -> str:
+    """A foreign error's message, cut short and without control characters (never a secret here)."""
+    text = str(exc)[:80]
+    return text if text.isprintable() else ascii(text)
+
+
 def sealer(settings: Settings) -> Sealer:
+    """The sealer of the state's tokens. The embedded emulator keeps its key in `.provisioner/lock.key`
+    when ``PROVISIONER_LOCK_KEY`` is unset; a damaged key file is named with the way out."""
     local_key = settings.state_dir / "lock.key" if settings.embedded else None
-    return Sealer(load_key(settings.env, local_key, settings.lock_key_env))
+    if local_key is None or settings.env.get(settings.lock_key_env):
+        return Sealer(load_key(settings.env, local_key, settings.lock_key_env))
+    fix = (f"restore it, or set {settings.lock_key_env} to the key {settings.lockfile} was sealed with; "
+           f"if the lockfile holds no pages yet, delete {local_key} and a new key is made")
+    try:
+        return Sealer(load_key(settings.env, local_key, settings.lock_key_env))
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a text file"
+        raise StateError(f"{local_key}: cannot read the local key ({why}); {fix}") from None
+    except StateError:  # Sealer refused what the file holds
+        raise StateError(f"{local_key}: not a valid key (made by `provisioner keygen`); {fix}") from None
+
+
+@contextmanager
+def emulator_database(db: Path) -> Iterator[None]:
+    """Opening the embedded or served emulator over `db`: a file that is not its database (damaged,
+    or something else) is an error naming it, never a traceback."""
+    import sqlite3
+
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise ProvisionerError(
+            f"{db}: not a usable emulator database ({_reason(exc)}); move it aside "
+            "(the emulator starts a new one) or restore it from a copy"
+        ) from None
+    except IsADirectoryError:
+        raise ProvisionerError(f"{db}: is a directory, not the emulator's database; move it aside") from None
 
 
 def backend(settings: Settings, seal: Sealer | None = None) -> StateBackend:
     """The target's state: PostgreSQL when it names a DSN, else the lockfile."""
+    from .state.migrate import open_backend
+
     spec = str(settings.lockfile)
     if settings.state_dsn_env:  # read only when the state is needed: `validate` works without it
         spec = settings.env.get(settings.state_dsn_env, "")
@@ -161,10 +201,14 @@ def backend(settings: Settings, seal: Sealer | None = None) -> StateBackend:
 
 @asynccontextmanager
 async def open_client(settings: Settings) -> AsyncIterator[SchedulerClient]:
+    from .client import SchedulerClient
+
     if settings.embedded:
         from .emulator import Emulator  # the embedded default target, in-process
 
-        emulator = Emulator(settings.state_dir / "emulator.db")
+        db = settings.state_dir / "emulator.db"
+        with emulator_database(db):
+            emulator = Emulator(db)
         try:
             async with SchedulerClient(
                 EMBEDDED_URL, transport=emulator.transport(), parallelism=settings.parallelism
@@ -173,6 +217,8 @@ async def open_client(settings: Settings) -> AsyncIterator[SchedulerClient]:
         finally:
             emulator.close()
     else:
+        from .ratelimit import RateLimits
+
         limits = settings.rate_limits
         async with SchedulerClient(
             settings.target.api_url,

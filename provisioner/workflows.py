@@ -23,10 +23,9 @@ from .changes import Action, DriftReport, Plan
 from .client import SchedulerClient
 from .diff import diff, under
 from .drift import drift_report
-from .errors import Aborted, ConfigError, NotFound, Problem, ProvisionerError, StateError
+from .errors import Aborted, NotFound, ProvisionerError, StateError
 from .fileio import is_within, same_file
 from .load import UNRESOLVED_TOKEN as UNRESOLVED
-from .load import load_pages
 from .model import Config, Page
 from .pagefile import DesiredPage, page_slug_problem
 from .plan import LiveView, desired_document, find_moves, live_document, make_plan
@@ -39,40 +38,34 @@ from .state import current_holder
 from .state.base import Resource, State
 from .state.migrate import migrate, open_backend
 from .tree import page_file_of, page_slugs, write_page_file
-
-
-def validate(settings: Settings, need_tokens: bool = False) -> dict[str, DesiredPage]:
-    """Load and check every page offline; ConfigError lists every problem. Pages limited to other
-    targets (``targets:`` in the page file) are left out."""
-    pages = load_pages(settings.pages_dir, settings.env, need_tokens=need_tokens,
-                       secret_variables=(settings.lock_key_env, settings.state_dsn_env))
-    problems = [
-        Problem(str(page.file), None, None, "targets",
-                f"unknown target {name!r}", f"targets of {PROJECT_FILE}: {', '.join(settings.known_targets) or 'none'}")
-        for page in pages.values()
-        for name in page.targets
-        if name not in settings.known_targets
-    ]
-    if problems:
-        raise ConfigError(problems)
-    return {a: p for a, p in pages.items() if not p.targets or settings.target_name in p.targets}
+from .validation import validate
 
 
 async def refresh(
-    client: SchedulerClient, state: State, accounts: Mapping[str, SecretStr]
+    client: SchedulerClient, state: State, accounts: Mapping[str, SecretStr], progress: Reporter | None = None
 ) -> dict[str, LiveView | None]:
     """The live page of every state resource (``None`` when the API says it is gone). ``accounts``
-    maps addresses to an access token of the page, the account that rate limits charge."""
+    maps addresses to an access token of the page, the account that rate limits charge; ``progress``
+    hears of each page read."""
 
     async def one(address: str) -> tuple[str, LiveView | None]:
         resource = state.resources[address]
         try:
             page = await client.get_page(resource.id, resource.edit_token, account=accounts.get(address))
-            return address, LiveView.of(page, resource)  # the page itself is not kept: memory is O(pages)
+            view: LiveView | None = LiveView.of(page, resource)  # the page is not kept: memory is O(pages)
         except NotFound:
-            return address, None
+            view = None
+        if progress is not None:
+            progress.step(address, "refreshed" if view else "gone")
+        return address, view
 
-    return dict(await asyncio.gather(*(one(a) for a in state.resources)))
+    if progress is not None:
+        progress.begin(len(state.resources))
+    try:
+        return dict(await asyncio.gather(*(one(a) for a in state.resources)))
+    finally:
+        if progress is not None:
+            progress.end()
 
 
 def _parse_targets(targets: tuple[str, ...]) -> tuple[str, ...]:
@@ -127,13 +120,13 @@ async def hosts_verified(
 
 async def _plan(
     settings: Settings, client: SchedulerClient, state: State, desired: dict[str, DesiredPage],
-    targets: tuple[str, ...], seal: Sealer, need_tokens: bool = True,
+    targets: tuple[str, ...], seal: Sealer, need_tokens: bool = True, progress: Reporter | None = None,
 ) -> Plan:
     chosen_desired, chosen_state, others = _select(desired, state, targets)
     accounts = {
         a: p.access_tokens[0] for a, p in chosen_desired.items() if p.access_tokens[0].get_secret_value() != UNRESOLVED
     }
-    live = await refresh(client, chosen_state, accounts)
+    live = await refresh(client, chosen_state, accounts, progress)
     if not need_tokens:  # drift: tokens are neither known nor sent
         return make_plan(settings.target, chosen_desired, chosen_state, live, unchecked=others)
     digests = {a: seal.digest(p.access_tokens) for a, p in chosen_desired.items()}
@@ -145,8 +138,9 @@ async def _plan(
 # --- commands --------------------------------------------------------------------------------------
 
 
-def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = True) -> Plan:
-    """`provisioner plan`: read state (no lock), refresh live pages, diff."""
+def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = True,
+         progress: Reporter | None = None) -> Plan:
+    """`provisioner plan`: read state (no lock), refresh live pages (told to ``progress``), diff."""
     targets = _parse_targets(targets)  # before anything is read or locked
     desired = validate(settings, need_tokens=need_tokens)
     seal = sealer(settings)
@@ -154,7 +148,7 @@ def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = 
 
     async def run() -> Plan:
         async with open_client(settings) as client:
-            return await _plan(settings, client, state, desired, targets, seal, need_tokens)
+            return await _plan(settings, client, state, desired, targets, seal, need_tokens, progress)
 
     return asyncio.run(run())
 
@@ -189,8 +183,10 @@ def apply(
     request: ApplyRequest,
     confirm: Callable[[Plan], bool],
     reporter: Reporter,
+    refreshing: Reporter | None = None,
 ) -> tuple[Plan, ApplyResult | None]:
     """`provisioner apply`: lock, plan, check safety, confirm (``confirm`` shows the plan and may ask), converge.
+    ``refreshing`` hears of the refresh, ``reporter`` of each step applied.
 
     Returns the plan and the result (``None`` when there was nothing to do or it was declined).
     """
@@ -204,7 +200,7 @@ def apply(
     async def run() -> tuple[Plan, ApplyResult | None]:
         with store.transaction(settings.target.api_url, current_holder(settings.env)) as txn:
             async with open_client(settings) as client:
-                fresh = await _plan(settings, client, txn.state, desired, targets, seal)
+                fresh = await _plan(settings, client, txn.state, desired, targets, seal, progress=refreshing)
                 if saved is not None:
                     planfile.verify(saved, fresh)
                 check_safety(fresh, settings.limits)
@@ -218,10 +214,10 @@ def apply(
     return asyncio.run(run())
 
 
-def drift(settings: Settings, targets: tuple[str, ...] = ()) -> DriftReport:
+def drift(settings: Settings, targets: tuple[str, ...] = (), progress: Reporter | None = None) -> DriftReport:
     """`provisioner drift`: live pages against what was last applied."""
     # Drift reads live pages with edit tokens only: the access-token variables need not be set.
-    return drift_report(plan(settings, targets, need_tokens=False))
+    return drift_report(plan(settings, targets, need_tokens=False, progress=progress))
 
 
 # --- state commands -------------------------------------------------------------------------------
