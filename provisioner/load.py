@@ -14,7 +14,6 @@ value that still found its way into a message is masked before the error is rais
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -92,7 +91,6 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
     if not pages_dir.is_dir():
         raise ConfigError([Problem(_display(pages_dir), None, None, "", "pages directory not found")])
     pages, defaults, problems = discover(pages_dir)
-    problems += _undecodable_names(pages, defaults)
     defaults_docs = {folder: _load_defaults(files, problems) for folder, files in defaults.items()}
     secrets: set[str] = set()
     token_variables: set[str] = set()
@@ -348,23 +346,3 @@ def _mask(problems: list[Problem], secrets: set[str]) -> list[Problem]:
         Problem(p.file, p.line, p.column, clean(p.field) or "", clean(p.message) or "", clean(p.hint))
         for p in problems
     ]
-
-
-def _undecodable_names(pages: dict[str, list[Path]], defaults: dict[Path, list[Path]]) -> list[Problem]:
-    """Files whose path is not UTF-8 (addresses are text in the state and the plan): a problem each,
-    and left out of ``pages`` and ``defaults`` (the name is shown with its bytes escaped)."""
-    bad = {f for files in [*pages.values(), *defaults.values()] for f in files if not _decodable(f)}
-    for address in [a for a, files in pages.items() if bad.intersection(files)]:
-        del pages[address]
-    for folder in [d for d, files in defaults.items() if bad.intersection(files)]:
-        del defaults[folder]
-    return [Problem(str(os.fsencode(f))[2:-1], None, None, "", "the file name is not valid UTF-8",
-                    "rename it with UTF-8 characters only") for f in sorted(bad)]
-
-
-def _decodable(path: Path) -> bool:
-    try:
-        str(path).encode("utf-8")
-        return True
-    except UnicodeEncodeError:  # undecodable bytes arrive as lone surrogates (PEP 383)
-        return False

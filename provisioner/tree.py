@@ -23,6 +23,14 @@ SUFFIXES = (".yaml", ".yml")
 DEFAULTS = "_defaults"
 
 
+def _decodable(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes come back from the OS as lone surrogates
+        return False
+    return True
+
+
 def display(path: Path) -> str:
     if path.is_absolute():
         try:
@@ -63,6 +71,11 @@ def discover(pages_dir: Path) -> tuple[dict[str, list[Path]], dict[Path, list[Pa
             if entry.name.startswith("."):
                 continue
             path = Path(entry.path)
+            if not _decodable(entry.name):  # addresses are text in the state and the plan
+                shown_bytes = str(os.fsencode(path))[2:-1]  # b'...' without its quotes: bytes escaped
+                problems.append(Problem(shown_bytes, None, None, "", "the file name is not valid UTF-8",
+                                        "rename it with UTF-8 characters only"))
+                continue
             try:
                 is_dir, is_file = entry.is_dir(), entry.is_file()  # both follow symlinks
             except OSError as e:
