@@ -375,10 +375,12 @@ def emulator() -> None:
 @click.option("--rate-limit-app", type=float, default=None, help="Enforce N requests/s in all (off by default).")
 @click.option("--now", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]), default=None,
               help="Pin the emulator's clock (UTC) for bookings and reminders; move it with /_emulator/clock.")
+@click.option("--v3-api-key-env", default=None, metavar="VAR",
+              help="Accept only the API key in this environment variable on the v3 API (default: any key).")
 @DEBUG
 def emulator_serve(host: str, port: int, db: str, latency_ms: int, error_rate: float, rate_limit_rate: float,
                    drop_before_rate: float, drop_after_rate: float, seed: int, rate_limit_account: float | None,
-                   rate_limit_app: float | None, now: datetime | None) -> None:
+                   rate_limit_app: float | None, now: datetime | None, v3_api_key_env: str | None) -> None:
     """Run the emulator over HTTP."""
     from .emulator import FaultConfig
     from .emulator.serve import serve
@@ -389,10 +391,13 @@ def emulator_serve(host: str, port: int, db: str, latency_ms: int, error_rate: f
                              drop_before_rate=drop_before_rate, drop_after_rate=drop_after_rate, seed=seed)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    v3_api_key = os.environ.get(v3_api_key_env) if v3_api_key_env else None
+    if v3_api_key_env and not v3_api_key:
+        raise click.UsageError(f"--v3-api-key-env: the environment variable {v3_api_key_env} is not set")
     try:
         with emulator_database(Path(db)):
             serve(host=host, port=port, db=db, faults=faults, rate_limit_account=rate_limit_account,
-                  rate_limit_app=rate_limit_app, now=now)
+                  rate_limit_app=rate_limit_app, now=now, v3_api_key=v3_api_key)
     except SystemExit as exc:  # uvicorn exits 3 when it cannot start, after logging why
         if exc.code in (0, None):
             raise

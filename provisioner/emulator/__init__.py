@@ -1,4 +1,7 @@
-"""A faithful local emulator of the Nylas Scheduler (v2) API (PRODUCT.md §5).
+"""A faithful local emulator of the Nylas Scheduler APIs, v2 and v3, in one server (PRODUCT.md §5).
+
+``/v3/…`` (and ``/_emulator/v3/…``) is the v3 API of `provisioner.apis.nylas_v3.emulator`, everything
+else the v2 API; faults, rate limits and the clock are shared.
 
 Public surface::
 
@@ -48,19 +51,25 @@ class Emulator:
     server's "now" (default: UTC); a page's ``created_at`` and ``modified_at`` are its date.
     `rate_limits` turns on rate-limit enforcement (`provisioner.emulator.ratelimit`) over the
     `monotonic` clock; `rate_limiter.config` changes it at runtime. `webhook_sender` delivers webhook
-    reminders (default: `webhooks.loopback_sender`, loopback hosts only).
+    reminders and v3 ``booking.*`` webhooks (default: loopback hosts only). `v3_api_key`: the only API
+    key the v3 API accepts (None: any key).
     """
 
     def __init__(self, db: str | Path = ":memory:", faults: FaultConfig | None = None,
                  clock: Callable[[], datetime] | None = None, rate_limits: RateLimitConfig | None = None,
-                 monotonic: Callable[[], float] = time.monotonic, webhook_sender: Sender | None = None) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, webhook_sender: Sender | None = None,
+                 v3_api_key: str | None = None) -> None:
+        # Imported here: the v3 package imports this package's infrastructure (faults, ...).
+        from provisioner.apis.nylas_v3.emulator import V3Api, V3ErrorShape, route_by_api
+
         self.db = str(db)
         self.store = Store(db)
         self._faults = FaultState(faults or FaultConfig())
         self.clock = SettableClock(clock or _utcnow)  # pinned and moved by PUT /_emulator/clock
-        self.rate_limiter = RateLimitLayer(build_app(self.store, self._faults, self.clock, webhook_sender),
-                                           rate_limits, monotonic)
-        self.app = FaultLayer(self.rate_limiter, self._faults)
+        self.v3 = V3Api(self.db, self.clock, v3_api_key, webhook_sender)
+        v2_app = build_app(self.store, self._faults, self.clock, webhook_sender)
+        self.rate_limiter = RateLimitLayer(route_by_api(v2_app, self.v3.app), rate_limits, monotonic)
+        self.app: Any = V3ErrorShape(FaultLayer(self.rate_limiter, self._faults))
 
     @property
     def faults(self) -> FaultConfig:
@@ -80,6 +89,7 @@ class Emulator:
         return EmulatorTransport(self.app)
 
     def close(self) -> None:
+        self.v3.close()
         self.store.close()
 
     def __repr__(self) -> str:

@@ -40,13 +40,15 @@ def asgi_for_server(app: ASGIApp) -> ASGIApp:
 def serve(host: str = "127.0.0.1", port: int = 8000, db: str | Path = DEFAULT_DB,
           faults: FaultConfig | None = None, log_level: str = "info",
           rate_limit_account: float | None = None, rate_limit_app: float | None = None,
-          now: datetime | None = None) -> None:
+          now: datetime | None = None, v3_api_key: str | None = None) -> None:
     """Run the emulator on ``http://host:port`` over `db` until interrupted (Ctrl-C).
 
     Rate limits (requests/s per bearer, per application) are enforced only when given. `now` (for a
     ``--now`` flag; naive means UTC) pins the emulator's clock there; ``PUT /_emulator/clock`` moves it.
+    `v3_api_key`: the only API key the v3 API accepts (None: any).
     """
-    emulator = Emulator(db, faults, rate_limits=config_from_flags(rate_limit_account, rate_limit_app))
+    emulator = Emulator(db, faults, rate_limits=config_from_flags(rate_limit_account, rate_limit_app),
+                        v3_api_key=v3_api_key)
     if now is not None:
         emulator.clock.set(now)
     try:

@@ -11,15 +11,31 @@ Contract:
   its own bookings.
 - The same inputs always give the same output.
 
+The v3 API's semantics are parameters, not a copy: its package builds a `Settings` (per-rule zones,
+exdates and one-day rules in `HoursRule`, separate buffers, ``round_to``) with one of the methods
+`COLLECTIVE`, `MAX_FAIRNESS`, `MAX_AVAILABILITY`, and passes the round-robin ``history``.
+
 Every behaviour the API evidence leaves open is a constant or a small function tagged **[choice]**
 in `provisioner.slots.choices`, and nowhere else.
 """
 
-from provisioner.slots.choices import Settings, booking_counts, fairness_turn, local_to_utc
+from provisioner.slots.choices import (
+    COLLECTIVE,
+    MAX_AVAILABILITY,
+    MAX_FAIRNESS,
+    Settings,
+    booking_counts,
+    fairness_pool,
+    fairness_turn,
+    last_booked_order,
+    local_to_utc,
+)
 from provisioner.slots.engine import compute_slots, next_host
-from provisioner.slots.types import Booking, BookingStatus, Host, Interval, Slot, SlotUnavailable
+from provisioner.slots.types import Booking, BookingStatus, Host, HoursRule, Interval, Slot, SlotUnavailable
 
 __all__ = [
-    "Booking", "BookingStatus", "Host", "Interval", "Settings", "Slot", "SlotUnavailable",
-    "booking_counts", "compute_slots", "fairness_turn", "local_to_utc", "next_host",
+    "COLLECTIVE", "MAX_AVAILABILITY", "MAX_FAIRNESS",
+    "Booking", "BookingStatus", "Host", "HoursRule", "Interval", "Settings", "Slot", "SlotUnavailable",
+    "booking_counts", "compute_slots", "fairness_pool", "fairness_turn", "last_booked_order", "local_to_utc",
+    "next_host",
 ]

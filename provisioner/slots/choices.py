@@ -2,7 +2,9 @@
 
 Defaults of left-out config fields, how wall-clock times resolve across daylight-saving changes,
 where the slot grid starts, the horizon, expiry, which booking statuses hold a slot, and the round-robin
-turn. `Settings.of` reads a config with these defaults filled in. Change behaviour here, nowhere else.
+turn. `Settings.of` reads a v2 config with these defaults filled in; an API package may build
+`Settings` itself (the v3 package does: its methods, last-booked order, fairness pool and ``round_to``
+grid are below too). Change behaviour here, nowhere else.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from provisioner.model import Config, OpeningHours
-from provisioner.slots.types import Booking, Host
+from provisioner.slots.types import Booking, Host, HoursRule
 from provisioner.spec import BOOKING_DEFAULTS
 
 # --- defaults -----------------------------------------------------------------------------------
@@ -42,6 +44,22 @@ separately (several slots at one start, one per free host; the booker's slot nam
 
 WEEKDAY_LETTERS = "MTWRFSU"  # [ref] index = date.weekday(): R Thursday, S Saturday, U Sunday
 
+# --- v3 methods (the Nylas v3 round-robin guide; the v3 package maps its config onto these) ------
+
+COLLECTIVE = "collective"
+"""A slot needs every host free; it names all of them (``Slot.emails``) and goes to the first host."""
+MAX_FAIRNESS = "max-fairness"
+"""Hosts in last-booked order (`last_booked_order`); the most recently booked half is dropped
+(`fairness_pool`) and the rest offered as with max-availability; when the rest has no slot at all,
+every host is offered (`FAIRNESS_FALLBACK_OVER_HORIZON`)."""
+FAIRNESS_FALLBACK_OVER_HORIZON = True
+"""[choice] "No slot" (the guide's fallback condition) is judged over the whole bookable horizon
+(notice to ``available_days_in_future``), not over the window asked for, so availability for any
+window and the check of a booking at one start agree."""
+MAX_AVAILABILITY = "max-availability"
+"""Every host is offered; a start goes to the first free host in last-booked order."""
+V3_ROUND_ROBIN = frozenset({MAX_FAIRNESS, MAX_AVAILABILITY})
+
 
 def default_interval(duration: int) -> int:
     """[choice] ``booking.interval_minutes`` when left out: the event duration (back-to-back slots)."""
@@ -64,7 +82,13 @@ def local_to_utc(day: date, hhmm: str, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(UTC)
 
 
-def rules_for(account_id: str, rules: Sequence[OpeningHours]) -> tuple[OpeningHours, ...]:
+def hours_rule(rule: OpeningHours) -> HoursRule:
+    """A v2 opening-hours rule as the engine reads it (the zone is the page's)."""
+    return HoursRule(weekdays=frozenset(WEEKDAY_LETTERS.index(d) for d in rule.days), start=rule.start,
+                     end=rule.end, account_id=rule.account_id)
+
+
+def rules_for(account_id: str, rules: Sequence[HoursRule]) -> tuple[HoursRule, ...]:
     """[choice] The opening-hour rules of one host: those scoped to it plus those without
     ``account_id`` (they add up; a scoped rule does not replace the general ones)."""
     return tuple(r for r in rules if r.account_id is None or r.account_id == account_id)
@@ -77,6 +101,14 @@ def grid_origin(window_start: int, zone: ZoneInfo) -> int:
     spans a daylight-saving change keeps whole-hour steps on the new wall clock."""
     local = datetime.fromtimestamp(window_start, zone)
     return window_start - local.minute * 60 - local.second
+
+
+def rounded_origin(window_start: int, zone: ZoneInfo, round_s: int) -> int:
+    """[choice] With ``round_to`` (v3), slot starts lie on local wall-clock multiples of it: the grid
+    of a window starts at the first local multiple of ``round_s`` at or after the window opens."""
+    offset = int(datetime.fromtimestamp(window_start, zone).utcoffset().total_seconds())  # type: ignore[union-attr]
+    local = window_start + offset
+    return -(-local // round_s) * round_s - offset
 
 
 def horizon_end(now: datetime, days: int) -> datetime:
@@ -128,6 +160,25 @@ def least_booked(free: Sequence[Host], counts: Mapping[str, int]) -> Host:
     return min(free, key=lambda h: counts[h.account_id])
 
 
+def last_booked_order(hosts: Sequence[Host], history: Sequence[Booking]) -> list[Host]:
+    """[ref v3 guide] Hosts by when they were last booked (``history`` is in booking order; only
+    holding bookings count): never-booked hosts first, alphabetically by e-mail [choice: the e-mail is
+    what the guide's "alphabetically" can sort by], then from least to most recently booked."""
+    last: dict[str, int] = {}
+    for i, b in enumerate(history):
+        if b.status in HOLDING_STATUSES:
+            last[b.account_id] = i
+    never = sorted((h for h in hosts if h.account_id not in last), key=lambda h: (h.email, h.account_id))
+    booked = sorted((h for h in hosts if h.account_id in last), key=lambda h: last[h.account_id])
+    return [*never, *booked]
+
+
+def fairness_pool(ordered: Sequence[Host]) -> list[Host]:
+    """[ref v3 guide] max-fairness drops the most recently booked half: of n hosts in last-booked
+    order the first ``n - n // 2`` stay [choice: an odd count keeps the middle host]."""
+    return list(ordered[: len(ordered) - len(ordered) // 2])
+
+
 PREFER_OPEN_GROUP = True
 """[choice] A group slot (capacity > 1) that already has bookings but room left is offered with the
 host holding it, whatever the round-robin turn, in preference to a new slot at the same start."""
@@ -142,14 +193,20 @@ class Settings:
     """The config values the engine uses, defaults filled in (minutes and seconds as named)."""
 
     zone: ZoneInfo
-    rules: tuple[OpeningHours, ...]
+    rules: tuple[HoursRule, ...]
     duration_s: int
     step_s: int
     notice_s: int
-    buffer_s: int
+    buffer_s: int  # before each slot (and after it, unless buffer_after_s says otherwise)
     days: int
     capacity: float  # math.inf for no limit
     method: str | None
+    buffer_after_s: int | None = None  # v3 buffer.after; None: buffer_s
+    round_s: int | None = None  # v3 round_to: starts on local multiples of it (`rounded_origin`)
+
+    @property
+    def after_s(self) -> int:
+        return self.buffer_s if self.buffer_after_s is None else self.buffer_after_s
 
     @classmethod
     def of(cls, config: Config) -> Settings:
@@ -165,7 +222,7 @@ class Settings:
 
         return cls(
             zone=ZoneInfo(config.timezone or DEFAULT_TIMEZONE),
-            rules=tuple((booking.opening_hours if booking else None) or DEFAULT_OPENING_HOURS),
+            rules=tuple(hours_rule(r) for r in (booking.opening_hours if booking else None) or DEFAULT_OPENING_HOURS),
             duration_s=duration * 60,
             step_s=step * 60,
             notice_s=opt("min_booking_notice", DEFAULT_MIN_NOTICE) * 60,

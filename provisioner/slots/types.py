@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 
 def aware(value: datetime, what: str) -> None:
@@ -26,6 +27,30 @@ class Interval:
         if self.end < self.start:
             raise ValueError(f"Interval ends ({self.end.isoformat()}) before it starts "
                              f"({self.start.isoformat()})")
+
+
+@dataclass(frozen=True)
+class HoursRule:
+    """One opening-hours rule as the engine reads it, whatever the API wrote.
+
+    ``weekdays`` are ``date.weekday()`` numbers (Monday 0 … Sunday 6); ``start``/``end`` are local
+    ``HH:MM`` wall-clock times in ``zone`` (None: the settings' zone). ``account_id`` scopes the rule
+    to one host (None: every host). ``on_date`` makes it a one-day rule (``weekdays`` ignored);
+    ``exdates`` are local dates on which a weekly rule does not open.
+    """
+
+    weekdays: frozenset[int]
+    start: str
+    end: str
+    zone: ZoneInfo | None = None
+    account_id: str | None = None
+    on_date: date | None = None
+    exdates: frozenset[date] = frozenset()
+
+    def opens_on(self, day: date) -> bool:
+        if self.on_date is not None:
+            return day == self.on_date
+        return day.weekday() in self.weekdays and day not in self.exdates
 
 
 @dataclass(frozen=True)

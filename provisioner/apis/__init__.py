@@ -1,0 +1,1 @@
+"""API packages: one per Scheduler API; the engine reaches them through an interface."""
