@@ -28,9 +28,10 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from provisioner import spec
-from provisioner.client import SchedulerClient
-from provisioner.emulator import Emulator, RateLimitConfig, choices
+from provisioner.apis.nylas_v2 import spec
+from provisioner.apis.nylas_v2.client import SchedulerClient
+from provisioner.apis.nylas_v2.emulator import choices
+from provisioner.emulator import Emulator, RateLimitConfig
 from provisioner.emulator.serve import serve_in_thread
 from provisioner.errors import ApiError
 from provisioner.ratelimit import RateLimits

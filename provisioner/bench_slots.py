@@ -13,7 +13,7 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
-from provisioner.model import Config
+from provisioner.apis.nylas_v2.model import Config
 from provisioner.slots import Host, Interval, compute_slots
 
 HOSTS = 10

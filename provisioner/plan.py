@@ -20,6 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from provisioner.apis.nylas_v2.model import Page, dump_config
+from provisioner.apis.nylas_v2.spec import normalize
+
 from .changes import (
     HOSTS,
     Action,
@@ -33,9 +36,7 @@ from .changes import (
     Target,
 )
 from .diff import Leaf, diff, get_path, leaves, set_path, under
-from .model import Page, dump_config
 from .pagefile import DesiredPage
-from .spec import normalize
 from .state.base import Resource, State
 
 Document = dict[str, Any]

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.emulator import auth, choices
+from provisioner.apis.nylas_v2.emulator import auth, choices
 from provisioner.emulator.faults import CONTROL_PREFIX, ASGIApp, Message, Receive, Scope, Send, send_error
 
 ANONYMOUS = "anonymous"

@@ -9,8 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from provisioner import model, spec
-from provisioner.emulator import Emulator, account_id_for, choices
+from provisioner.apis.nylas_v2 import model, spec
+from provisioner.apis.nylas_v2.emulator import choices
+from provisioner.emulator import Emulator, account_id_for
 
 pytestmark = pytest.mark.anyio
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from provisioner.client import SchedulerClient
+from provisioner.apis.nylas_v2.client import SchedulerClient
 from provisioner.emulator import Emulator, RateLimitConfig
 from provisioner.emulator.ratelimit import config_from_flags
 from provisioner.emulator.serve import serve_in_thread

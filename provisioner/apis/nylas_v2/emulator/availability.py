@@ -20,11 +20,12 @@ from typing import Annotated, Any
 
 from pydantic import Field, ValidationError
 
-from provisioner import model, slots
-from provisioner.emulator import calstore, choices
-from provisioner.emulator.calstore import BookingRecord, Conn
-from provisioner.emulator.store import PageRecord
-from provisioner.emulator.wire import MAX_TIME, ApiFailure, instant, validation_message
+from provisioner import slots
+from provisioner.apis.nylas_v2 import model
+from provisioner.apis.nylas_v2.emulator import calstore, choices
+from provisioner.apis.nylas_v2.emulator.calstore import BookingRecord, Conn
+from provisioner.apis.nylas_v2.emulator.store import PageRecord
+from provisioner.apis.nylas_v2.emulator.wire import MAX_TIME, ApiFailure, instant, validation_message
 
 StrictInt = Annotated[int, Field(strict=True)]
 

@@ -22,13 +22,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from provisioner import model, spec
-from provisioner.emulator import auth, booking, calstore, choices, controls, webhooks
+from provisioner.apis.nylas_v2 import model, spec
+from provisioner.apis.nylas_v2.emulator import auth, booking, calstore, choices, controls, webhooks
+from provisioner.apis.nylas_v2.emulator.store import Principal, SlugTaken, Store
+from provisioner.apis.nylas_v2.emulator.webhooks import Sender
+from provisioner.apis.nylas_v2.emulator.wire import (
+    MAX_INT,
+    ApiFailure,
+    error_response,
+    page_json,
+    read_object,
+    validate,
+)
 from provisioner.emulator.clock import SettableClock
 from provisioner.emulator.faults import FaultConfig, FaultState
-from provisioner.emulator.store import Principal, SlugTaken, Store
-from provisioner.emulator.webhooks import Sender
-from provisioner.emulator.wire import MAX_INT, ApiFailure, error_response, page_json, read_object, validate
 
 __all__ = ["build_app"]
 

@@ -26,11 +26,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from provisioner import model, slots
-from provisioner.emulator import availability, calstore
-from provisioner.emulator.calstore import BookingRecord
-from provisioner.emulator.store import PageRecord, Store
-from provisioner.emulator.wire import (
+from provisioner import slots
+from provisioner.apis.nylas_v2 import model
+from provisioner.apis.nylas_v2.emulator import availability, calstore
+from provisioner.apis.nylas_v2.emulator.calstore import BookingRecord
+from provisioner.apis.nylas_v2.emulator.store import PageRecord, Store
+from provisioner.apis.nylas_v2.emulator.wire import (
     ApiFailure,
     instant,
     public_page_json,

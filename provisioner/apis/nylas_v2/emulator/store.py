@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provisioner.emulator import choices
+from provisioner.apis.nylas_v2.emulator import choices
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000

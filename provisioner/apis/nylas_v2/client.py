@@ -43,10 +43,10 @@ from typing import Any
 import httpx
 from pydantic import SecretStr, ValidationError
 
-from . import model
-from .errors import ApiError, NotFound, OutcomeUnknown
-from .ratelimit import RateLimiter, RateLimits
-from .retry import RetryPolicy
+from provisioner.apis.nylas_v2 import model
+from provisioner.errors import ApiError, NotFound, OutcomeUnknown
+from provisioner.ratelimit import RateLimiter, RateLimits
+from provisioner.retry import RetryPolicy
 
 PAGES_PATH = "/manage/pages"
 LIST_LIMIT = 100

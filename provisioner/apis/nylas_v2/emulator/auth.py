@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from provisioner.emulator.store import Principal
+from provisioner.apis.nylas_v2.emulator.store import Principal
 
 
 class Denied(Exception):
