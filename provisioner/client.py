@@ -173,6 +173,10 @@ class SchedulerClient:
             follow_redirects=False,
             headers={"Accept": "application/json", "User-Agent": "provisioner"},
         )
+        # What AsyncClient.build_request would merge into every request, merged once (a plan's hot path).
+        self._root = str(self._http.base_url).rstrip("/") + "/"
+        self._headers = list(self._http.headers.raw)
+        self._timeout = self._http.timeout.as_dict()
 
     def __repr__(self) -> str:
         return f"SchedulerClient({self.base_url!r}, parallelism={self.parallelism})"
@@ -318,7 +322,7 @@ class SchedulerClient:
         where = where or f"{method} {path}"
         secrets = [token, *secrets]
         create = method == "POST"
-        headers = {"Authorization": f"Bearer {token.get_secret_value()}"}
+        auth = f"Bearer {token.get_secret_value()}"
         ambiguous = False  # an earlier attempt may have been processed
         last_failure = ""
         last_status: int | None = None
@@ -335,7 +339,7 @@ class SchedulerClient:
             if self.limiter is not None:
                 await self.limiter.acquire(account or token)  # outside the parallelism slot: see module docs
             try:
-                response = await self._attempt(method, path, headers, body, params, budget)
+                response = await self._attempt(self._request(method, path, auth, body, params), budget)
             except _Expired as exc:
                 failure = f"no complete answer within {exc.seconds:g} s"
                 if create:
@@ -381,19 +385,28 @@ class SchedulerClient:
             type=last_type,
         )
 
-    async def _attempt(
-        self,
-        method: str,
-        path: str,
-        headers: Mapping[str, str],
-        body: dict[str, Any] | None,
-        params: Mapping[str, int] | None,
-        budget: _Budget,
-    ) -> httpx.Response:
+    def _request(
+        self, method: str, path: str, auth: str, body: dict[str, Any] | None, params: Mapping[str, int] | None
+    ) -> httpx.Request:
+        """The request `AsyncClient.build_request` would build, without re-merging the client's defaults."""
+        request = httpx.Request(
+            method,
+            self._root + path.lstrip("/"),
+            json=body,
+            params=params,
+            headers=[*self._headers, (b"Authorization", auth.encode())],
+            extensions={"timeout": self._timeout},
+        )
+        if self._http.cookies.jar:  # a server's cookies go back to it, as AsyncClient would send them
+            self._http.cookies.set_cookie_header(request)
+        return request
+
+    async def _attempt(self, request: httpx.Request, budget: _Budget) -> httpx.Response:
         """One HTTP exchange inside a parallelism slot, within the budget's attempt deadline; the time
         it takes (not the wait for the slot) is charged to the budget. `_Expired` past the deadline."""
         async with self._slots:
             self.stats.requests += 1
+            method = request.method
             self.stats.by_method[method] = self.stats.by_method.get(method, 0) + 1
             self._in_flight += 1
             self.stats.peak_in_flight = max(self.stats.peak_in_flight, self._in_flight)
@@ -403,7 +416,7 @@ class SchedulerClient:
             try:
                 async with asyncio.timeout(limit) as scope:
                     # Not streamed: the body is read here, so read errors happen inside the slot too.
-                    return await self._http.request(method, path, json=body, params=params, headers=headers)
+                    return await self._http.send(request)
             except TimeoutError:
                 if scope.expired():
                     raise _Expired(limit or 0.0) from None
