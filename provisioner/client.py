@@ -55,7 +55,7 @@ from pydantic import SecretStr, ValidationError
 from . import model
 from .errors import ApiError, DeadlineExceeded, NotFound, OutcomeUnknown
 from .ratelimit import RateLimiter, RateLimits
-from .retry import RetryPolicy
+from .retry import ATTEMPT_DEADLINE, REQUEST_DEADLINE, Budget, RetryPolicy
 
 PAGES_PATH = "/manage/pages"
 LIST_LIMIT = 100
@@ -71,32 +71,6 @@ _TRANSIENT: tuple[type[Exception], ...] = (
     httpx.RemoteProtocolError,
 )
 _MASK = "**********"
-
-ATTEMPT_DEADLINE = 30.0
-"""Default seconds one attempt may take from its first byte sent to its last byte read."""
-REQUEST_DEADLINE = 120.0
-"""Default seconds one logical request may take, its retries and backoff included."""
-
-
-class _Budget:
-    """The time one logical request has used (its attempts and backoff) against its deadlines."""
-
-    __slots__ = ("attempt", "spent", "total")
-
-    def __init__(self, attempt: float | None, total: float | None) -> None:
-        self.attempt, self.total, self.spent = attempt, total, 0.0
-
-    def for_attempt(self) -> float | None:
-        """Seconds the next attempt may take (``None``: no deadline)."""
-        if self.total is None:
-            return self.attempt
-        left = max(0.0, self.total - self.spent)
-        return left if self.attempt is None else min(self.attempt, left)
-
-    def exhausted(self, more: float = 0.0) -> bool:
-        """True when the total deadline is used up (or would be, after ``more`` seconds)."""
-        return self.total is not None and self.spent + more >= self.total - 1e-9
-
 
 class _Expired(Exception):
     """An attempt ran past its deadline (``seconds``); never leaves this module."""
@@ -328,7 +302,7 @@ class SchedulerClient:
         last_status: int | None = None
         last_type: str | None = None
         retry_headers: httpx.Headers | None = None
-        budget = _Budget(self.attempt_deadline, self.deadline)
+        budget = Budget(self.attempt_deadline, self.deadline)
         for attempt in range(self.retry.max_attempts):
             if attempt:
                 delay = self.retry.delay(attempt - 1, self._rng, headers=retry_headers)
@@ -401,7 +375,7 @@ class SchedulerClient:
             self._http.cookies.set_cookie_header(request)
         return request
 
-    async def _attempt(self, request: httpx.Request, budget: _Budget) -> httpx.Response:
+    async def _attempt(self, request: httpx.Request, budget: Budget) -> httpx.Response:
         """One HTTP exchange inside a parallelism slot, within the budget's attempt deadline; the time
         it takes (not the wait for the slot) is charged to the budget. `_Expired` past the deadline."""
         async with self._slots:
@@ -444,7 +418,7 @@ class SchedulerClient:
 
     @staticmethod
     def _late(
-        where: str, budget: _Budget, attempts: int, last_failure: str, secrets: Sequence[SecretStr],
+        where: str, budget: Budget, attempts: int, last_failure: str, secrets: Sequence[SecretStr],
         status: int | None, kind: str | None,
     ) -> DeadlineExceeded:
         return DeadlineExceeded(
