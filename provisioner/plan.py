@@ -104,6 +104,8 @@ def _related(path: str, paths: set[str]) -> bool:
 
 def _with_ignored(desired: Document, live: Document, ignored: tuple[str, ...]) -> Document:
     """The desired document with every ignored path holding its live value instead."""
+    if not ignored:
+        return desired  # nothing to overlay: no copy (a plan's hot path; neither document is mutated)
     effective = copy.deepcopy(desired)
     for path in ignored:
         found, value = get_path(live, path)

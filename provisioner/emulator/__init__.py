@@ -12,7 +12,7 @@ Public surface::
     emu.close()
 
 `Emulator.app` is the ASGI app (serve it with `provisioner.emulator.serve.serve`). The **[choice]**s
-about behaviour (where the real service's evidence is silent) are in `provisioner.emulator.choices`,
+about behaviour (where the real service's evidence is silent) are in `provisioner.apis.nylas_v2.emulator.choices`,
 or, for the booking side, the rate limits and the schema, beside the code they shape: its docstring
 lists where.
 """

@@ -1,4 +1,4 @@
-"""Benchmark of the slot engine: ``python -m provisioner.bench_slots [--runs N]``.
+"""Benchmark of the slot engine: ``python -m tests.bench.slots [--runs N]``.
 
 A 10-host round-robin page over 60 days with 500 busy blocks per host (issue 7, target ≤ 50 ms per
 `compute_slots`). Prints the median and best of several runs per round-robin mode; asserts nothing
