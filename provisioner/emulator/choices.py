@@ -88,6 +88,10 @@ LIST_UNKNOWN_ACCOUNT_IS_EMPTY = True
 """[choice] Listing with an access token never seen before answers ``[]`` rather than 401: every
 token is an account (PRODUCT.md §5), and a client checking "did my create happen?" after a request
 dropped before processing must get "no page", not an auth error."""
+LIST_VIEWS = frozenset({"count", "ids"})
+"""[choice] ``GET /manage/pages?view=count`` answers ``{"count": N}`` (all pages, offset and limit ignored)
+and ``view=ids`` the page ids: the Node SDK's ``count()`` and ``list({view: 'ids'})`` send them, as on
+every v2 collection. Other views are refused (400)."""
 NULL_MEANS_LEFT_OUT = True
 """[choice] A top-level ``null`` in a create or update body (``"name": null``) is treated as left out."""
 

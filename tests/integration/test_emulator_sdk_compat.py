@@ -1,0 +1,121 @@
+"""What the official v2 SDKs send that the emulator once refused: Basic auth with the token as user
+name (Node SDK 6), the provider availability calls, list views, undefined additional values."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from provisioner.emulator import Emulator, RateLimitConfig, account_id_for
+from provisioner.emulator.auth import request_token
+
+pytestmark = pytest.mark.anyio
+
+TOKEN = "token-basic-auth-0123456789"
+OTHER = "token-basic-other-0123456"
+
+
+def basic(token: str, password: str = "") -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{token}:{password}".encode()).decode()}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize(("header", "token"), [
+    ("Bearer abc", "abc"),
+    ("bearer  abc ", "abc"),
+    ("Basic " + base64.b64encode(b"abc:").decode(), "abc"),
+    ("BASIC " + base64.b64encode(b"abc:ignored").decode(), "abc"),
+    ("Basic " + base64.b64encode(b"abc").decode(), "abc"),
+    ("Basic YWJj\nOg==\n", "abc"),  # Ruby's Base64.encode64 wraps lines
+    ("Basic " + base64.b64encode(b":secret").decode(), None),
+    ("Basic not*base64", None),
+    ("Basic " + base64.b64encode(b"\xff\xfe:").decode(), None),
+    ("Digest abc", None),
+    ("Bearer", None),
+    ("", None),
+])
+def test_request_token_reads_bearer_and_basic(header: str, token: str | None) -> None:
+    assert request_token({"authorization": header}) == token
+
+
+async def test_basic_auth_works_on_every_authenticated_endpoint(emu_client: httpx.AsyncClient) -> None:
+    created = await emu_client.post("/manage/pages", headers=basic(TOKEN),
+                                    json={"access_tokens": [TOKEN], "slug": "basic"})
+    assert created.status_code == 201, created.text
+    page = created.json()
+    url = f"/manage/pages/{page['id']}"
+    for auth in (basic(TOKEN), basic(page["edit_token"])):
+        assert (await emu_client.get("/manage/pages", headers=auth)).json()[0]["id"] == page["id"]
+        assert (await emu_client.get(url, headers=auth)).status_code == 200
+        assert (await emu_client.put(url, headers=auth, json={"name": "Basic"})).json()["name"] == "Basic"
+        calendars = (await emu_client.get(f"{url}/calendars", headers=auth)).json()
+        assert [c["id"] for c in calendars] == [account_id_for(TOKEN)]
+        upload = await emu_client.put(f"{url}/upload-image", headers=auth,
+                                      json={"contentType": "image/png", "objectName": "logo.png"})
+        assert upload.status_code == 200, upload.text
+        assert (await emu_client.get("/schedule/availability/google", headers=auth)).status_code == 200
+    denied = await emu_client.get(url, headers=basic(OTHER))
+    assert denied.status_code == 401 and OTHER not in denied.text
+    assert (await emu_client.delete(url, headers=basic(page["edit_token"]))).json() == {"success": True}
+
+
+async def test_rate_limits_key_on_the_token_whether_bearer_or_basic(emu_clock: Any) -> None:
+    now = [0.0]
+    emulator = Emulator(":memory:", clock=emu_clock, rate_limits=RateLimitConfig(per_account=1, per_application=None),
+                        monotonic=lambda: now[0])
+    try:
+        async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://emulator.local") as client:
+            assert (await client.get("/manage/pages", headers=bearer(TOKEN))).status_code == 200
+            limited = await client.get("/manage/pages", headers=basic(TOKEN))
+            assert limited.status_code == 429 and limited.headers["Retry-After"] == "1"
+            assert (await client.get("/manage/pages", headers=basic(OTHER))).status_code == 200
+            now[0] += 1.0
+            assert (await client.get("/manage/pages", headers=basic(TOKEN))).status_code == 200
+            assert (await client.get("/manage/pages", headers=bearer(TOKEN))).status_code == 429
+    finally:
+        emulator.close()
+
+
+async def test_list_views_count_and_ids(emu_client: httpx.AsyncClient) -> None:
+    ids = []
+    for slug in ("v1", "v2", "v3"):
+        created = await emu_client.post("/manage/pages", json={"access_tokens": [TOKEN], "slug": slug})
+        ids.append(created.json()["id"])
+    count = await emu_client.get("/manage/pages", params={"view": "count", "limit": 1}, headers=basic(TOKEN))
+    assert count.json() == {"count": 3}
+    listed = await emu_client.get("/manage/pages", params={"view": "ids", "offset": 1}, headers=basic(TOKEN))
+    assert listed.json() == ids[1:]
+    none = await emu_client.get("/manage/pages", params={"view": "count"}, headers=basic(OTHER))
+    assert none.json() == {"count": 0}
+
+
+async def test_provider_availability_lists_busy_times_of_the_callers_accounts(
+    emu_client: httpx.AsyncClient, emu_clock: Any
+) -> None:
+    page = (await emu_client.post("/manage/pages", json={"access_tokens": [TOKEN, OTHER], "slug": "busy"})).json()
+    account = account_id_for(TOKEN)
+    day = int(datetime(2024, 3, 4, tzinfo=UTC).timestamp())
+    past = int(datetime(2024, 2, 1, tzinfo=UTC).timestamp())
+    far = int(datetime(2024, 6, 1, tzinfo=UTC).timestamp())
+    for start in (day + 3600, day, past, far):
+        added = await emu_client.post(f"/_emulator/accounts/{account}/events",
+                                      json={"start": start, "end": start + 1800})
+        assert added.status_code == 201, added.text
+    for provider in ("google", "o365"):
+        mine = (await emu_client.get(f"/schedule/availability/{provider}", headers=bearer(TOKEN))).json()
+        assert mine == [{"name": page["access_token_infos"][0]["account_name"],
+                         "email": page["access_token_infos"][0]["account_email"],
+                         "busy": [{"start": day, "end": day + 1800}, {"start": day + 3600, "end": day + 5400}]}]
+    by_page = (await emu_client.get("/schedule/availability/google", headers=basic(page["edit_token"]))).json()
+    assert [a["email"] for a in by_page] == [i["account_email"] for i in page["access_token_infos"]]
+    assert by_page[1]["busy"] == []
+    assert (await emu_client.get("/schedule/availability/google")).status_code == 401
+    assert (await emu_client.get("/schedule/availability/o365", headers=bearer("never-seen"))).status_code == 401
+    assert (await emu_client.get("/schedule/availability/outlook", headers=bearer(TOKEN))).status_code == 404
