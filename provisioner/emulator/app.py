@@ -141,7 +141,9 @@ def build_app(store: Store, faults: FaultState, clock: Callable[[], datetime],
             records: list[PageRecord] = []
         elif principal.page_id is not None:  # an edit token lists its own page
             record = await run_in_threadpool(store.get_page, principal.page_id)
-            records = [record][offset:None if limit < 0 else offset + limit] if record else []
+            if record is None:
+                raise auth.Denied(*auth.PAGE_DELETED)
+            records = [record][offset:None if limit < 0 else offset + limit]
         else:
             records = await run_in_threadpool(store.list_pages, principal.account_id or "", offset, limit)
         if view == "count":

@@ -5,7 +5,7 @@
   Anything else counts as no token. Rate limits key on the token either way.
 - Create: the tokens travel in the body (the header is optional and ignored).
 - List: with an access token, the account's pages; [choice] with a page's edit token, that page alone
-  (``[]`` once it is deleted): the Schedule Editor, given only an edit token, finds its page so.
+  (the Schedule Editor, given only an edit token, finds its page so), and 404 once it is deleted.
 - Page-scoped calls: the bearer is the page's edit token or one of the page's access tokens.
   No or unknown token: 401. Unknown page id: 404. A known token that does not grant this page
   (another page's edit token, an account not on the page): 403.
@@ -38,6 +38,7 @@ MISSING = (401, "Missing or malformed Authorization header: expected 'Bearer <to
 UNKNOWN = (401, "Unknown or expired token")
 NOT_THIS_PAGE = (403, "This token does not grant access to this page")
 NO_PAGE = (404, "No page with this id")
+PAGE_DELETED = (404, "The page of this edit token was deleted")
 
 
 def request_token(headers: Mapping[str, str]) -> str | None:

@@ -7,7 +7,7 @@ Every v2 SDK has the two calls (Python ``get_google_availability``, Node ``getGo
 **[choice]**:
 
 - Auth as on every call (Bearer or Basic). An access token answers for its account; a page's edit
-  token for the page's accounts, in page order (``[]`` once the page is deleted). No or unknown
+  token for the page's accounts, in page order (404 once the page is deleted). No or unknown
   token: 401.
 - ``busy`` is every event on the account's calendars that overlaps the next `WINDOW_DAYS` days from
   the emulator's clock, by start; bookings are events, so they count.
@@ -40,7 +40,9 @@ def availability_json(store: Store, token: str, now: datetime) -> list[dict[str,
         raise auth.Denied(*auth.UNKNOWN)
     if principal.page_id is not None:
         record = store.get_page(principal.page_id)
-        accounts = list(record.accounts) if record else []
+        if record is None:
+            raise auth.Denied(*auth.PAGE_DELETED)
+        accounts = list(record.accounts)
     else:
         account_id = principal.account_id or ""
         accounts = [Account(account_id, choices.account_email_for(account_id), choices.account_name_for(account_id))]

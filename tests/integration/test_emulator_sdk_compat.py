@@ -64,6 +64,10 @@ async def test_basic_auth_works_on_every_authenticated_endpoint(emu_client: http
     denied = await emu_client.get(url, headers=basic(OTHER))
     assert denied.status_code == 401 and OTHER not in denied.text
     assert (await emu_client.delete(url, headers=basic(page["edit_token"]))).json() == {"success": True}
+    for path in ("/manage/pages", "/schedule/availability/google"):  # the editor tells "deleted" from "wrong"
+        gone = await emu_client.get(path, headers=basic(page["edit_token"]))
+        assert gone.status_code == 404 and gone.json()["message"] == "The page of this edit token was deleted"
+    assert (await emu_client.get("/manage/pages", headers=basic("never-seen-token"))).json() == []
 
 
 async def test_rate_limits_key_on_the_token_whether_bearer_or_basic(emu_clock: Any) -> None:

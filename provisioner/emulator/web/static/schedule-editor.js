@@ -31,7 +31,8 @@
     '#nylas-schedule-editor label.nse-inline{flex-direction:row;align-items:center;font-weight:normal;gap:.4rem;}',
     '#nylas-schedule-editor input,#nylas-schedule-editor select{font:inherit;font-weight:normal;padding:.35rem;border:1px solid #cfd3dd;border-radius:6px;}',
     '#nylas-schedule-editor input[type=color]{padding:0;height:2.2rem;width:4rem;}',
-    '#nylas-schedule-editor .nse-hours{display:flex;flex-wrap:wrap;align-items:center;gap:.4rem;margin:.4rem 0;}',
+    '#nylas-schedule-editor .nse-hours{display:flex;flex-wrap:wrap;align-items:center;gap:.4rem 1rem;margin:.4rem 0 .8rem;}',
+    '#nylas-schedule-editor .nse-days,#nylas-schedule-editor .nse-times{display:flex;align-items:center;gap:.4rem;}',
     '#nylas-schedule-editor .nse-hours label{flex-direction:row;font-weight:normal;gap:.15rem;}',
     '#nylas-schedule-editor button{font:inherit;border-radius:6px;padding:.45rem 1rem;cursor:pointer;border:1px solid #cfd3dd;background:#fff;color:#1f2330;}',
     '#nylas-schedule-editor input[type=time]{width:7.5rem;}',
@@ -59,6 +60,9 @@
     return node;
   }
 
+  var INVALID = 'This edit token is not valid: it is unknown or was revoked. Ask the page owner for a new link.';
+  var DELETED = 'This scheduling page no longer exists: it was deleted.';
+
   function request(method, path, body) {
     var options = { method: method, headers: { Authorization: 'Bearer ' + state.token } };
     if (body !== undefined) {
@@ -69,8 +73,8 @@
       return response.text().then(function (text) {
         var data = null;
         try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
-        if (response.status === 401) throw new Error('This edit token is not valid: it is unknown or was revoked. Ask the page owner for a new link.');
-        if (response.status === 404 && path.indexOf('/manage/pages/') === 0) throw new Error('This scheduling page no longer exists: it was deleted.');
+        if (response.status === 401) throw new Error(INVALID);
+        if (response.status === 404) throw new Error(DELETED);
         if (!response.ok) throw new Error((data && data.message) || ('The scheduling API answered ' + response.status));
         return data;
       });
@@ -101,15 +105,16 @@
   function hoursRow(rule) {
     var row = el('div', { 'class': 'nse-hours' });
     if (rule.account_id) row.setAttribute('data-account', rule.account_id);
-    DAYS.forEach(function (day) {
-      row.appendChild(el('label', {}, [el('input', { type: 'checkbox', value: day[0], checked: (rule.days || []).indexOf(day[0]) >= 0 }), day[1]]));
-    });
-    row.appendChild(el('input', { type: 'time', 'class': 'nse-start', value: rule.start || '09:00', 'aria-label': 'From' }));
-    row.appendChild(document.createTextNode('–'));
-    row.appendChild(el('input', { type: 'time', 'class': 'nse-end', value: rule.end || '17:00', 'aria-label': 'Until' }));
+    var days = el('span', { 'class': 'nse-days' }, DAYS.map(function (day) {
+      return el('label', {}, [el('input', { type: 'checkbox', value: day[0], checked: (rule.days || []).indexOf(day[0]) >= 0 }), day[1]]);
+    }));
     var remove = el('button', { type: 'button', text: 'Remove', 'aria-label': 'Remove these hours' });
     remove.onclick = function () { row.remove(); };
-    row.appendChild(remove);
+    var times = el('span', { 'class': 'nse-times' }, [
+      el('input', { type: 'time', 'class': 'nse-start', value: rule.start || '09:00', 'aria-label': 'From' }), '–',
+      el('input', { type: 'time', 'class': 'nse-end', value: rule.end || '17:00', 'aria-label': 'Until' }), remove]);
+    row.appendChild(days);
+    row.appendChild(times);
     return row;
   }
 
@@ -264,7 +269,7 @@
     }
     request('GET', '/manage/pages').then(function (pages) {
       if (!pages || !pages.length) {
-        showError(auth.pageEditToken ? 'This scheduling page no longer exists: it was deleted.' : 'This account has no scheduling pages.');
+        showError(auth.pageEditToken ? INVALID : 'This account has no scheduling pages yet.');
       } else if (pages.length === 1) {
         renderEditor(pages[0]);
       } else {
