@@ -2,11 +2,13 @@
 
 One place to read and change them (see `nylas-scheduler-api.md`): identity derivation for accounts,
 generated values, error types and codes, pagination bounds. Nothing here does I/O. The others sit
-beside the code they shape, each marked ``[choice]``: `availability` (which calendars count,
-additional field checks), `booking` (confirmation, titles, cancellation notice), `webhooks` (reminder
-delivery, notifications), `calstore` (ids, edit hashes), `wire` (the public view of a page),
-`ratelimit` (bucket size, per-bearer accounts), `store` (its schema: deleted pages' edit tokens,
-bookings kept); the slot rules are in `provisioner.slots.choices`.
+beside the code they shape, each marked ``[choice]``: `auth` (Basic auth's password, what an edit
+token lists), `availability` (which calendars count, additional field checks, slot time bounds),
+`freebusy` (the provider availability answer), `booking` (confirmation, titles, cancellation
+notice), `webhooks` (reminder delivery, notifications), `calstore` (ids, edit hashes), `wire` (the
+public view of a page), `ratelimit` (bucket size, per-bearer accounts), `store` (its schema: deleted
+pages' edit tokens, bookings kept), `web` (where the booking page lives); the slot rules are in
+`provisioner.slots.choices`.
 """
 
 from __future__ import annotations

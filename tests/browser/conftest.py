@@ -27,8 +27,10 @@ def chromium_path() -> str | None:
     return os.environ.get(CHROMIUM_ENV) or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module: Playwright's sync API keeps an event loop running in this thread
+    while it is open, which later tests' ``asyncio.run`` would trip over."""
     executable = chromium_path()
     require(executable is not None, "Chromium (apt-get install chromium)")
     try:

@@ -2,9 +2,11 @@
 as package data (no build step, no CDN), speaking only the public API the SDKs use.
 
 - ``GET /_emulator/book/{slug}``: the booking page a guest uses (the service hosted it at
-  ``schedule.nylas.com/{slug}``; the emulator keeps it under its own prefix so that no page slug can
-  shadow an API path). It reads ``/schedule/{slug}/info`` and ``/timeslots`` and books with
-  ``POST /schedule/{slug}/timeslots``.
+  ``schedule.nylas.com/{slug}``; [choice] the emulator keeps it under its own prefix so that no page
+  slug can shadow an API path). It reads ``/schedule/{slug}/info`` and ``/timeslots`` and books with
+  ``POST /schedule/{slug}/timeslots``. [choice] Times are in the page's time zone, or, when
+  ``appearance.show_timezone_options`` is on, in the guest's (the browser's) with any other to choose;
+  of round-robin slots at one time, the first host's is offered.
 - ``GET /_emulator/web/schedule-editor.js``: defines ``nylas.scheduler.show({auth: {pageEditToken},
   style: {tintColor, backgroundColor}})`` as in the Smart Integration guide: an editor overlay that reads
   and saves the page through ``/manage/pages`` with the edit token only.
