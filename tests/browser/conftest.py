@@ -56,10 +56,11 @@ def tab(browser: Any) -> Iterator[Any]:
     assert errors == []
 
 
-@pytest.fixture
-def web(tmp_path: Path) -> Iterator[str]:
-    """``provisioner emulator serve`` as a real process, clock pinned at Friday 2024-03-01 12:00 UTC."""
-    with served_emulator(tmp_path / "emulator.db") as url:
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``provisioner emulator serve`` as a real process for one test module (its tests use their own
+    slugs and tokens), clock pinned at Friday 2024-03-01 12:00 UTC."""
+    with served_emulator(tmp_path_factory.mktemp("web") / "emulator.db") as url:
         yield url
 
 

@@ -98,10 +98,11 @@ def test_a_page_deleted_while_open_is_reported_on_save(web: str, tab: Any) -> No
 
 
 def test_an_account_token_offers_its_pages(web: str, tab: Any) -> None:
+    account = "token-editor-account-0123"
     for slug in ("first", "second"):
-        create_page(web, TOKEN, slug=slug, name=slug.title())
+        create_page(web, account, slug=slug, name=slug.title())
     tab.goto(f"{web}/_emulator/editor-demo")
-    tab.evaluate("token => nylas.scheduler.show({auth: {accessToken: token}})", TOKEN)
+    tab.evaluate("token => nylas.scheduler.show({auth: {accessToken: token}})", account)
     tab.wait_for_selector(".nse-pages")
     tab.click(".nse-pages button:has-text('Second')")
     assert tab.input_value("#nse-name") == "Second"
