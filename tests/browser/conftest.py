@@ -75,4 +75,4 @@ def screenshot(page: Any, name: str) -> None:
 def create_page(url: str, token: str, **body: Any) -> dict[str, Any]:
     answer = httpx.post(f"{url}/manage/pages", json={"access_tokens": [token], **body})
     assert answer.status_code == 201, answer.text
-    return answer.json()  # type: ignore[no-any-return]
+    return answer.json()

@@ -79,7 +79,7 @@ def cli(web: str, tmp_path: Path) -> Any:
 def live_page(web: str) -> dict[str, Any]:
     """The page as the integrator's backend sees it (with its edit token, kept from Step 2)."""
     (page,) = httpx.get(f"{web}/manage/pages", headers={"Authorization": f"Bearer {TOKEN}"}).json()
-    return page  # type: ignore[no-any-return]
+    return page
 
 
 def test_end_user_edits_in_the_editor_are_kept_or_reverted_by_ownership(web: str, cli: Any, tab: Any) -> None:

@@ -26,7 +26,7 @@ def open_editor(tab: Any, url: str, edit_token: str) -> None:
 
 def live(url: str, page: dict[str, Any]) -> dict[str, Any]:
     answer = httpx.get(f"{url}/manage/pages/{page['id']}", headers={"Authorization": f"Bearer {page['edit_token']}"})
-    return answer.json()  # type: ignore[no-any-return]
+    return answer.json()
 
 
 def test_the_editor_reads_and_saves_with_the_edit_token_only(web: str, tab: Any) -> None:

@@ -28,7 +28,7 @@ def scheduler(package: str, url: str, token: str) -> Any:
 
 
 def sdk_error(package: str) -> type[Exception]:
-    return importlib.import_module(f"{package}.client.errors").NylasApiError  # type: ignore[no-any-return]
+    return importlib.import_module(f"{package}.client.errors").NylasApiError
 
 
 @pytest.mark.parametrize("package", SDKS)
