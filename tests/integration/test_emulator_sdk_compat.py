@@ -123,3 +123,37 @@ async def test_provider_availability_lists_busy_times_of_the_callers_accounts(
     assert (await emu_client.get("/schedule/availability/google")).status_code == 401
     assert (await emu_client.get("/schedule/availability/o365", headers=bearer("never-seen"))).status_code == 401
     assert (await emu_client.get("/schedule/availability/outlook", headers=bearer(TOKEN))).status_code == 404
+
+
+async def test_the_request_shapes_of_the_ruby_and_java_sdks(emu_client: httpx.AsyncClient) -> None:
+    """Read from nylas-ruby 5.17 and nylas-java 1.22 (not runnable here): Java's Gson sends every list
+    field, empty or not, and save() sends the read-only fields back; Ruby's update sends only the keys
+    it changes; both book with a locale like ``en_US`` and values the page does not define."""
+    java_field = {"label": "Notes", "name": "notes", "type": "text", "order": 1, "required": False,
+                  "dropdown_options": [], "multi_select_options": []}
+    config = {"timezone": "UTC", "reminders": [],
+              "booking": {"additional_fields": [java_field], "opening_hours": [
+                  {"account_id": account_id_for(TOKEN), "days": ["M", "T", "W", "R", "F"], "start": "09:00",
+                   "end": "17:00"}]},
+              "calendar_ids": {account_id_for(TOKEN): {"availability": []}}}
+    created = await emu_client.post("/manage/pages", json={"access_tokens": [TOKEN], "name": "Java SDK Example",
+                                                           "slug": "java_example_1636728347", "config": config})
+    assert created.status_code == 201, created.text
+    page = created.json()
+    url, auth = f"/manage/pages/{page['id']}", bearer(TOKEN)
+    java_save = {k: page[k] for k in ("app_client_id", "edit_token", "app_organization_id", "created_at",
+                                      "modified_at", "slug", "config")} | {"name": "Updated Java SDK Name"}
+    assert (await emu_client.put(url, headers=auth, json=java_save)).json()["name"] == "Updated Java SDK Name"
+    ruby_update = await emu_client.put(url, headers=auth, json={"name": "Updated name"})
+    assert ruby_update.json()["name"] == "Updated name" and ruby_update.json()["config"] == page["config"]
+
+    slots = (await emu_client.get("/schedule/java_example_1636728347/timeslots")).json()
+    for values, slot in (({"important": True}, slots[-1]), ({"important": "true"}, slots[0])):
+        booked = await emu_client.post("/schedule/java_example_1636728347/timeslots", json={
+            "additional_values": values, "additional_emails": [], "email": "recipient@example.com",
+            "locale": "en_US", "name": "John Doe", "timezone": "America/New_York", "slot": slot})
+        assert booked.status_code == 200, booked.text
+        assert booked.json()["additional_field_values"] == values
+        cancelled = await emu_client.post(f"/schedule/java_example_1636728347/{booked.json()['edit_hash']}/cancel",
+                                          json={"reason": "This was a test."})
+        assert cancelled.json() == {"success": True}
