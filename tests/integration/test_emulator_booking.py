@@ -210,7 +210,7 @@ async def test_template_title_is_filled(emu_client: httpx.AsyncClient) -> None:
     ({"additional_values": {}}, "additional_values.food"),
     ({"additional_values": {"food": "soup"}}, "additional_values.food"),
     ({"additional_values": {"food": "tea", "team": "three"}}, "additional_values.team"),
-    ({"slot": {"start": 10**20}}, "slot.start"),
+    ({"slot": {"start": 10**15}}, "slot.start"),
     ({"slot": {"start": -1}}, "slot.start"),
     ({"slot": {"end": 253402300800}}, "slot.end"),
     ({"additional_emails": ["nope"]}, "additional_emails"),
