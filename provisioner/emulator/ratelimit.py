@@ -85,7 +85,7 @@ class _Bucket:
 
 def _bearer_key(scope: Scope) -> str:
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-    token = auth.bearer_token(headers)
+    token = auth.request_token(headers)
     if token is None:
         return ANONYMOUS
     return hashlib.sha256(b"provisioner-emulator/ratelimit:" + token.encode()).hexdigest()[:32]

@@ -125,7 +125,6 @@ class BookingService:
             if calendar is None or calendar.account_id != wanted.account_id or calendar.read_only:
                 raise ApiFailure(400, f"The booking calendar {wanted.calendar_id} is not a writable calendar "
                                       f"of account {wanted.account_id}")
-            known = {f.name for f in (config.booking.additional_fields if config.booking else None) or []}
             booking = calstore.insert_booking(
                 conn, page_id=record.id, calendar=calendar,
                 status="pending" if method in PENDING_METHODS else "confirmed",
@@ -134,7 +133,7 @@ class BookingService:
                 location=(config.event.location if config.event else None) or "",
                 recipient_email=request.email, recipient_name=request.name, recipient_locale=request.locale,
                 recipient_tz=request.timezone,
-                additional_field_values={k: v for k, v in request.additional_values.items() if k in known},
+                additional_field_values=dict(request.additional_values),
                 additional_emails=list(request.additional_emails))
             if replaced is not None:
                 calstore.cancel_booking(conn, replaced.id, "rescheduled", replaced_by=booking.id)
