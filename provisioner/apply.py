@@ -1,6 +1,10 @@
 """Execute a plan through the client, journaling every completed step in the state transaction.
 
-Safety rules live here too (`check_safety`): ``lifecycle.prevent_destroy`` and ``--max-deletes``.
+Apply sends exactly what the plan shows: each write is built from its `PageChange` alone (``body``
+for name, slug and config; the access tokens only when the plan has a hosts line), never from what
+apply finds out on its own. A page that ``lifecycle.prevent_destroy`` protects is skipped and
+reported as failed; the rest of the plan is applied. Plan-wide limits are `safety`'s.
+
 A create is never blindly retried: when its outcome is unknown, or a previous run crashed after
 sending it, the page is looked up by slug and adopted if it exists.
 """
@@ -14,12 +18,14 @@ from typing import Any, Protocol
 
 from pydantic import SecretStr
 
+from provisioner.apis.nylas_v2.client import SchedulerClient
+from provisioner.apis.nylas_v2.model import Page
+
 from .changes import Action, PageChange, Plan
-from .client import SchedulerClient
 from .errors import ApiError, NotFound, OutcomeUnknown, PlanRefused, ProvisionerError
-from .model import Page
 from .pagefile import DesiredPage
 from .plan import live_document
+from .safety import Limits, refusals
 from .state.base import Resource, Transaction
 
 CREATE_ATTEMPTS = 3  # a create whose outcome is unknown and whose page is not found is re-sent at most this often
@@ -42,25 +48,14 @@ class ApplyResult:
     api_writes: int = 0
 
 
-def refuse_blocked(plan: Plan) -> None:
-    """Refuse a plan that lifecycle.prevent_destroy forbids (``plan`` and ``apply`` alike)."""
-    if plan.blocked:
-        names = ", ".join(p.address for p in plan.blocked)
-        raise PlanRefused(
-            f"lifecycle.prevent_destroy forbids destroying {names}; "
-            "remove prevent_destroy first if this is really intended"
-        )
+BLOCKED = "not destroyed: lifecycle.prevent_destroy protects it (remove prevent_destroy first if this is intended)"
 
 
-def check_safety(plan: Plan, max_deletes: int) -> None:
-    """Refuse a plan that prevent_destroy forbids or that deletes more pages than allowed."""
-    refuse_blocked(plan)
-    deletes = plan.count(Action.DELETE)
-    if deletes > max_deletes:
-        raise PlanRefused(
-            f"this plan deletes {deletes} pages, more than --max-deletes {max_deletes}; "
-            "raise --max-deletes if this is intended"
-        )
+def check_safety(plan: Plan, limits: Limits) -> None:
+    """Refuse (PlanRefused) a plan beyond ``limits``, before anything is sent."""
+    reasons = refusals(plan, limits)
+    if reasons:
+        raise PlanRefused("apply refuses this plan: " + "; ".join(reasons))
 
 
 class Applier:
@@ -79,6 +74,7 @@ class Applier:
 
     async def run(self, plan: Plan) -> ApplyResult:
         steps = [p for p in plan.pages if p.needs_apply]
+        self.result.failed += [(p.address, BLOCKED) for p in plan.blocked]
         self.reporter.begin(len(steps))
         await asyncio.gather(*(self._guarded(change) for change in steps))
         self.reporter.end()
@@ -106,14 +102,13 @@ class Applier:
         resource = self.txn.state.resources[change.address]
         if change.body is None:  # no API write: only the record of what is live is refreshed
             live = await self.client.get_page(resource.id, resource.edit_token)
-            self._record(change.address, live, resource.tokens_digest)
+            self._record(change.address, live, change.tokens_digest or resource.tokens_digest)
             return "moved" if change.action is Action.MOVE else "state refreshed"
         page = self.desired[change.address]
-        # Tokens go out when they changed, and when they were never sent (an imported page).
-        send_tokens = resource.tokens_digest is None or any(c.path == "access_tokens" for c in change.changes)
-        updated = await self._update(resource.id, resource.edit_token, change.body, page, send_tokens)
-        self._record(change.address, updated, change.tokens_digest, change.body)
-        return f"updated (page {updated.id})"
+        updated = await self._update(resource.id, resource.edit_token, change.body, page, change.sends_tokens)
+        # Without a hosts line the page already holds these tokens (the plan checked), so their digest holds.
+        self._record(change.address, updated, change.tokens_digest or resource.tokens_digest, change.body)
+        return f"updated (page {updated.id}{_hosts(updated) if change.sends_tokens else ''})"
 
     async def _update(
         self, page_id: int, token: SecretStr, body: dict[str, Any], page: DesiredPage, send_tokens: bool
@@ -165,7 +160,7 @@ class Applier:
                     ) from None
                 raise
             self._record(change.address, created, digest, change.body)
-            return f"created (page {created.id})"
+            return f"created (page {created.id}{_hosts(created)})"
         if existing is None:
             raise ApiError(f"creating {change.address} failed {CREATE_ATTEMPTS} times with an unknown outcome")
         # The page exists from an earlier attempt: adopt it, then make sure it holds the desired config.
@@ -176,6 +171,9 @@ class Applier:
 
     async def _delete(self, change: PageChange) -> str:
         resource = self.txn.state.resources[change.address]
+        if change.live_fingerprint is None:  # the plan found it gone: only the record goes
+            self.txn.forget(change.address)
+            return f"forgotten (page {resource.id} was already gone)"
         try:
             self.result.api_writes += 1
             await self.client.delete_page(resource.id, resource.edit_token)
@@ -200,3 +198,8 @@ class Applier:
                 prevent_destroy=self.desired[address].prevent_destroy if address in self.desired else False,
             )
         )
+
+
+def _hosts(page: Page) -> str:
+    """``; hosts: a@example.com, b@example.com``: who hosts a page the API just wrote (not secret)."""
+    return "; hosts: " + ", ".join(info.account_email for info in page.access_token_infos)

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # a type only: the core never loads the state package
+    from .state.base import Resource
 
 
 class Action(StrEnum):
@@ -52,6 +55,23 @@ class FieldChange:
     sensitive: bool = False  # render as "(sensitive)"
 
 
+HOSTS = "hosts"
+"""The path of the plan line that changes a page's hosts: apply sends the page's access tokens exactly
+when its plan shows this line (a create always does)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hosts:
+    """Who hosts a page: how many accounts, and their e-mails (``None`` until the API has told us).
+
+    Not secret: the API returns each host's account e-mail (``access_token_infos``); the access tokens
+    themselves never enter a plan.
+    """
+
+    count: int
+    emails: tuple[str, ...] | None = None
+
+
 class Resolution(StrEnum):
     REVERT = "revert"  # YAML wins: the next apply puts the desired value back
     KEEP = "keep"  # under lifecycle.ignore_changes: the live value is kept
@@ -83,20 +103,43 @@ class PageChange:
     drift: tuple[DriftItem, ...] = ()
     prevent_destroy: bool = False
     live_fingerprint: str | None = None  # digest of the live page read for this plan (stale-plan check)
+    # The state's record of the page as planned against (None for a create). Not rendered; a saved
+    # plan keeps only its digest (`plan.state_fingerprint`), to name the pages whose record moved.
+    state_record: Resource | None = field(default=None, compare=False, repr=False)
     # What apply sends: the desired {"name", "slug", "config"} (ignored paths at their live values).
     # Not rendered; None when nothing is to be written.
     body: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     # Keyed digest of the access tokens apply will use (no secret): part of a saved plan's checksum.
     tokens_digest: str | None = field(default=None, compare=False, repr=False)
 
+    # The state record needs refreshing although nothing is written: an imported page whose tokens the
+    # plan found to be its hosts gets their digest recorded (so later plans need not check again).
+    refresh_record: bool = False
+
     @property
     def needs_apply(self) -> bool:
         """Apply has work here: an API write, or a state record to refresh (drift since last applied)."""
-        return self.action is not Action.NOOP or bool(self.drift)
+        return (self.action is not Action.NOOP or bool(self.drift) or self.refresh_record) and not self.blocked
+
+    @property
+    def sends_tokens(self) -> bool:
+        """Apply sends the access tokens: exactly when the plan shows a `HOSTS` line."""
+        return any(c.path == HOSTS for c in self.changes)
 
     @property
     def destructive(self) -> bool:
-        return self.action in (Action.DELETE, Action.RECREATE)
+        """Destroys a live page. A recreate is not: its page is already gone from the API."""
+        return self.action is Action.DELETE and self.live_fingerprint is not None
+
+    @property
+    def blocked(self) -> bool:
+        """lifecycle.prevent_destroy forbids this change: apply skips it and fails (the rest goes on)."""
+        return self.destructive and self.prevent_destroy
+
+    @property
+    def reverts_drift(self) -> bool:
+        """Apply puts back values that were edited outside provisioner (an end user's edits)."""
+        return any(c.origin is not Origin.YAML for c in self.changes)
 
     def sort_key(self) -> tuple[str, int]:
         return (self.address, ACTION_ORDER[self.action])
@@ -126,6 +169,8 @@ class Plan:
     serial: int
     pages: tuple[PageChange, ...] = field(default_factory=tuple)
     warnings: tuple[str, ...] = ()  # what needs a person: e.g. a create of a page whose file is gone
+    refusals: tuple[str, ...] = ()  # limits this plan exceeds (see `safety`): apply refuses it whole
+    unchecked: int = 0  # pages left out by --target: neither refreshed nor planned
 
     def count(self, action: Action) -> int:
         return sum(1 for p in self.pages if p.action is action)
@@ -140,8 +185,8 @@ class Plan:
 
     @property
     def blocked(self) -> tuple[PageChange, ...]:
-        """Destructive changes that lifecycle.prevent_destroy forbids."""
-        return tuple(p for p in self.destructive if p.prevent_destroy)
+        """Destructive changes that lifecycle.prevent_destroy forbids (skipped; the rest is applied)."""
+        return tuple(p for p in self.pages if p.blocked)
 
 
 @dataclass(frozen=True)

@@ -1,80 +1,45 @@
-"""Thin click commands: parse options, call one workflow, render, exit with the error's own code."""
+"""Thin click commands: parse options, call one workflow, render, exit with the error's own code.
+
+Start-up matters (every CI job pays it): this module imports only click and the standard library;
+each command imports the workflow and renderer it needs when it runs. Errors end at one boundary
+(`provisioner.boundary`, entered by `ProvisionerGroup.main`), so every command shares its exit codes.
+"""
 
 from __future__ import annotations
 
-import functools
-import json
 import os
 import sys
-import traceback
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING
 
 import click
-from pydantic import SecretStr
 
-from . import planfile, workflows
-from .apply import refuse_blocked
-from .changes import Plan
-from .errors import Aborted, ProvisionerError
-from .progress import StderrReporter
-from .project import TARGET_ENV
-from .render import render_drift, render_plan, render_preview
-from .secrets import keygen as make_key
-from .settings import Settings, settings_for
+from .cli_options import (
+    DEBUG,
+    FORMAT,
+    MAX_CHANGES,
+    MAX_DELETES,
+    PARALLELISM,
+    TARGET,
+    ProvisionerGroup,
+    color_wanted,
+    common,
+    isatty,
+)
 
-F = TypeVar("F", bound=Callable[..., Any])
+if TYPE_CHECKING:
+    from pydantic import SecretStr
 
-
-def common(fn: F) -> F:
-    """--dir, --lockfile, --api-url and --debug on every command, gathered into `Settings`."""
-
-    @click.option("--dir", "pages_dir", default="pages", show_default=True, type=click.Path(path_type=Path),
-                  help="Folder of page files.")
-    @click.option("--lockfile", default=None, type=click.Path(path_type=Path),
-                  help="The lockfile (state)  [default: pages.lock, or the target's state]")
-    @click.option("--api-url", envvar="PROVISIONER_API_URL", default=None,
-                  help="Scheduler API URL [env PROVISIONER_API_URL]; default: the target's, else the local emulator.")
-    @click.option("--target-env", envvar=TARGET_ENV, default=None, metavar="NAME",
-                  help=f"A target of provisioner.yaml [env {TARGET_ENV}].")
-    @click.option("--debug", is_flag=True, help="Show stack traces.")
-    @functools.wraps(fn)
-    def wrapper(pages_dir: Path, lockfile: Path | None, api_url: str | None, target_env: str | None, debug: bool,
-                **kwargs: Any) -> Any:
-        try:
-            settings = settings_for(
-                pages_dir=pages_dir, lockfile=lockfile, api_url=api_url or None, target_env=target_env or None,
-                parallelism=kwargs.pop("parallelism", None), env=os.environ,
-            )
-            return fn(settings, **kwargs)
-        except ProvisionerError as exc:
-            if debug:
-                traceback.print_exc()
-            click.echo(exc.render(), err=True)
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("Interrupted; the state keeps every step completed so far.", err=True)
-            sys.exit(130)
-
-    return wrapper  # type: ignore[return-value]
+    from .changes import Plan
+    from .progress import StderrReporter
+    from .settings import Settings
 
 
-def color_wanted() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
-
-
-FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
-                      show_default=True, help="Output format.")
-TARGET = click.option("--target", "targets", multiple=True, metavar="ADDRESS",
-                      help="Limit the work to this page (repeatable).")
-PARALLELISM = click.option("--parallelism", type=click.IntRange(1, 256), default=None,
-                           help="Concurrent API requests  [default: 8]")
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ProvisionerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="provisioner")
+@DEBUG
 def main() -> None:
     """Scheduling Pages as code: plan and apply Nylas Scheduler pages from YAML."""
 
@@ -83,7 +48,9 @@ def main() -> None:
 @common
 def validate(settings: Settings) -> None:
     """Parse and check every page offline (no network, no secrets: token variables may be unset)."""
-    pages = workflows.validate(settings)
+    from .validation import validate as validate_pages
+
+    pages = validate_pages(settings)
     click.echo(f"{len(pages)} page(s) valid in {settings.pages_dir}/.")
 
 
@@ -91,6 +58,8 @@ def validate(settings: Settings) -> None:
 @FORMAT
 @TARGET
 @PARALLELISM
+@MAX_DELETES
+@MAX_CHANGES
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @click.option("--out", type=click.Path(path_type=Path), help="Save the plan for `apply FILE`.")
 @click.option("--preview", "with_preview", is_flag=True,
@@ -99,19 +68,42 @@ def validate(settings: Settings) -> None:
 def plan(settings: Settings, fmt: str, targets: tuple[str, ...], detailed_exitcode: bool,
          out: Path | None, with_preview: bool) -> None:
     """Refresh live pages and show what apply would do."""
-    result = workflows.plan(settings, targets)
+    from . import workflows
+    from .apply import BLOCKED
+    from .errors import PlanRefused
+    from .render import clean, render_plan
+
+    progress = _refresh_progress(settings)
+    try:
+        result = workflows.plan(settings, targets, progress=progress)
+    finally:
+        progress.clear()
     previews = workflows.preview(settings, workflows.slot_changes(result), date.today(), 7) if with_preview else []
     click.echo(render_plan(result, fmt, color=fmt == "text" and color_wanted(), previews=previews), nl=False)
-    refuse_blocked(result)  # a blocked plan is shown above, then refused: never saved or applied
+    if result.refusals:  # shown above; never saved
+        raise PlanRefused("apply would refuse this plan: " + "; ".join(result.refusals))
     if out is not None:
-        planfile.save(out, result, render_plan(result, "json"), targets)
+        workflows.save_plan(settings, out, result, render_plan(result, "json"), targets)
         click.echo(f"Plan saved to {out}; apply it with `provisioner apply {out}`.", err=True)
+    if result.blocked:  # the rest of the plan stands (and applies); the blocked pages make it fail
+        raise PlanRefused(", ".join(clean(p.address) for p in result.blocked) + ": " + BLOCKED)
     if detailed_exitcode and result.has_changes:
         sys.exit(2)
 
 
+def _refresh_progress(settings: Settings) -> StderrReporter:
+    """The refresh's progress, and at once a first line on a terminal (reading many pages takes a while)."""
+    from .progress import StderrReporter
+
+    progress = StderrReporter(tty=isatty(sys.stderr), phase="refresh", each_step=False)
+    progress.note(f"reading {settings.pages_dir}/ and the state...")
+    return progress
+
+
 def _approver(interactive: bool) -> Callable[[Plan], bool]:
     """Shows the plan before anything is changed; asks on a terminal, approves otherwise."""
+
+    from .render import render_plan
 
     def approve(plan_: Plan) -> bool:
         click.echo(render_plan(plan_, "text", color=color_wanted()), nl=False)
@@ -126,28 +118,36 @@ def _approver(interactive: bool) -> Callable[[Plan], bool]:
 @main.command()
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path))
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
-@click.option("--max-deletes", type=click.IntRange(0), default=5, show_default=True,
-              help="Refuse to delete more pages than this in one run.")
+@MAX_DELETES
+@MAX_CHANGES
 @TARGET
 @PARALLELISM
 @common
-def apply(settings: Settings, plan_file: Path | None, auto_approve: bool, max_deletes: int,
-          targets: tuple[str, ...]) -> None:
+def apply(settings: Settings, plan_file: Path | None, auto_approve: bool, targets: tuple[str, ...]) -> None:
     """Converge the live pages to pages/ (or apply exactly a saved PLAN_FILE)."""
+    from . import workflows
+    from .errors import Aborted
+    from .progress import StderrReporter
+    from .render import clean, render_plan
+
     if plan_file is not None and targets:
         raise click.UsageError("a saved plan keeps the --target it was made with; do not pass --target again")
-    interactive = sys.stdin.isatty() and not auto_approve and plan_file is None
+    interactive = isatty(sys.stdin) and not auto_approve and plan_file is None
     if not interactive and not auto_approve and plan_file is None:
         raise Aborted("refusing to apply without a terminal to confirm: pass --auto-approve or a saved plan file")
-    request = workflows.ApplyRequest(plan_file=plan_file, targets=targets, max_deletes=max_deletes)
-    reporter = StderrReporter(tty=sys.stderr.isatty())
-    shown, result = workflows.apply(settings, request, _approver(interactive), reporter)
+    request = workflows.ApplyRequest(plan_file=plan_file, targets=targets)
+    reporter = StderrReporter(tty=isatty(sys.stderr), phase="apply")
+    refreshing = _refresh_progress(settings)
+    try:
+        shown, result = workflows.apply(settings, request, _approver(interactive), reporter, refreshing)
+    finally:
+        refreshing.clear()
     if result is None:
         click.echo(render_plan(shown, "text", color=color_wanted()), nl=False)
         click.echo("Nothing to apply.")
         return
     for address, message in result.failed:
-        click.echo(f"Error: {address}: {message}", err=True)
+        click.echo(f"Error: {clean(address)}: {clean(message)}", err=True)
     verdict = "failed" if result.failed else "complete"
     click.echo(f"Apply {verdict}: {len(result.done)} done, {len(result.failed)} failed.")
     if result.failed:
@@ -161,7 +161,14 @@ def apply(settings: Settings, plan_file: Path | None, auto_approve: bool, max_de
 @common
 def drift(settings: Settings, fmt: str, targets: tuple[str, ...]) -> None:
     """Report live edits made outside provisioner since the last apply."""
-    report = workflows.drift(settings, targets)
+    from . import workflows
+    from .render import render_drift
+
+    progress = _refresh_progress(settings)
+    try:
+        report = workflows.drift(settings, targets, progress)
+    finally:
+        progress.clear()
     click.echo(render_drift(report, fmt, color=fmt == "text" and color_wanted()), nl=False)
     if report.has_drift:
         sys.exit(2)
@@ -169,16 +176,20 @@ def drift(settings: Settings, fmt: str, targets: tuple[str, ...]) -> None:
 
 def _secret_input(env_var: str | None, what: str) -> SecretStr:
     """A token from an environment variable, else from standard input; never from the command line."""
+    from pydantic import SecretStr
+
+    from .errors import ProvisionerError
+
     if env_var:
         value = os.environ.get(env_var, "")
         if not value.strip():
             raise ProvisionerError(f"environment variable {env_var} is not set or empty")
     else:
-        if sys.stdin.isatty():
+        if isatty(sys.stdin):
             click.echo(f"Paste the {what} and press Enter (it is not shown):", err=True)
             value = click.prompt("", hide_input=True, prompt_suffix="", err=True)
         else:
-            value = sys.stdin.readline()
+            value = sys.stdin.readline() if sys.stdin is not None else ""
         if not value.strip():
             raise ProvisionerError(f"no {what} on standard input; or pass --{what.replace(' ', '-')}-env VAR")
     return SecretStr(value.strip())
@@ -186,7 +197,7 @@ def _secret_input(env_var: str | None, what: str) -> SecretStr:
 
 @main.command("import")
 @click.argument("address", required=False)
-@click.option("--page-id", type=int, help="The live page's id.")
+@click.option("--page-id", type=click.IntRange(1, 2**63 - 1), help="The live page's id.")
 @click.option("--edit-token-env", metavar="VAR", help="Read the page's edit token from this variable (else stdin).")
 @click.option("--account-token-env", metavar="VAR",
               help="Adopt every page of the account whose access token is in VAR, as ADDRESS/SLUG.")
@@ -194,14 +205,19 @@ def _secret_input(env_var: str | None, what: str) -> SecretStr:
 def import_(settings: Settings, address: str | None, page_id: int | None, edit_token_env: str | None,
             account_token_env: str | None) -> None:
     """Adopt an existing live page (or a whole account's pages) into the state."""
+    from . import workflows
+
     if account_token_env:
         token = _secret_input(account_token_env, "access token")
-        adopted = workflows.import_account(settings, token, address or "")
-        for addr, page in adopted:
+        done = workflows.import_account(settings, token, address or "")
+        for addr, page in done.adopted:
             click.echo(f"Imported page {page.id} ({page.slug}) as {addr}: wrote {settings.pages_dir}/{addr}.yaml")
-        click.echo(f"{len(adopted)} page(s) adopted; `provisioner plan` should now show no changes.")
+        for page, reason in done.skipped:
+            click.echo(f"Skipped page {page.id} ({page.slug}): {reason}.", err=True)
+        click.echo(f"{len(done.adopted)} page(s) adopted, {len(done.skipped)} skipped; "
+                   "`provisioner plan` should now show no changes.")
         return
-    if not address or page_id is None:
+    if address is None or page_id is None:
         raise click.UsageError("give ADDRESS and --page-id ID (or --account-token-env VAR)")
     page = workflows.import_page(settings, address, page_id, _secret_input(edit_token_env, "edit token"))
     click.echo(f"Imported page {page.id} ({page.slug}) as {address}.")
@@ -215,6 +231,8 @@ def import_(settings: Settings, address: str | None, page_id: int | None, edit_t
 @common
 def pull(settings: Settings, address: str, force: bool) -> None:
     """Write the live page at ADDRESS as YAML to pages/ADDRESS.yaml."""
+    from . import workflows
+
     path, differing = workflows.pull(settings, address, force)
     click.echo(f"Wrote {path}.")
     if differing:
@@ -222,16 +240,30 @@ def pull(settings: Settings, address: str, force: bool) -> None:
                    + ", ".join(differing), err=True)
 
 
+PREVIEW_DATES = (date(1970, 1, 1), date(9998, 1, 1))  # room for --days (366) and any time zone
+
+
+def _preview_start(ctx: click.Context, param: click.Parameter, value: datetime | None) -> date | None:
+    if value is None:
+        return None
+    if not PREVIEW_DATES[0] <= value.date() <= PREVIEW_DATES[1]:
+        raise click.BadParameter(f"{value.date()} is outside {PREVIEW_DATES[0]}..{PREVIEW_DATES[1]}")
+    return value.date()
+
+
 @main.command()
 @click.argument("address")
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None, callback=_preview_start,
               help="First day (in the page's time zone)  [default: today]")
 @click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True, help="Days to show.")
 @FORMAT
 @common
-def preview(settings: Settings, address: str, start: datetime | None, days: int, fmt: str) -> None:
+def preview(settings: Settings, address: str, start: date | None, days: int, fmt: str) -> None:
     """The bookable slots of ADDRESS as written, beside the live page's: what a change adds and removes."""
-    (result,) = workflows.preview(settings, [address], start.date() if start else date.today(), days)
+    from . import workflows
+    from .render import render_preview
+
+    (result,) = workflows.preview(settings, [address], start or date.today(), days)
     click.echo(render_preview(result, fmt), nl=False)
 
 
@@ -244,6 +276,8 @@ def state() -> None:
 @common
 def state_list(settings: Settings) -> None:
     """List the managed addresses."""
+    from . import workflows
+
     current = workflows.state_read(settings)
     for address, resource in sorted(current.resources.items()):
         click.echo(f"{address}\tpage {resource.id}\t{resource.slug}")
@@ -256,10 +290,11 @@ def state_list(settings: Settings) -> None:
 @common
 def state_show(settings: Settings, address: str) -> None:
     """Show one managed page as recorded (edit token redacted)."""
-    resources = workflows.state_read(settings).resources
-    if address not in resources:
-        raise ProvisionerError(f"{address}: not in {settings.lockfile}")
-    r = resources[address]
+    import json
+
+    from . import workflows
+
+    r = workflows.state_show(settings, address)
     doc = {"address": r.address, "id": r.id, "slug": r.slug, "name": r.name, "edit_token": "(sensitive)",
            "prevent_destroy": r.prevent_destroy, "config": r.config}
     click.echo(json.dumps(doc, indent=2, sort_keys=True))
@@ -271,6 +306,8 @@ def state_show(settings: Settings, address: str) -> None:
 @common
 def state_mv(settings: Settings, old: str, new: str) -> None:
     """Record that the page at OLD is now at NEW."""
+    from . import workflows
+
     workflows.state_mv(settings, old, new)
     click.echo(f"Moved {old} -> {new}.")
 
@@ -280,6 +317,8 @@ def state_mv(settings: Settings, old: str, new: str) -> None:
 @common
 def state_rm(settings: Settings, address: str) -> None:
     """Stop managing ADDRESS (the live page is left alone)."""
+    from . import workflows
+
     workflows.state_rm(settings, address)
     click.echo(f"Removed {address} from {settings.lockfile}; the live page is untouched.")
 
@@ -290,20 +329,28 @@ def state_rm(settings: Settings, address: str) -> None:
 @common
 def state_migrate(settings: Settings, to: str) -> None:
     """Move the state to another backend without touching live pages."""
+    from . import workflows
+
     moved = workflows.state_migrate(settings, to)
     where = to.split("@")[-1] if "://" in to else to  # never echo a DSN's password
     click.echo(f"Migrated {len(moved.resources)} page(s) (serial {moved.serial}) to {where}.")
 
 
 @main.command()
+@DEBUG
 def keygen() -> None:
     """Print a new key for PROVISIONER_LOCK_KEY."""
+    from .secrets import keygen as make_key
+
     click.echo(make_key())
 
 
 @main.command()
+@DEBUG
 def schema() -> None:
     """Print the JSON Schema of a page file, for editors."""
+    import json
+
     from .pagefile import page_schema
 
     click.echo(json.dumps(page_schema(), indent=2, sort_keys=True))
@@ -316,9 +363,9 @@ def emulator() -> None:
 
 @emulator.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8787, show_default=True, type=int)
+@click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--db", default=".provisioner/emulator.db", show_default=True, help="SQLite file (or :memory:).")
-@click.option("--latency-ms", default=0.0, show_default=True, help="Added latency per request.")
+@click.option("--latency-ms", default=0, show_default=True, type=click.IntRange(0), help="Added latency per request.")
 @click.option("--error-rate", default=0.0, show_default=True, help="Share of requests answered 5xx.")
 @click.option("--rate-limit-rate", default=0.0, show_default=True, help="Share answered 429.")
 @click.option("--drop-before-rate", default=0.0, show_default=True, help="Share dropped before processing.")
@@ -330,12 +377,14 @@ def emulator() -> None:
               help="Pin the emulator's clock (UTC) for bookings and reminders; move it with /_emulator/clock.")
 @click.option("--v3-api-key-env", default=None, metavar="VAR",
               help="Accept only the API key in this environment variable on the v3 API (default: any key).")
-def emulator_serve(host: str, port: int, db: str, latency_ms: float, error_rate: float, rate_limit_rate: float,
+@DEBUG
+def emulator_serve(host: str, port: int, db: str, latency_ms: int, error_rate: float, rate_limit_rate: float,
                    drop_before_rate: float, drop_after_rate: float, seed: int, rate_limit_account: float | None,
                    rate_limit_app: float | None, now: datetime | None, v3_api_key_env: str | None) -> None:
     """Run the emulator over HTTP."""
     from .emulator import FaultConfig
     from .emulator.serve import serve
+    from .settings import emulator_database
 
     try:
         faults = FaultConfig(latency_ms=latency_ms, error_rate=error_rate, rate_limit_rate=rate_limit_rate,
@@ -344,7 +393,14 @@ def emulator_serve(host: str, port: int, db: str, latency_ms: float, error_rate:
         raise click.UsageError(str(exc)) from None
     v3_api_key = os.environ.get(v3_api_key_env) if v3_api_key_env else None
     if v3_api_key_env and not v3_api_key:
-        click.echo(f"Error: --v3-api-key-env: the environment variable {v3_api_key_env} is not set", err=True)
-        sys.exit(1)
-    serve(host=host, port=port, db=db, faults=faults, rate_limit_account=rate_limit_account,
-          rate_limit_app=rate_limit_app, now=now, v3_api_key=v3_api_key)
+        raise click.UsageError(f"--v3-api-key-env: the environment variable {v3_api_key_env} is not set")
+    try:
+        with emulator_database(Path(db)):
+            serve(host=host, port=port, db=db, faults=faults, rate_limit_account=rate_limit_account,
+                  rate_limit_app=rate_limit_app, now=now, v3_api_key=v3_api_key)
+    except SystemExit as exc:  # uvicorn exits 3 when it cannot start, after logging why
+        if exc.code in (0, None):
+            raise
+        from .errors import ProvisionerError
+
+        raise ProvisionerError(f"the emulator could not start on {host}:{port} (the reason is above)") from None

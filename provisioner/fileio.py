@@ -12,7 +12,10 @@ def atomic_write(path: Path, data: str | bytes | Iterable[str], mode: int | None
     """Replace ``path`` with ``data`` so that a reader or a crash sees the old or the new file, never
     a mix: temp file in the same folder, fsync, rename, fsync the folder. ``data`` may be an
     iterable of text chunks, written as they come (a large file is never whole in memory). ``mode``
-    defaults to the replaced file's, else 0644."""
+    defaults to the replaced file's, else 0644. A symlink is written through. OS errors (a full disk...)
+    propagate as `OSError`, the old file intact and no temp file left: callers say what failed."""
+    if path.is_symlink():  # written through: the file it points to is replaced, never the link
+        path = Path(os.path.realpath(path))
     if mode is None:
         mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -41,3 +44,19 @@ def fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file (symlinks and ``..`` resolved; either may not exist yet)."""
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return Path(os.path.realpath(a)) == Path(os.path.realpath(b))
+    except OSError:
+        return False
+
+
+def is_within(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or under it, symlinks resolved."""
+    real, root = Path(os.path.realpath(path)), Path(os.path.realpath(folder))
+    return real == root or root in real.parents

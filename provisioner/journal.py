@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .addresses import address_problem
 from .errors import StateError
 from .fileio import fsync_dir
 
@@ -117,12 +118,15 @@ class Journal:
 
 
 def remove_journal(path: Path) -> None:
-    """Delete the journal (if any), durably."""
+    """Delete the journal (if any), durably. A journal that stays (the error says so) is harmless:
+    its header shows that the lockfile already holds its steps."""
     try:
         path.unlink()
+        fsync_dir(path.parent)
     except FileNotFoundError:
         return
-    fsync_dir(path.parent)
+    except OSError as exc:
+        raise StateError(f"cannot remove {path}: {exc.strerror or exc}; the state itself was written") from None
 
 
 def _line(obj: dict[str, Any]) -> bytes:
@@ -183,7 +187,11 @@ class JournalWriter:
         h = self._header
         self._write(_line({"journal": JOURNAL_VERSION, "lineage": h.lineage, "serial": h.serial,
                            "api_url": h.api_url}))
-        fsync_dir(self.path.parent)
+        try:
+            fsync_dir(self.path.parent)
+        except OSError as exc:
+            self._broken = True
+            raise StateError(f"cannot write {self.path}: {exc.strerror or exc}") from None
 
     def _write(self, data: bytes) -> None:
         assert self._fd is not None
@@ -247,6 +255,9 @@ def _step(path: Path, number: int, obj: Any, decode_page: DecodePage) -> Step:
         value = obj.get(key)
         if not isinstance(value, str) or not value:
             raise StateError(f"{where}: {key!r} must be a non-empty string")
+        problem = address_problem(value) if key != "slug" else None
+        if problem is not None:
+            raise StateError(f"{where}: {key!r} is not a valid address ({problem})")
         return value
 
     if op == "intend_create":

@@ -6,37 +6,33 @@ validates the result against `PageFile`, and returns one `DesiredPage` per ADDRE
 every page or raises one `ConfigError` with every problem of every file, each pointing at the file,
 line and column where the offending value was written (a `_defaults` file when it came from one).
 
-This is the one place where pydantic errors become our `Problem`s (`_translate`, built from
-``errors(include_input=False)``, never from ``str(ValidationError)``). Access tokens are checked here
+This is the one place where pydantic errors become our `Problem`s (`load_problems.translate`, built
+from ``errors(include_input=False)``, never from ``str(ValidationError)``). Access tokens are checked here
 before validation (references only; the text written is never quoted back), and any resolved token
 value that still found its way into a message is masked before the error is raised.
 """
 
 from __future__ import annotations
 
-import difflib
-import os
-import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
+from provisioner.apis.nylas_v2.model import dump_config, token_problem
+
 from .errors import ConfigError, Problem
-from .model import Config, dump_config
+from .load_problems import Origin, kind, printable, translate
 from .pagefile import DesiredPage, PageFile
-from .schema_paths import annotation_at, fields_of, ignore_path_problem, lax_scalar_problems
-from .secrets import InterpolationError, interpolate, is_reference
-from .yamlfile import PathKey, YamlDoc, format_path, iter_paths, load_yaml, lookup
+from .schema_paths import ignore_path_problem, lax_scalar_problems
+from .secrets import InterpolationError, VariablePolicy, interpolate, is_reference, references
+from .tree import discover
+from .tree import display as _display
+from .yamlfile import PathKey, YamlDoc, format_path, iter_paths, load_yaml
 
-SUFFIXES = (".yaml", ".yml")
-DEFAULTS = "_defaults"
 _MASK = "**********"
-
-Origin = tuple[str, int | None, int | None]
-"""Where a value was written: (file, line, column)."""
 
 
 class _Page:
@@ -47,6 +43,8 @@ class _Page:
         self.data: dict[Any, Any] = {}
         self.origins: dict[PathKey, Origin] = {(): (display, 1, 1)}
         self.problems: list[Problem] = []
+        self.reads: list[tuple[PathKey, str]] = []  # (path, variable) read outside access_tokens
+        self.token_variables: set[str] = set()
 
     def where(self, path: PathKey) -> Origin:
         """The origin of ``path``, or of its nearest ancestor that was written somewhere."""
@@ -81,19 +79,23 @@ class _Page:
         return over
 
 
-def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = True) -> dict[str, DesiredPage]:
+def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = True,
+               secret_variables: Iterable[str | None] = ()) -> dict[str, DesiredPage]:
     """Every page under ``pages_dir``, by ADDRESS (sorted), validated; or `ConfigError` with all problems.
 
-    ``env`` supplies ``${VAR}`` values. Files and folders whose name starts with ``.`` are ignored.
+    ``env`` supplies ``${VAR}`` values; values other than access tokens may not read a secret
+    variable (`secrets.VariablePolicy`), ``secret_variables`` among them (the target's lock-key and
+    DSN variables, whatever their names). Files and folders whose name starts with ``.`` are ignored.
     With ``need_tokens`` false (commands that never send an access token: drift, pull), a token
     variable that is not set is no error and the token is a placeholder.
     """
     if not pages_dir.is_dir():
         raise ConfigError([Problem(_display(pages_dir), None, None, "", "pages directory not found")])
-    pages, defaults = _discover(pages_dir)
-    problems: list[Problem] = []
+    pages, defaults, problems = discover(pages_dir)
     defaults_docs = {folder: _load_defaults(files, problems) for folder, files in defaults.items()}
     secrets: set[str] = set()
+    token_variables: set[str] = set()
+    reads: list[tuple[Origin, str, str]] = []  # (where, field, variable) of every non-token reference
     loaded: dict[str, DesiredPage | None] = {}
     slugs: list[_SlugSeen] = []  # only what the duplicate check needs: a page's parse state is dropped
     for address, files in sorted(pages.items()):
@@ -110,40 +112,17 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
         page, desired = _load_page(address, files[0], [d for d in chain if d is not None], env, secrets,
                                    need_tokens)
         problems += page.problems
+        token_variables |= page.token_variables
+        reads += [(page.where(path), format_path(path), name) for path, name in page.reads]
         loaded[address] = desired
         if isinstance(page.data.get("slug"), str):
             slugs.append(_SlugSeen(page.data["slug"], page.display, page.where(("slug",))))
     problems += _duplicate_slugs(slugs)
+    named = [name for name in secret_variables if name]
+    problems += _secret_reads(reads, VariablePolicy(env, token_variables, named))
     if problems:
         raise ConfigError(_mask(list(dict.fromkeys(problems)), secrets))
     return {address: desired for address, desired in sorted(loaded.items()) if desired is not None}
-
-
-def _display(path: Path) -> str:
-    if path.is_absolute():
-        try:
-            return str(path.resolve().relative_to(Path.cwd().resolve()))
-        except ValueError:
-            return str(path)
-    return str(path)
-
-
-def _discover(pages_dir: Path) -> tuple[dict[str, list[Path]], dict[Path, list[Path]]]:
-    """Page files by ADDRESS, and `_defaults` files by folder (relative to ``pages_dir``)."""
-    pages: dict[str, list[Path]] = defaultdict(list)
-    defaults: dict[Path, list[Path]] = defaultdict(list)
-    for root, dirs, files in os.walk(pages_dir):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        folder = Path(root).relative_to(pages_dir)
-        for name in sorted(files):
-            path = Path(root) / name
-            if name.startswith(".") or path.suffix not in SUFFIXES:
-                continue
-            if path.stem == DEFAULTS:
-                defaults[folder].append(path)
-            else:
-                pages[(folder / path.stem).as_posix()].append(path)
-    return pages, defaults
 
 
 def _load_defaults(files: list[Path], problems: list[Problem]) -> YamlDoc | bool:
@@ -180,7 +159,7 @@ def _load_page(
         page.problem((), "the file is empty", "a page needs at least slug and access_tokens")
         return page, None
     if not isinstance(doc.data, dict):
-        page.problem((), f"a page must be a mapping (slug, access_tokens, config...), not {_kind(doc.data)}")
+        page.problem((), f"a page must be a mapping (slug, access_tokens, config...), not {kind(doc.data)}")
         return page, None
     if False in chain:  # a broken _defaults above: its own problems are reported already
         return page, None
@@ -203,7 +182,7 @@ def _load_page(
     except ValidationError as e:
         for error in e.errors(include_input=False, include_url=False):
             if tuple(error["loc"]) not in flagged:
-                page.problems.append(_translate(page, data, error))
+                page.problems.append(translate(page.where, data, error))
         return page, None
     if page.problems:
         return page, None
@@ -251,6 +230,7 @@ def _interpolate(page: _Page, value: Any, path: PathKey, env: Mapping[str, str])
     if isinstance(value, list):
         return [_interpolate(page, v, (*path, i), env) for i, v in enumerate(value)]
     if isinstance(value, str) and "$" in value:
+        page.reads += [(path, name) for name in references(value)]
         try:
             return interpolate(value, env)
         except InterpolationError as e:
@@ -276,7 +256,7 @@ def _resolve_tokens(page: _Page, env: Mapping[str, str], need_tokens: bool = Tru
         if isinstance(raw, str) and not is_reference(raw):
             page.problem(key, literal, "make it a list: access_tokens: [\"${VAR}\"]")
         else:
-            page.problem(key, f"must be a list of ${{VAR}} references, not {_kind(raw)}",
+            page.problem(key, f"must be a list of ${{VAR}} references, not {kind(raw)}",
                          "write one '- ${VAR}' line per token")
         return None
     if not raw:
@@ -286,10 +266,13 @@ def _resolve_tokens(page: _Page, env: Mapping[str, str], need_tokens: bool = Tru
     for index, item in enumerate(raw):
         path = (*key, index)
         if not isinstance(item, str):
-            page.problem(path, f"must be a ${{VAR}} reference, not {_kind(item)}")
+            page.problem(path, f"must be a ${{VAR}} reference, not {kind(item)}")
+        elif not is_reference(item) and "${" in item:  # a reference with text around it, or nested
+            page.problem(path, "must be exactly one ${VAR} reference, with nothing around or inside it")
         elif not is_reference(item):
             page.problem(path, literal, "export it as an environment variable; revoke a token that leaked")
         else:
+            page.token_variables.update(references(item))
             try:
                 value = interpolate(item.strip(), env)
             except InterpolationError as e:
@@ -297,18 +280,26 @@ def _resolve_tokens(page: _Page, env: Mapping[str, str], need_tokens: bool = Tru
                     page.problem(path, str(e), "export the token as an environment variable before running")
                     continue
                 value = UNRESOLVED_TOKEN
-            if not value.strip():
-                page.problem(path, "the access token is empty")
+            problem = token_problem(value, "the access token")
+            if problem:
+                page.problem(path, problem, "check how the variable is set (echo -n, no quotes or line breaks)")
+                continue
             resolved.append(value)
-    return resolved if len(resolved) == len(raw) and all(t.strip() for t in resolved) else None
+    return resolved if len(resolved) == len(raw) else None
+
+
+def _secret_reads(reads: list[tuple[Origin, str, str]], policy: VariablePolicy) -> list[Problem]:
+    """A problem for every value outside access_tokens that reads a secret variable (`secrets`)."""
+    problems = []
+    for (file, line, column), where, name in reads:
+        reason = policy.refusal(name)
+        if reason:
+            problems.append(Problem(file, line, column, where, f"${{{name}}} is a secret: {reason}",
+                                    "only access_tokens may read secrets; use a variable that is not one"))
+    return problems
 
 
 # --- the schema ----------------------------------------------------------------------------------
-
-
-def _did_you_mean(word: str, choices: list[str]) -> str | None:
-    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"did you mean {match[0]!r}?" if match else None
 
 
 def _check_ignore_changes(page: _Page, data: dict[Any, Any]) -> None:
@@ -318,65 +309,6 @@ def _check_ignore_changes(page: _Page, data: dict[Any, Any]) -> None:
         found = ignore_path_problem(path) if isinstance(path, str) else None
         if found:
             page.problem(("lifecycle", "ignore_changes", index), *found)
-
-
-# --- pydantic errors -> problems -----------------------------------------------------------------
-
-_EXPECTED = {
-    "model_type": "a mapping (key: value lines)", "model_attributes_type": "a mapping (key: value lines)",
-    "dict_type": "a mapping (key: value lines)", "list_type": "a list", "string_type": "text",
-    "int_type": "a whole number", "int_parsing": "a whole number", "int_from_float": "a whole number",
-    "float_type": "a number", "float_parsing": "a number", "bool_type": "true or false",
-    "bool_parsing": "true or false",
-}
-
-
-def _kind(value: Any) -> str:
-    """What sort of value this is, without showing it (it might be a secret)."""
-    if value is None:
-        return "empty (null)"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    return "a list" if isinstance(value, list) else "a mapping"
-
-
-def _translate(page: _Page, data: dict[Any, Any], error: Mapping[str, Any]) -> Problem:
-    """One pydantic error (from ``errors(include_input=False)``) as a `Problem` at its source position."""
-    loc, kind, msg = tuple(error["loc"]), error["type"], str(error["msg"])
-    file, line, column = page.where(loc)
-    hint = None
-    if kind == "extra_forbidden":
-        fields = fields_of(annotation_at(loc[:-1])) or {}
-        message = f"unknown field {loc[-1]!r}"
-        hint = _did_you_mean(str(loc[-1]), list(fields))
-        if not loc[:-1] and loc[-1] in Config.model_fields:
-            hint = f"{loc[-1]!r} belongs under config:"
-    elif kind == "invalid_key" or loc[-1:] == ("[key]",):
-        loc = loc[:-1] if kind != "invalid_key" else loc
-        loc, message, hint = (*loc[:-1], str(loc[-1])), f"key {loc[-1]!r} must be text", "quote it"
-    elif kind == "missing":
-        message = "is required"
-    elif kind in _EXPECTED:
-        _, value = lookup(data, loc)
-        message = f"must be {_EXPECTED[kind]}, not {_kind(value)}"
-        if kind == "string_type" and isinstance(value, int | float):
-            hint = "quote it to make it text"
-    elif kind == "literal_error":
-        expected = str(error.get("ctx", {}).get("expected", ""))
-        message = f"must be one of {expected}"
-        _, value = lookup(data, loc)
-        if isinstance(value, str) and len(value) <= 40:
-            message += f", not {value!r}"
-            hint = _did_you_mean(value, re.findall(r"'([^']*)'", expected))
-    elif kind == "too_short":
-        message = f"must have at least {error.get('ctx', {}).get('min_length', 1)} item(s)"
-    else:
-        message = msg.removeprefix("Value error, ").replace("Input should be", "must be")
-    return Problem(file, line, column, format_path(loc), message, hint)
 
 
 # --- across pages --------------------------------------------------------------------------------
@@ -403,12 +335,13 @@ def _duplicate_slugs(seen: list[_SlugSeen]) -> list[Problem]:
 
 
 def _mask(problems: list[Problem], secrets: set[str]) -> list[Problem]:
-    """Belt and braces: no resolved token value survives in any message, even if written elsewhere."""
+    """Belt and braces: no resolved token value survives in any message, even if written elsewhere;
+    and no message carries a character that is not printable."""
     def clean(text: str | None) -> str | None:
         for secret in sorted(secrets, key=len, reverse=True):
             if text and len(secret) >= 4:
                 text = text.replace(secret, _MASK)
-        return text
+        return printable(text) if text else text
 
     return [
         Problem(p.file, p.line, p.column, clean(p.field) or "", clean(p.message) or "", clean(p.hint))

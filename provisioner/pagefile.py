@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from .model import Config, Secret, Slug
+from provisioner.apis.nylas_v2.model import Config, Name, Secret, Slug
 
 # The API also takes '_' [choice]; page files keep to PRODUCT.md's lowercase letters, digits, hyphens.
 _PAGE_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -25,6 +25,13 @@ def _page_slug(slug: str) -> str:
     return slug
 
 
+def page_slug_problem(slug: str) -> str | None:
+    """Why a live page's ``slug`` cannot be written in a page file (adoption skips such a page), if so."""
+    if _PAGE_SLUG.match(slug):
+        return None
+    return f"its slug {slug!r} cannot be written in a page file (lowercase letters, digits and hyphens only)"
+
+
 PageSlug = Annotated[Slug, AfterValidator(_page_slug), Field(json_schema_extra={"pattern": _PAGE_SLUG.pattern})]
 
 
@@ -33,7 +40,9 @@ class Lifecycle(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    prevent_destroy: bool = Field(False, description="Refuse any plan that deletes or recreates this page.")
+    prevent_destroy: bool = Field(
+        False, description="Never delete this page while it is live (the rest of a plan still applies)."
+    )
     ignore_changes: list[str] = Field(
         default_factory=list,
         description="Dotted paths owned by end users in the Schedule Editor, e.g. config.appearance.",
@@ -46,7 +55,7 @@ class PageFile(BaseModel):
     model_config = ConfigDict(extra="forbid", title="provisioner page")
 
     slug: PageSlug = Field(description="Unique across pages/: lowercase letters, digits, hyphens.")
-    name: str | None = Field(None, description="Page name.")
+    name: Name | None = Field(None, description="Page name.")
     access_tokens: list[Secret] = Field(
         min_length=1,
         description="One or more ${ENV_VAR} references; two or more make a round-robin page.",
@@ -56,6 +65,12 @@ class PageFile(BaseModel):
     )
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     config: Config = Field(default_factory=Config, description="Exactly the API's page config object.")
+
+    @field_validator("lifecycle", mode="before")
+    @classmethod
+    def _empty_lifecycle(cls, value: Any) -> Any:
+        """``lifecycle:`` with nothing under it (YAML null) means no lifecycle keys, not an error."""
+        return {} if value is None else value
 
 
 def page_schema() -> dict[str, Any]:

@@ -20,10 +20,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from provisioner.apis.nylas_v2.model import Page, dump_config
+from provisioner.apis.nylas_v2.spec import normalize
+
 from .changes import (
+    HOSTS,
     Action,
     DriftItem,
     FieldChange,
+    Hosts,
     Origin,
     PageChange,
     Plan,
@@ -31,9 +36,7 @@ from .changes import (
     Target,
 )
 from .diff import Leaf, diff, get_path, leaves, set_path, under
-from .model import Page, dump_config
 from .pagefile import DesiredPage
-from .spec import normalize
 from .state.base import Resource, State
 
 Document = dict[str, Any]
@@ -56,21 +59,33 @@ def state_document(resource: Resource) -> Document:
     return {"name": resource.name, "slug": resource.slug, "config": resource.config}
 
 
+def state_fingerprint(resource: Resource | None) -> str | None:
+    """A digest of what the state records about a page (its edit token left out), so that a stale
+    saved plan can name the pages whose lockfile record moved."""
+    if resource is None:
+        return None
+    record = [resource.address, resource.id, state_document(resource), resource.tokens_digest, resource.prevent_destroy]
+    return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True, slots=True)
 class LiveView:
-    """What a plan needs of a live page: its id, comparable document and content fingerprint."""
+    """What a plan needs of a live page: its id, comparable document, hosts' e-mails and content
+    fingerprint."""
 
     id: int
     doc: Document
     fingerprint: str
+    hosts: tuple[str, ...] = ()  # account e-mail of each access token, in order (not secret)
 
     @classmethod
     def of(cls, page: Page, last: Resource | None = None) -> LiveView:
         doc = live_document(page)
         if last is not None and doc["config"] == last.config:
             doc["config"] = last.config  # share it: a converged page costs no second copy in memory
-        body = json.dumps({"id": page.id, **doc}, sort_keys=True)
-        return cls(page.id, doc, hashlib.sha256(body.encode()).hexdigest()[:16])
+        hosts = tuple(info.account_email for info in page.access_token_infos)
+        body = json.dumps({"id": page.id, "hosts": hosts, **doc}, sort_keys=True)
+        return cls(page.id, doc, hashlib.sha256(body.encode()).hexdigest()[:16], hosts)
 
 
 def fingerprint(page: Page) -> str:
@@ -89,6 +104,8 @@ def _related(path: str, paths: set[str]) -> bool:
 
 def _with_ignored(desired: Document, live: Document, ignored: tuple[str, ...]) -> Document:
     """The desired document with every ignored path holding its live value instead."""
+    if not ignored:
+        return desired  # nothing to overlay: no copy (a plan's hot path; neither document is mutated)
     effective = copy.deepcopy(desired)
     for path in ignored:
         found, value = get_path(live, path)
@@ -131,7 +148,7 @@ def _creation(page: DesiredPage, action: Action, resource: Resource | None, dige
         FieldChange(path, None, value, Origin.YAML, before_present=False)
         for path, value in leaves(written)
         if value is not None
-    )
+    ) + (FieldChange(HOSTS, None, Hosts(len(page.access_tokens)), Origin.YAML, before_present=False),)
     return PageChange(
         address=page.address,
         action=action,
@@ -139,6 +156,7 @@ def _creation(page: DesiredPage, action: Action, resource: Resource | None, dige
         page_id=resource.id if resource else None,
         changes=changes,
         prevent_destroy=page.prevent_destroy,
+        state_record=resource,
         body=doc,
         tokens_digest=digest,
     )
@@ -150,6 +168,7 @@ def _convergence(
     live: LiveView,
     token_digest: str | None,
     moved_from: str | None,
+    hosts_verified: bool,
 ) -> PageChange:
     desired, last, now = desired_document(page), state_document(resource), live.doc
     # A page file without `name:` leaves the name to the server and the editor (the API cannot unset it).
@@ -159,9 +178,9 @@ def _convergence(
     yaml_paths = {leaf.path for leaf in diff(last, desired)}
     drift_paths = {leaf.path for leaf in diff(last, now)}
     changes = _field_changes(work, yaml_paths, drift_paths)
-    # An adopted page's tokens are unknown (digest None) until provisioner first writes them.
-    if None not in (token_digest, resource.tokens_digest) and token_digest != resource.tokens_digest:
-        changes.append(FieldChange("access_tokens", None, None, Origin.YAML, sensitive=True))
+    if _hosts_change(token_digest, resource.tokens_digest, hosts_verified):
+        before, after = Hosts(len(live.hosts), live.hosts), Hosts(len(page.access_tokens))
+        changes.append(FieldChange(HOSTS, before, after, Origin.YAML))
     drift = _drift_items(last, now, ignored, {leaf.path for leaf in work})
     api_changes = bool(changes)
     if page.prevent_destroy != resource.prevent_destroy:  # recorded in the state only, no API call
@@ -182,9 +201,26 @@ def _convergence(
         drift=tuple(drift),
         prevent_destroy=page.prevent_destroy,
         live_fingerprint=live.fingerprint,
+        state_record=resource,
         body=effective if api_changes else None,
         tokens_digest=token_digest,
+        refresh_record=hosts_verified and resource.tokens_digest is None and token_digest is not None,
     )
+
+
+def _hosts_change(desired: str | None, recorded: str | None, verified: bool) -> bool:
+    """Whether apply must send the page's access tokens (and so the plan shows a hosts line).
+
+    ``desired`` is the keyed digest of the tokens in pages/ (None: not known, as in `drift`, which
+    never sends them); ``recorded`` the digest last written. An imported page has none recorded: its
+    tokens are sent unless ``verified`` (each token in pages/ already opens the live page and their
+    number is the page's number of hosts).
+    """
+    if desired is None:
+        return False
+    if recorded is None:
+        return not verified
+    return desired != recorded
 
 
 def find_moves(desired: Mapping[str, DesiredPage], state: State) -> dict[str, str]:
@@ -203,12 +239,15 @@ def make_plan(
     state: State,
     live: Mapping[str, Page | LiveView | None],
     token_digests: Mapping[str, str] | None = None,
+    hosts_verified: frozenset[str] = frozenset(),
+    unchecked: int = 0,
 ) -> Plan:
     """The plan that converges the live pages to ``desired``.
 
     ``live`` maps each state address to its live page, or ``None`` when the API says it is gone.
     ``token_digests`` maps desired addresses to the keyed digest of their access tokens; a digest
-    different from the state's plans an update of the tokens.
+    different from the state's plans an update of the hosts (see `_hosts_change`, and
+    ``hosts_verified`` for imported pages). ``unchecked`` counts the pages ``--target`` left out.
     """
     digests = token_digests or {}
     moves = find_moves(desired, state)
@@ -224,7 +263,8 @@ def make_plan(
             pages.append(_creation(page, Action.RECREATE, resource, digests.get(address)))
         else:
             moved_from = old_address if old_address != address else None
-            pages.append(_convergence(page, resource, current, digests.get(address), moved_from))
+            verified = address in hosts_verified
+            pages.append(_convergence(page, resource, current, digests.get(address), moved_from, verified))
     moved = set(moves.values())
     for address, resource in state.resources.items():
         if address in desired or address in moved:
@@ -243,6 +283,7 @@ def make_plan(
                 ),
                 prevent_destroy=resource.prevent_destroy,
                 live_fingerprint=current.fingerprint if current else None,
+                state_record=resource,
             )
         )
     pages.sort(key=PageChange.sort_key)
@@ -252,4 +293,7 @@ def make_plan(
         for address, slug in sorted(state.pending_creates.items())
         if address not in desired and address not in state.resources
     )
-    return Plan(target=target, lineage=state.lineage, serial=state.serial, pages=tuple(pages), warnings=warnings)
+    return Plan(
+        target=target, lineage=state.lineage, serial=state.serial, pages=tuple(pages), warnings=warnings,
+        unchecked=unchecked,
+    )

@@ -3,39 +3,76 @@
 A saved plan holds no secret. `apply FILE` does not trust it blindly: it makes the plan again from
 the same pages, state and live API, and applies only when the new plan's checksum is the saved one
 and the state is at the same lineage and serial. Anything that changed since (YAML, lockfile, a
-touched live page) makes it refuse, with nothing changed.
+touched live page) makes it refuse, with nothing changed, naming each page that moved and on which
+side: its page file, its lockfile record, or its live page (per-page digests kept in the file).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .changes import Plan
+from .changes import PageChange, Plan
 from .errors import PlanRefused, ProvisionerError
 from .fileio import atomic_write
+from .plan import state_fingerprint
+from .render.values import clean
 
 FORMAT = "provisioner-plan"
 FORMAT_VERSION = 1
 
 
+def _work(page: PageChange) -> list[Any]:
+    return [
+        page.address, page.action.value, page.slug, page.page_id, page.moved_from,
+        page.live_fingerprint, page.body, page.tokens_digest,
+        [[c.path, c.before, c.after, c.before_present, c.after_present] for c in page.changes],
+    ]
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def checksum(plan: Plan) -> str:
     """Digest of everything apply would do, and of the live pages it touches as they were read."""
     work: list[Any] = [plan.target.api_url, plan.serial]  # lineage is checked apart (see verify)
-    for page in plan.pages:
-        if not page.needs_apply:
+    work += [_work(page) for page in plan.pages if page.needs_apply]
+    return _digest(work)
+
+
+def page_digests(plan: Plan) -> dict[str, dict[str, str | None]]:
+    """Per address: the digests of its planned work, its lockfile record and its live page."""
+    return {
+        p.address: {"work": _digest(_work(p))[:16], "state": state_fingerprint(p.state_record),
+                    "live": p.live_fingerprint}
+        for p in plan.pages
+    }
+
+
+def _moved(saved: Mapping[str, Mapping[str, str | None]], fresh: Plan) -> list[str]:
+    """``address (what moved)`` for each page that differs between the saved and the fresh plan."""
+    now = page_digests(fresh)
+    out = []
+    for address in sorted(set(saved) | set(now)):
+        before, after = saved.get(address), now.get(address)
+        if before == after:
             continue
-        work.append(
-            [
-                page.address, page.action.value, page.slug, page.page_id, page.moved_from,
-                page.live_fingerprint, page.body, page.tokens_digest,
-                [[c.path, c.before, c.after, c.before_present, c.after_present] for c in page.changes],
-            ]
-        )
-    return hashlib.sha256(json.dumps(work, sort_keys=True, default=str).encode()).hexdigest()
+        if before is None or after is None:
+            out.append(f"{address} ({'now in' if before is None else 'no longer in'} the plan)")
+            continue
+        sides = [
+            side for key, side in (
+                ("state", "its lockfile record changed"),
+                ("live", "its live page changed outside provisioner"),
+            ) if before.get(key) != after.get(key)
+        ]
+        out.append(f"{address} ({'; '.join(sides) or 'its page file changed'})")
+    return out
 
 
 @dataclass(frozen=True)
@@ -45,6 +82,7 @@ class SavedPlan:
     serial: int
     checksum: str
     targets: tuple[str, ...]
+    pages: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)  # see `page_digests`
 
 
 def save(path: Path, plan: Plan, rendered_json: str, targets: tuple[str, ...]) -> None:
@@ -57,9 +95,20 @@ def save(path: Path, plan: Plan, rendered_json: str, targets: tuple[str, ...]) -
         "serial": plan.serial,
         "checksum": checksum(plan),
         "targets": list(targets),
+        "pages": page_digests(plan),
         "plan": json.loads(rendered_json),
     }
-    atomic_write(path, json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    if path.exists() or path.is_symlink():  # replace an older plan, never anything else
+        try:
+            previous = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            previous = None
+        if not isinstance(previous, dict) or previous.get("format") != FORMAT:
+            raise ProvisionerError(f"{path} exists and is not a saved plan; it was left as it is. Choose another file")
+    try:
+        atomic_write(path, json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    except OSError as exc:
+        raise ProvisionerError(f"cannot save the plan to {path}: {exc.strerror or exc}") from None
 
 
 def load(path: Path) -> SavedPlan:
@@ -80,24 +129,30 @@ def load(path: Path) -> SavedPlan:
             serial=int(doc["serial"]),
             checksum=str(doc["checksum"]),
             targets=tuple(str(t) for t in doc.get("targets", [])),
+            pages={str(a): {str(k): v for k, v in d.items()} for a, d in doc.get("pages", {}).items()},
         )
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, AttributeError):
         raise ProvisionerError(f"{path}: plan file is incomplete or was edited by hand") from None
 
 
 def verify(saved: SavedPlan, fresh: Plan) -> None:
-    """Refuse (PlanRefused) unless ``fresh`` is exactly the plan that was saved."""
+    """Refuse (PlanRefused) unless ``fresh`` is exactly the plan that was saved, naming what moved."""
     if saved.api_url != fresh.target.api_url:
         raise PlanRefused(f"the saved plan is for {saved.api_url}, not {fresh.target.api_url}")
     # With no state yet (serial 0), each read makes up a fresh lineage: only the serial can match.
     same_lineage = saved.lineage == fresh.lineage or saved.serial == fresh.serial == 0
-    if not same_lineage or saved.serial != fresh.serial:
+    if not same_lineage:
         raise PlanRefused(
-            "the state changed since the plan was made "
-            f"(serial {saved.serial} -> {fresh.serial}); run plan again"
+            "the saved plan was made against another state (lineage); nothing was applied, run plan again"
         )
-    if saved.checksum != checksum(fresh):
-        raise PlanRefused(
-            "the page files or the live pages it touches changed since the plan was made; nothing was applied. "
-            "Run plan again."
-        )
+    if saved.serial == fresh.serial and saved.checksum == checksum(fresh):
+        return
+    moved = _moved(saved.pages, fresh)
+    parts = []
+    if saved.serial != fresh.serial:
+        parts.append(f"the lockfile was written since (serial {saved.serial} -> {fresh.serial})")
+    if moved:
+        parts.append("changed since the plan was made: " + ", ".join(clean(m) for m in moved))
+    elif saved.checksum != checksum(fresh):
+        parts.append("the page files or the live pages it touches changed since the plan was made")
+    raise PlanRefused("; ".join(parts) + "; nothing was applied, run plan again")

@@ -11,6 +11,8 @@ targets:
     api_url: https://api.schedule.nylas.com
     state: {postgres_dsn_env: PROVISIONER_PG_DSN}   # ... or PostgreSQL, DSN from a variable
     rate_limits: {per_account: 50, per_application: 500}
+    max_deletes: 2                          # plan/apply safety limits (see provisioner.safety)
+    max_changes_percent: 20
 ```
 
 With no file, provisioner has one unnamed target: ``--api-url`` or the embedded emulator.
@@ -54,6 +56,11 @@ class TargetSettings(_Strict):
     variables: dict[str, str] = Field(default_factory=dict, description="${VAR} values for this target.")
     parallelism: int | None = Field(None, ge=1, le=256)
     rate_limits: RateLimitSettings | None = None
+    max_deletes: int | None = Field(None, ge=0, description="Refuse to delete more live pages in one run (5).")
+    max_changes_percent: float | None = Field(
+        None, ge=0, le=100,
+        description="Refuse to update more than this share of the managed pages in one run (30; from 10 pages).",
+    )
 
 
 class ProjectFile(_Strict):

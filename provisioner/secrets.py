@@ -1,4 +1,15 @@
-"""Secrets: ``${VAR}`` interpolation, sealing edit tokens at rest, and keyed token digests.
+"""Secrets: ``${VAR}`` interpolation and which variables it may read, sealing edit tokens at rest,
+and keyed token digests.
+
+**The interpolation rule.** ``access_tokens`` hold exactly one ``${VAR}`` per token and may read any
+variable. Every other value of a page may read a variable only if it is not a secret (see
+`VariablePolicy`): a variable is secret when some page's ``access_tokens`` reads it, when it is one of
+provisioner's own (``PROVISIONER_*``: sealing keys, state DSNs), when its name says so (``TOKEN``,
+``SECRET``, ``PASSWORD``, ``KEY``, ``DSN``, ... as a word), or when its value is the value of a secret
+variable (a copy under another name, e.g. a target variable set to ``${PROVISIONER_LOCK_KEY}``). Such
+a reference is an error naming the variable, never its value, so that no secret of the CI
+environment ends up in a plan, a pull-request comment or a page's public text. A default cannot hold
+another reference: ``${A:-${B}}`` is an error, never literal text sent to the API.
 
 Sealing uses Fernet (AES-128-CBC + HMAC-SHA256, from `cryptography`) with a key from
 ``PROVISIONER_LOCK_KEY``; against the embedded emulator a key is generated once under
@@ -15,15 +26,20 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken
 from pydantic import SecretStr
 
 from .errors import StateError
 
+if TYPE_CHECKING:  # imported when sealing: `validate` and `--help` need no cryptography
+    from cryptography.fernet import Fernet
+
 KEY_ENV = "PROVISIONER_LOCK_KEY"
 
-_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# Linear: the name is one character class, the default excludes `}` and any `${` (no nesting).
+_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-((?:[^}$]|\$(?!\{))*))?\}")
+_NESTED = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:-(?:[^}$]|\$(?!\{))*\$\{")
 
 
 class InterpolationError(ValueError):
@@ -35,13 +51,23 @@ def is_reference(text: str) -> bool:
     return _REF.fullmatch(text.strip()) is not None
 
 
-def interpolate(text: str, env: Mapping[str, str]) -> str:
-    """Replace every ``${VAR}`` / ``${VAR:-default}`` in ``text`` from ``env``.
+def references(text: str) -> list[str]:
+    """The names of the variables ``text`` refers to, in order (an escaped ``$${`` refers to none)."""
+    return [match.group(1) for part in text.split(ESCAPED) for match in _REF.finditer(part)]
 
-    An unset variable without a default, and a ``$`` reference that is not well formed, raise
-    `InterpolationError`. An empty variable counts as set (shell ``${VAR:-}`` semantics aside, an
-    empty token is then rejected by validation).
+
+def interpolate(text: str, env: Mapping[str, str]) -> str:
+    """Replace every ``${VAR}`` / ``${VAR:-default}`` in ``text`` from ``env``; ``$${`` is a literal ``${``.
+
+    An unset variable without a default, a default holding another reference and a ``$`` reference
+    that is not well formed raise `InterpolationError`. An empty variable counts as set (shell
+    ``${VAR:-}`` semantics aside, an empty token is then rejected by validation).
     """
+    if ESCAPED in text:  # `$${` is a literal `${`: split on it, interpolate the rest (see `escape`)
+        return "${".join(interpolate(part, env) for part in text.split(ESCAPED))
+    if _NESTED.search(text):
+        raise InterpolationError("a default cannot hold another reference: write ${VAR:-text}, "
+                                 "or give the value in one variable")
 
     def replace(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
@@ -58,11 +84,67 @@ def interpolate(text: str, env: Mapping[str, str]) -> str:
     return result
 
 
+# --- which variables hold secrets ----------------------------------------------------------------
+
+# A name is secret when one of these is a word of it (TOKEN also inside a word: GHTOKEN, APITOKEN).
+_SECRET_NAME = re.compile(
+    r"TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE"
+    r"|(?:^|_)(?:KEY|KEYS|APIKEY|DSN|AUTH|PWD|PAT|COOKIE|CERT)(?:_|$)",
+    re.IGNORECASE,
+)
+_OWN_PREFIX = "PROVISIONER_"
+_MIN_SECRET = 8  # shorter values are too common to tell a copy from a coincidence
+
+
+class VariablePolicy:
+    """Which environment variables the non-secret values of pages may read (module docstring).
+
+    ``token_variables`` are the variables read by any page's ``access_tokens``; ``secret_names``
+    adds variables known to hold secrets under any name (a target's lock-key and DSN variables).
+    """
+
+    def __init__(self, env: Mapping[str, str], token_variables: Iterable[str] = (),
+                 secret_names: Iterable[str] = ()):
+        self._tokens = frozenset(token_variables)
+        self._named = frozenset(secret_names)
+        self._secret_values: dict[str, str] = {}  # value -> a secret variable holding it
+        for name, value in env.items():
+            if len(value) >= _MIN_SECRET and self._by_name(name):
+                self._secret_values.setdefault(value, name)
+        self._env = env
+
+    def _by_name(self, name: str) -> str | None:
+        if name in self._tokens:
+            return "it holds an access token (a page's access_tokens reads it)"
+        if name in self._named or name.startswith(_OWN_PREFIX):
+            return "it is one of provisioner's own settings (sealing key, state DSN, ...)"
+        if _SECRET_NAME.search(name):
+            return "its name marks it as a secret"
+        return None
+
+    def refusal(self, name: str) -> str | None:
+        """Why a non-secret value may not read ``name``, or None when it may."""
+        reason = self._by_name(name)
+        if reason:
+            return reason
+        holder = self._secret_values.get(self._env.get(name, ""))
+        return f"its value is that of the secret variable {holder}" if holder else None
+ESCAPED = "$${"
+
+
+def escape(text: str) -> str:
+    """``text`` written so that `interpolate` gives it back unchanged: every ``${`` as ``$${``
+    (how `pull` keeps a live page's text from ever being interpolated)."""
+    return text.replace("${", ESCAPED)
+
+
 # --- sealing -------------------------------------------------------------------------------------
 
 
 def keygen() -> str:
     """A new random key for ``PROVISIONER_LOCK_KEY``."""
+    from cryptography.fernet import Fernet
+
     return Fernet.generate_key().decode()
 
 
@@ -77,8 +159,10 @@ class Sealer:
     """
 
     def __init__(self, key: str):
+        from cryptography.fernet import Fernet
+
         try:
-            self._fernet = Fernet(key.encode())
+            self._fernet: Fernet = Fernet(key.encode())
         except (ValueError, TypeError):
             raise StateError(
                 f"{KEY_ENV} is not a valid key; make one with `provisioner keygen`"
@@ -97,6 +181,8 @@ class Sealer:
     def unseal(self, sealed: str, *, what: str = "an edit token") -> SecretStr:
         token = self._clear.get(sealed)
         if token is None:
+            from cryptography.fernet import InvalidToken
+
             try:
                 token = SecretStr(self._fernet.decrypt(sealed.encode()).decode())
             except (InvalidToken, ValueError):

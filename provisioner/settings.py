@@ -3,22 +3,26 @@ the state backend and the API client they select."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from .changes import Target
-from .client import SchedulerClient
-from .errors import ProvisionerError
-from .project import PROJECT_FILE, RateLimitSettings, load_project, resolve_target
-from .ratelimit import RateLimits
+from .errors import ProvisionerError, StateError
+from .fileio import is_within
+from .project import PROJECT_FILE, RateLimitSettings, TargetSettings, load_project, resolve_target
+from .safety import Limits
 from .secrets import KEY_ENV, Sealer, load_key
-from .state.base import StateBackend
-from .state.migrate import open_backend
+from .state.switch import refuse_silent_switch
+
+if TYPE_CHECKING:  # imported where used: `validate` and `--help` need no HTTP, state backend or emulator
+    from provisioner.apis.nylas_v2.client import SchedulerClient
+
+    from .state.base import StateBackend
 
 EMBEDDED_URL = "http://emulator.local"  # base URL of the in-process emulator (never on the network)
 
@@ -37,7 +41,10 @@ class Settings:
     known_targets: tuple[str, ...] = ()
     lock_key_env: str = KEY_ENV
     state_dsn_env: str | None = None  # PostgreSQL state (its DSN in this variable) instead of the lockfile
+    state_chosen: bool = True  # False when the lockfile is only the default (see state.switch)
+    other_states: tuple[Path, ...] = ()  # the lockfiles of the other targets of provisioner.yaml
     rate_limits: RateLimitSettings | None = None
+    limits: Limits = Limits()  # plan/apply safety limits: flags over the target's over the defaults
 
     @property
     def embedded(self) -> bool:
@@ -59,16 +66,16 @@ def settings_for(
     parallelism: int | None,
     env: Mapping[str, str],
     project_file: Path = PROJECT_FILE,
+    max_deletes: int | None = None,
+    max_changes_percent: float | None = None,
 ) -> Settings:
     """Settings from the command line over the chosen target of provisioner.yaml over the defaults."""
     project = load_project(project_file)
     target = resolve_target(project, target_env, env)
     chosen = target.settings
-    state_file = chosen.state if isinstance(chosen.state, str) else None
-    default_lockfile = Path(f"pages.{target.name}.lock") if target.name else Path("pages.lock")
     return Settings(
         pages_dir=pages_dir,
-        lockfile=lockfile or (Path(state_file) if state_file else default_lockfile),
+        lockfile=lockfile or _lockfile_of(target.name, chosen.state),
         api_url=check_api_url(api_url or chosen.api_url),
         parallelism=parallelism or chosen.parallelism or 8,
         env=target.env,
@@ -76,11 +83,37 @@ def settings_for(
         known_targets=tuple(sorted(project.targets)) if project else (),
         lock_key_env=chosen.lock_key_env,
         state_dsn_env=None if lockfile else target.postgres_dsn_env,
+        state_chosen=bool(lockfile or chosen.state),
+        other_states=tuple(_lockfile_of(name, t.state) for name, t in (project.targets if project else {}).items()
+                           if name != target.name),
         rate_limits=chosen.rate_limits,
+        limits=_limits(chosen, max_deletes, max_changes_percent),
     )
 
 
-LOOPBACK = ("localhost", "127.0.0.1", "::1")
+def _limits(chosen: TargetSettings, max_deletes: int | None, max_changes_percent: float | None) -> Limits:
+    default = Limits()
+    deletes = next(v for v in (max_deletes, chosen.max_deletes, default.max_deletes) if v is not None)
+    percent = next(
+        v for v in (max_changes_percent, chosen.max_changes_percent, default.max_changes_percent) if v is not None
+    )
+    return Limits(max_deletes=deletes, max_changes_percent=percent)
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback IP address (127.0.0.0/8, ::1); never a name such as ``127.evil.com``."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+def _lockfile_of(target: str | None, state: object) -> Path:
+    """A target's lockfile: its ``state:`` path, else ``pages.NAME.lock`` (``pages.lock`` with no target)."""
+    if isinstance(state, str):
+        return Path(state)
+    return Path(f"pages.{target}.lock") if target else Path("pages.lock")
+
 
 
 def check_api_url(url: str | None) -> str | None:
@@ -88,15 +121,21 @@ def check_api_url(url: str | None) -> str | None:
     plain http to anything but this machine (tokens would cross the network in clear)."""
     if not url:
         return None
+    import httpx
+
     try:
         parsed = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError):
-        raise ProvisionerError("the API URL is not a valid URL") from None
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise ProvisionerError(f"the API URL is not a valid URL ({_reason(exc)})") from None
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise ProvisionerError(f"the API URL's port {parsed.port} is not between 1 and 65535")
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ProvisionerError(f"the API URL must be https://HOST[/PATH], got {parsed.scheme or 'no'} scheme")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise ProvisionerError(f"the API URL has port {parsed.port}; a port is a number from 1 to 65535")
     if parsed.userinfo:
         raise ProvisionerError("the API URL must not contain credentials; tokens come from page files")
-    if parsed.scheme == "http" and parsed.host not in LOOPBACK and not parsed.host.startswith("127."):
+    if parsed.scheme == "http" and not is_loopback(parsed.host):
         raise ProvisionerError(f"plain http is only allowed to this machine (the emulator), not to {parsed.host}")
     return url
 
@@ -104,27 +143,73 @@ def check_api_url(url: str | None) -> str | None:
 # --- building blocks ------------------------------------------------------------------------------
 
 
+def _reason(exc: Exception) -> str:
+    """A foreign error's message, cut short and without control characters (never a secret here)."""
+    text = str(exc)[:80]
+    return text if text.isprintable() else ascii(text)
+
+
 def sealer(settings: Settings) -> Sealer:
+    """The sealer of the state's tokens. The embedded emulator keeps its key in `.provisioner/lock.key`
+    when ``PROVISIONER_LOCK_KEY`` is unset; a damaged key file is named with the way out."""
     local_key = settings.state_dir / "lock.key" if settings.embedded else None
-    return Sealer(load_key(settings.env, local_key, settings.lock_key_env))
+    if local_key is None or settings.env.get(settings.lock_key_env):
+        return Sealer(load_key(settings.env, local_key, settings.lock_key_env))
+    fix = (f"restore it, or set {settings.lock_key_env} to the key {settings.lockfile} was sealed with; "
+           f"if the lockfile holds no pages yet, delete {local_key} and a new key is made")
+    try:
+        return Sealer(load_key(settings.env, local_key, settings.lock_key_env))
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a text file"
+        raise StateError(f"{local_key}: cannot read the local key ({why}); {fix}") from None
+    except StateError:  # Sealer refused what the file holds
+        raise StateError(f"{local_key}: not a valid key (made by `provisioner keygen`); {fix}") from None
+
+
+@contextmanager
+def emulator_database(db: Path) -> Iterator[None]:
+    """Opening the embedded or served emulator over `db`: a file that is not its database (damaged,
+    or something else) is an error naming it, never a traceback."""
+    import sqlite3
+
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise ProvisionerError(
+            f"{db}: not a usable emulator database ({_reason(exc)}); move it aside "
+            "(the emulator starts a new one) or restore it from a copy"
+        ) from None
+    except IsADirectoryError:
+        raise ProvisionerError(f"{db}: is a directory, not the emulator's database; move it aside") from None
 
 
 def backend(settings: Settings, seal: Sealer | None = None) -> StateBackend:
     """The target's state: PostgreSQL when it names a DSN, else the lockfile."""
+    from .state.migrate import open_backend
+
     spec = str(settings.lockfile)
     if settings.state_dsn_env:  # read only when the state is needed: `validate` works without it
         spec = settings.env.get(settings.state_dsn_env, "")
         if not spec:
             raise ProvisionerError(f"environment variable {settings.state_dsn_env} (the PostgreSQL DSN) is not set")
+    elif is_within(settings.lockfile, settings.pages_dir):
+        raise ProvisionerError(f"the lockfile {settings.lockfile} is inside {settings.pages_dir}/, where every file "
+                               f"is a page; keep it elsewhere")
+    elif not settings.state_chosen:
+        refuse_silent_switch(settings.lockfile, settings.target_name, settings.target.api_url, settings.other_states)
     return open_backend(spec, seal or sealer(settings), target=settings.target_name or "default")
 
 
 @asynccontextmanager
 async def open_client(settings: Settings) -> AsyncIterator[SchedulerClient]:
+    from provisioner.apis.nylas_v2.client import SchedulerClient
+
     if settings.embedded:
         from .emulator import Emulator  # the embedded default target, in-process
 
-        emulator = Emulator(settings.state_dir / "emulator.db")
+        db = settings.state_dir / "emulator.db"
+        with emulator_database(db):
+            emulator = Emulator(db)
         try:
             async with SchedulerClient(
                 EMBEDDED_URL, transport=emulator.transport(), parallelism=settings.parallelism
@@ -133,6 +218,8 @@ async def open_client(settings: Settings) -> AsyncIterator[SchedulerClient]:
         finally:
             emulator.close()
     else:
+        from .ratelimit import RateLimits
+
         limits = settings.rate_limits
         async with SchedulerClient(
             settings.target.api_url,

@@ -15,68 +15,71 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from provisioner.apis.nylas_v2.client import SchedulerClient
+from provisioner.apis.nylas_v2.model import Config, Page
+
 from . import planfile
+from .addresses import address_problem, parse_address, parse_folder, shown
 from .adopt import account_address, page_yaml
 from .apply import Applier, ApplyResult, Reporter, check_safety
 from .changes import Action, DriftReport, Plan
-from .client import SchedulerClient
 from .diff import diff, under
 from .drift import drift_report
-from .errors import Aborted, ConfigError, NotFound, Problem, ProvisionerError, StateError
-from .fileio import atomic_write
+from .errors import Aborted, NotFound, ProvisionerError, StateError
+from .fileio import is_within, same_file
 from .load import UNRESOLVED_TOKEN as UNRESOLVED
-from .load import load_pages
-from .model import Config, Page
-from .pagefile import DesiredPage
+from .pagefile import DesiredPage, page_slug_problem
 from .plan import LiveView, desired_document, find_moves, live_document, make_plan
 from .preview import Preview, compare, preview_hosts
 from .project import PROJECT_FILE
+from .safety import refusals
 from .secrets import Sealer
 from .settings import Settings, backend, open_client, sealer
 from .state import current_holder
 from .state.base import Resource, State
 from .state.migrate import migrate, open_backend
-
-
-def validate(settings: Settings, need_tokens: bool = False) -> dict[str, DesiredPage]:
-    """Load and check every page offline; ConfigError lists every problem. Pages limited to other
-    targets (``targets:`` in the page file) are left out."""
-    pages = load_pages(settings.pages_dir, settings.env, need_tokens=need_tokens)
-    problems = [
-        Problem(str(page.file), None, None, "targets",
-                f"unknown target {name!r}", f"targets of {PROJECT_FILE}: {', '.join(settings.known_targets) or 'none'}")
-        for page in pages.values()
-        for name in page.targets
-        if name not in settings.known_targets
-    ]
-    if problems:
-        raise ConfigError(problems)
-    return {a: p for a, p in pages.items() if not p.targets or settings.target_name in p.targets}
+from .tree import page_file_of, page_slugs, write_page_file
+from .validation import validate
 
 
 async def refresh(
-    client: SchedulerClient, state: State, accounts: Mapping[str, SecretStr]
+    client: SchedulerClient, state: State, accounts: Mapping[str, SecretStr], progress: Reporter | None = None
 ) -> dict[str, LiveView | None]:
     """The live page of every state resource (``None`` when the API says it is gone). ``accounts``
-    maps addresses to an access token of the page, the account that rate limits charge."""
+    maps addresses to an access token of the page, the account that rate limits charge; ``progress``
+    hears of each page read."""
 
     async def one(address: str) -> tuple[str, LiveView | None]:
         resource = state.resources[address]
         try:
             page = await client.get_page(resource.id, resource.edit_token, account=accounts.get(address))
-            return address, LiveView.of(page, resource)  # the page itself is not kept: memory is O(pages)
+            view: LiveView | None = LiveView.of(page, resource)  # the page is not kept: memory is O(pages)
         except NotFound:
-            return address, None
+            view = None
+        if progress is not None:
+            progress.step(address, "refreshed" if view else "gone")
+        return address, view
 
-    return dict(await asyncio.gather(*(one(a) for a in state.resources)))
+    if progress is not None:
+        progress.begin(len(state.resources))
+    try:
+        return dict(await asyncio.gather(*(one(a) for a in state.resources)))
+    finally:
+        if progress is not None:
+            progress.end()
+
+
+def _parse_targets(targets: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(parse_address(t, "--target") for t in targets)
 
 
 def _select(
     desired: dict[str, DesiredPage], state: State, targets: tuple[str, ...]
-) -> tuple[dict[str, DesiredPage], State]:
-    """The pages and state resources that ``--target`` names (all of them without it)."""
+) -> tuple[dict[str, DesiredPage], State, int]:
+    """The pages and state resources that ``--target`` names (all of them without it), and how many
+    other addresses were left out."""
     if not targets:
-        return desired, state
+        return desired, state, 0
     unknown = [t for t in targets if t not in desired and t not in state.resources]
     if unknown:
         raise ProvisionerError(f"--target {unknown[0]}: no such page in pages/ or in the state")
@@ -85,43 +88,95 @@ def _select(
         if new in chosen or old in chosen:
             chosen |= {new, old}
     resources = {a: r for a, r in state.resources.items() if a in chosen}
-    return {a: p for a, p in desired.items() if a in chosen}, replace(state, resources=resources)
+    others = len((set(desired) | set(state.resources)) - chosen)
+    return {a: p for a, p in desired.items() if a in chosen}, replace(state, resources=resources), others
+
+
+async def hosts_verified(
+    client: SchedulerClient, state: State, desired: Mapping[str, DesiredPage], live: Mapping[str, LiveView | None]
+) -> frozenset[str]:
+    """Imported pages (no tokens recorded yet) whose tokens in pages/ are already their live hosts:
+    each token opens the page and there are as many distinct tokens as hosts. Their tokens need not
+    be sent; every other imported page gets a hosts line in the plan."""
+
+    async def opens(page_id: int, token: SecretStr) -> bool:
+        try:
+            await client.get_page(page_id, token, account=token)
+            return True
+        except ProvisionerError:  # 401/403: not a token of this page (or not a token at all)
+            return False
+
+    async def check(address: str) -> str | None:
+        resource, view, page = state.resources[address], live.get(address), desired[address]
+        tokens = page.access_tokens
+        distinct = {t.get_secret_value() for t in tokens}
+        if view is None or len(distinct) != len(tokens) or len(tokens) != len(view.hosts):
+            return None
+        results = await asyncio.gather(*(opens(resource.id, t) for t in tokens))
+        return address if all(results) else None
+
+    unknown = [a for a, r in state.resources.items() if r.tokens_digest is None and a in desired]
+    return frozenset(a for a in await asyncio.gather(*(check(a) for a in unknown)) if a is not None)
 
 
 async def _plan(
     settings: Settings, client: SchedulerClient, state: State, desired: dict[str, DesiredPage],
-    targets: tuple[str, ...], seal: Sealer,
+    targets: tuple[str, ...], seal: Sealer, need_tokens: bool = True, progress: Reporter | None = None,
 ) -> Plan:
-    chosen_desired, chosen_state = _select(desired, state, targets)
+    chosen_desired, chosen_state, others = _select(desired, state, targets)
     accounts = {
         a: p.access_tokens[0] for a, p in chosen_desired.items() if p.access_tokens[0].get_secret_value() != UNRESOLVED
     }
-    live = await refresh(client, chosen_state, accounts)
+    live = await refresh(client, chosen_state, accounts, progress)
+    if not need_tokens:  # drift: tokens are neither known nor sent
+        return make_plan(settings.target, chosen_desired, chosen_state, live, unchecked=others)
     digests = {a: seal.digest(p.access_tokens) for a, p in chosen_desired.items()}
-    return make_plan(settings.target, chosen_desired, chosen_state, live, digests)
+    verified = await hosts_verified(client, chosen_state, chosen_desired, live)
+    made = make_plan(settings.target, chosen_desired, chosen_state, live, digests, verified, others)
+    return replace(made, refusals=refusals(made, settings.limits))
 
 
 # --- commands --------------------------------------------------------------------------------------
 
 
-def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = True) -> Plan:
-    """`provisioner plan`: read state (no lock), refresh live pages, diff."""
+def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = True,
+         progress: Reporter | None = None) -> Plan:
+    """`provisioner plan`: read state (no lock), refresh live pages (told to ``progress``), diff."""
+    targets = _parse_targets(targets)  # before anything is read or locked
     desired = validate(settings, need_tokens=need_tokens)
     seal = sealer(settings)
     state = backend(settings, seal).read(settings.target.api_url)
 
     async def run() -> Plan:
         async with open_client(settings) as client:
-            return await _plan(settings, client, state, desired, targets, seal)
+            return await _plan(settings, client, state, desired, targets, seal, need_tokens, progress)
 
     return asyncio.run(run())
+
+
+def save_plan(settings: Settings, out: Path, result: Plan, rendered_json: str, targets: tuple[str, ...]) -> None:
+    """`plan --out FILE`: save the plan, never over the state, the key, the emulator's database,
+    provisioner.yaml or anything under pages/ (`planfile.save` also keeps any file that is not a plan)."""
+    state = backend(settings)
+    journal, lock = (getattr(state, name, None) for name in ("journal_path", "lock_path"))
+    protected = {
+        settings.lockfile: "the state", journal: "the state's journal", lock: "the state's lock",
+        settings.state_dir / "lock.key": "the local sealing key", PROJECT_FILE: "the project file",
+        settings.state_dir / "emulator.db": "the emulator's database",
+    }
+    for path, what in protected.items():
+        if path is not None and same_file(out, path):
+            raise ProvisionerError(f"--out {out} is {what}; save the plan to another file")
+    if is_within(out, settings.pages_dir):
+        raise ProvisionerError(f"--out {out} is inside {settings.pages_dir}/, where every file is a page; "
+                               f"save the plan elsewhere")
+    planfile.save(out, result, rendered_json, targets)
 
 
 @dataclass(frozen=True)
 class ApplyRequest:
     plan_file: Path | None = None
     targets: tuple[str, ...] = ()
-    max_deletes: int = 5
 
 
 def apply(
@@ -129,13 +184,15 @@ def apply(
     request: ApplyRequest,
     confirm: Callable[[Plan], bool],
     reporter: Reporter,
+    refreshing: Reporter | None = None,
 ) -> tuple[Plan, ApplyResult | None]:
     """`provisioner apply`: lock, plan, check safety, confirm (``confirm`` shows the plan and may ask), converge.
+    ``refreshing`` hears of the refresh, ``reporter`` of each step applied.
 
     Returns the plan and the result (``None`` when there was nothing to do or it was declined).
     """
     saved = planfile.load(request.plan_file) if request.plan_file else None
-    targets = saved.targets if saved else request.targets
+    targets = _parse_targets(saved.targets if saved else request.targets)  # before anything is read or locked
     desired = validate(settings, need_tokens=True)
     seal = sealer(settings)
     store = backend(settings, seal)
@@ -144,11 +201,11 @@ def apply(
     async def run() -> tuple[Plan, ApplyResult | None]:
         with store.transaction(settings.target.api_url, current_holder(settings.env)) as txn:
             async with open_client(settings) as client:
-                fresh = await _plan(settings, client, txn.state, desired, targets, seal)
+                fresh = await _plan(settings, client, txn.state, desired, targets, seal, progress=refreshing)
                 if saved is not None:
                     planfile.verify(saved, fresh)
-                check_safety(fresh, request.max_deletes)
-                if not any(p.needs_apply for p in fresh.pages):
+                check_safety(fresh, settings.limits)
+                if not fresh.blocked and not any(p.needs_apply for p in fresh.pages):
                     return fresh, None
                 if not confirm(fresh):
                     raise Aborted("apply cancelled; nothing was changed")
@@ -158,10 +215,10 @@ def apply(
     return asyncio.run(run())
 
 
-def drift(settings: Settings, targets: tuple[str, ...] = ()) -> DriftReport:
+def drift(settings: Settings, targets: tuple[str, ...] = (), progress: Reporter | None = None) -> DriftReport:
     """`provisioner drift`: live pages against what was last applied."""
     # Drift reads live pages with edit tokens only: the access-token variables need not be set.
-    return drift_report(plan(settings, targets, need_tokens=False))
+    return drift_report(plan(settings, targets, need_tokens=False, progress=progress))
 
 
 # --- state commands -------------------------------------------------------------------------------
@@ -171,6 +228,15 @@ def state_read(settings: Settings) -> State:
     return backend(settings).read(settings.target.api_url)
 
 
+def state_show(settings: Settings, address: str) -> Resource:
+    """`provisioner state show`: one managed page as recorded."""
+    address = parse_address(address)
+    resources = state_read(settings).resources
+    if address not in resources:
+        raise StateError(f"{address}: not in {backend(settings).location}")
+    return resources[address]
+
+
 @contextmanager
 def _state_txn(settings: Settings) -> Iterator:
     with backend(settings).transaction(settings.target.api_url, current_holder(settings.env)) as txn:
@@ -178,11 +244,13 @@ def _state_txn(settings: Settings) -> Iterator:
 
 
 def state_mv(settings: Settings, old: str, new: str) -> None:
+    old, new = parse_address(old, "OLD"), parse_address(new, "NEW")
     with _state_txn(settings) as txn:
         txn.move(old, new)  # refuses an unknown OLD or a taken NEW
 
 
 def state_rm(settings: Settings, address: str) -> None:
+    address = parse_address(address)
     with _state_txn(settings) as txn:
         txn.forget(address)  # refuses an unknown address
 
@@ -198,6 +266,7 @@ def _adopted(address: str, page: Page, prevent_destroy: bool) -> Resource:
 
 def import_page(settings: Settings, address: str, page_id: int, edit_token: SecretStr) -> Page:
     """`provisioner import`: record an existing live page under ADDRESS, without changing it."""
+    address = parse_address(address)
 
     async def fetch() -> Page:
         async with open_client(settings) as client:
@@ -218,37 +287,79 @@ def _refuse_managed(state: State, address: str, page_id: int) -> None:
             raise StateError(f"page {page_id} is already managed as {other.address}")
 
 
-def import_account(settings: Settings, access_token: SecretStr, folder: str) -> list[tuple[str, Page]]:
-    """Adopt every page an account lists, at FOLDER/SLUG, and write each page file."""
+@dataclass(frozen=True)
+class AccountImport:
+    """What `import --account-token-env` did: pages adopted, and pages left alone with the reason."""
+
+    adopted: list[tuple[str, Page]]
+    skipped: list[tuple[Page, str]]
+
+
+def import_account(settings: Settings, access_token: SecretStr, folder: str) -> AccountImport:
+    """Adopt every page an account lists, at FOLDER/SLUG, and write each page file.
+
+    Adoption never breaks the tree: a page already managed, whose slug a file in pages/ already
+    has, whose address is taken (in the state or by a file) or is no valid address, is skipped and
+    named. Each page file is written before its state entry, and removed again if that fails.
+    """
+    folder = parse_folder(folder)
 
     async def fetch() -> list[Page]:
         async with open_client(settings) as client:
             return await client.list_pages(access_token)
 
-    adopted = []
+    adopted: list[tuple[str, Page]] = []
+    skipped: list[tuple[Page, str]] = []
     with _state_txn(settings) as txn:
+        slugs = page_slugs(settings.pages_dir)
         for page in sorted(asyncio.run(fetch()), key=lambda p: p.slug):
-            if any(r.id == page.id for r in txn.state.resources.values()):
-                continue  # already managed: leave it where it is
             address = account_address(folder, page)
-            _refuse_managed(txn.state, address, page.id)
-            _write_page_file(settings, address, page, overwrite=False)
-            txn.record(_adopted(address, page, False))
+            reason = _adoption_conflict(settings, txn.state, address, page, slugs)
+            if reason is not None:
+                skipped.append((page, reason))
+                continue
+            path = _write_page_file(settings, address, page, overwrite=False)
+            try:
+                txn.record(_adopted(address, page, False))
+            except BaseException:
+                path.unlink(missing_ok=True)  # no page file without its state entry
+                raise
+            slugs[page.slug] = path
             adopted.append((address, page))
-    return adopted
+    return AccountImport(adopted, skipped)
+
+
+def _adoption_conflict(
+    settings: Settings, state: State, address: str, page: Page, slugs: dict[str, Path]
+) -> str | None:
+    """Why ``page`` cannot be adopted at ``address`` without breaking pages/ or the state, if it cannot."""
+    managed = next((r.address for r in state.resources.values() if r.id == page.id), None)
+    if managed is not None:
+        return f"already managed as {managed}"
+    if page.slug in slugs:
+        return f"its slug is already used by {slugs[page.slug]}"
+    slug_problem = page_slug_problem(page.slug)
+    if slug_problem is not None:
+        return slug_problem + "; rename it in the Scheduler first"
+    problem = address_problem(address)
+    if problem is not None:
+        return f"{shown(address)} is no valid address ({problem})"
+    if address in state.resources:
+        return f"{address} is already managed (page {state.resources[address].id})"
+    existing = page_file_of(settings.pages_dir, address)
+    if existing is not None:
+        return f"{existing} already exists"
+    return None
 
 
 def _write_page_file(settings: Settings, address: str, page: Page, overwrite: bool) -> Path:
-    path = settings.pages_dir / f"{address}.yaml"
-    if path.exists() and not overwrite:
-        raise ProvisionerError(f"{path} exists; pass --force to overwrite it")
-    atomic_write(path, page_yaml(page, address))
-    return path
+    return write_page_file(settings.pages_dir, address, page_yaml(page, address), overwrite)
 
 
 def pull(settings: Settings, address: str, overwrite: bool) -> tuple[Path, list[str]]:
     """`provisioner pull`: write the live page at ADDRESS as YAML. Returns the file and the paths that
     still differ once loaded (values merged in from a `_defaults.yaml`), which the caller reports."""
+    address = parse_address(address)
     state = state_read(settings)
     if address not in state.resources:
         raise StateError(f"{address} is not managed; adopt it first with `provisioner import {address} --page-id ID`")
@@ -259,6 +370,16 @@ def pull(settings: Settings, address: str, overwrite: bool) -> tuple[Path, list[
             return await client.get_page(resource.id, resource.edit_token)
 
     page = asyncio.run(fetch())
+    slug_problem = page_slug_problem(page.slug)
+    if slug_problem is not None:
+        raise ProvisionerError(f"{address}: the live page's {slug_problem.removeprefix('its ')}; rename it in the "
+                               f"Scheduler first")
+    own = page_file_of(settings.pages_dir, address)
+    clash = page_slugs(settings.pages_dir).get(page.slug)
+    if clash is not None and clash != own:
+        raise ProvisionerError(f"the live page's slug {page.slug!r} is already used by {clash}; pulling it to "
+                               f"{address} would define it twice. Rename that file, or `provisioner state mv` "
+                               f"{address} to its address")
     path = _write_page_file(settings, address, page, overwrite)
     loaded = validate(settings).get(address)
     differing = [leaf.path for leaf in diff(live_document(page), desired_document(loaded))] if loaded else []
@@ -271,6 +392,7 @@ def pull(settings: Settings, address: str, overwrite: bool) -> tuple[Path, list[
 def preview(settings: Settings, addresses: list[str], start: date, days: int) -> list[Preview]:
     """`provisioner preview` (and `plan --preview`): the slots of each page as written, beside the live
     page's when it is live. Pages, state and the client are opened once for all of them."""
+    addresses = [parse_address(a) for a in addresses]
     pages = validate(settings)
     missing = [a for a in addresses if a not in pages]
     if missing:
@@ -310,6 +432,8 @@ def slot_changes(plan: Plan) -> list[str]:
 
 def state_migrate(settings: Settings, to: str) -> State:
     """`provisioner state migrate --to DSN-or-FILE`: copy the state losslessly; the target must be empty."""
+    if is_within(Path(to), settings.pages_dir):
+        raise StateError(f"--to {to} is inside {settings.pages_dir}/, where every file is a page; keep state elsewhere")
     seal = sealer(settings)  # one sealer for both sides: sealed tokens are copied as they are
     source = backend(settings, seal)
     target = open_backend(to, seal, target=settings.target_name or "default")

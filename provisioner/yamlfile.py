@@ -10,10 +10,17 @@ booleans (``yes``, ``no``, ``on``, ``off`` stay strings), ``17:00`` stays the st
 (YAML 1.1 would read it as the base-60 number 1020), ``010`` is ten, and dates stay strings. Only the
 core tags are accepted (``!!str``, ``!!int``, ``!!float``, ``!!bool``, ``!!null``, ``!!map``,
 ``!!seq``); anchors, aliases and ``<<`` merge keys work as usual.
+
+Hostile files are problems like any other, never a traceback: a tag with a value it cannot take
+(``!!int 0x``, ``!!float abc``), an integer past Python's digit limit, nesting deeper than
+`MAX_DEPTH`, aliases that expand past `_MAX_VALUES` values or contain themselves, files larger than
+`MAX_FILE_BYTES` (never read further), and text holding a
+NUL, another control character (tab, newline and carriage return excepted) or a lone surrogate.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,6 +40,9 @@ Position = tuple[int, int]
 """(line, column), both 1-based."""
 
 _MAX_VALUES = 100_000  # aliases can make a tree exponentially large ("billion laughs"): refuse it
+MAX_DEPTH = 32  # a page is about 6 levels deep; deeper input only exhausts recursion
+MAX_FILE_BYTES = 1_048_576  # a page file is a few KiB
+_BAD_CHAR = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def format_path(path: PathKey) -> str:
@@ -110,21 +120,56 @@ class _Rules:
     }
 
     def __init__(self, stream: str, file: str):
-        super().__init__(stream)
         self.file = file
         self.problems: list[Problem] = []
         self._checked: set[int] = set()
+        self._depth = 0
+        super().__init__(stream)  # type: ignore[call-arg]  # a mixin: the loader class takes it
 
-    def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
-        text = str(self.construct_scalar(node)).replace("_", "")
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        # The pure-Python composer recurses once per level: stop it well before Python's limit.
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.MarkedYAMLError(problem=f"nested more than {MAX_DEPTH} levels deep",
+                                           problem_mark=self.peek_event().start_mark)  # type: ignore[attr-defined]
+            return super().compose_node(parent, index)  # type: ignore[misc]
+        finally:
+            self._depth -= 1
+
+    # The scalar constructors that can fail on a value (`!!int 0x`, `!!float abc`, `!!bool maybe`, an
+    # integer past Python's digit limit) raise a `ConstructorError` at the node, never Python's own.
+
+    def construct_checked_float(self, node: ScalarNode) -> float:
+        try:
+            return float(yaml.SafeLoader.construct_yaml_float(self, node))
+        except ValueError as e:
+            raise ConstructorError(None, None, _bad_value(node, e), node.start_mark) from None
+
+    def construct_checked_bool(self, node: ScalarNode) -> bool:
+        try:
+            return bool(yaml.SafeLoader.construct_yaml_bool(self, node))
+        except KeyError as e:
+            raise ConstructorError(None, None, _bad_value(node, e), node.start_mark) from None
+
+    def construct_yaml_int(self, node: ScalarNode) -> int:
+        try:
+            return self._construct_int(node)
+        except ValueError as e:
+            raise ConstructorError(None, None, _bad_value(node, e), node.start_mark) from None
+
+    def _construct_int(self, node: ScalarNode) -> int:
+        text = str(self.construct_scalar(node)).replace("_", "")  # type: ignore[attr-defined]
         sign = -1 if text.startswith("-") else 1
         text = text.lstrip("+-")
-        for prefix, base in (("0o", 8), ("0x", 16), ("0b", 2)):
-            if text.startswith(prefix):
-                return sign * int(text[2:], base)
-        if not text.isdigit():  # explicit `!!int` on something that is not one
+        base = {"0o": 8, "0x": 16, "0b": 2}.get(text[:2], 10)
+        digits = text[2:] if base != 10 else text
+        if base == 10 and not text.isdigit():  # explicit `!!int` on something that is not one
             raise ConstructorError(None, None, f"{text!r} is not an integer", node.start_mark)
-        return sign * int(text, 10)
+        value = sign * int(digits, base)
+        if value.bit_length() > 64:  # no field takes it, and printing it may fail (Python's digit limit)
+            raise ConstructorError(None, None, "an integer out of range (more than 64 bits)", node.start_mark)
+        return value
 
     def construct_undefined(self, node: Node) -> Any:
         tag = node.tag.replace("tag:yaml.org,2002:", "!!")
@@ -135,7 +180,7 @@ class _Rules:
         if id(node) not in self._checked:
             self._checked.add(id(node))
             self._check_duplicates(node)
-        super().flatten_mapping(node)
+        super().flatten_mapping(node)  # type: ignore[misc]
 
     def _check_duplicates(self, node: MappingNode) -> None:
         seen: dict[Any, Node] = {}
@@ -157,7 +202,7 @@ class _Rules:
                 )
 
 
-class _Loader(_Rules, yaml.SafeLoader):  # type: ignore[misc]
+class _Loader(_Rules, yaml.SafeLoader):
     """Pure Python: slower, but its error messages are the precise ones."""
 
 
@@ -168,6 +213,8 @@ class _FastLoader(_Rules, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # typ
 # Registered per class: PyYAML's add_* give each class its own copy of _Rules' (empty) tables.
 for _cls in (_Loader, _FastLoader):
     _cls.add_constructor("tag:yaml.org,2002:int", _Rules.construct_yaml_int)
+    _cls.add_constructor("tag:yaml.org,2002:float", _Rules.construct_checked_float)
+    _cls.add_constructor("tag:yaml.org,2002:bool", _Rules.construct_checked_bool)
     _cls.add_constructor(None, _Rules.construct_undefined)
     _cls.add_implicit_resolver(
         "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
@@ -186,6 +233,51 @@ for _cls in (_Loader, _FastLoader):
         "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
     )
     _cls.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
+
+
+def _bad_value(node: Node, error: Exception) -> str:
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    if "digits" in str(error):
+        return "a number with thousands of digits; write a smaller one"
+    value = node.value if isinstance(node.value, str) else ""
+    shown = repr(value) if len(value) <= 40 else f"{value[:30]!r}... ({len(value)} characters)"
+    return f"{shown} is not a valid {tag} value"
+
+
+def _check_shape(root: Node) -> None:
+    """Refuse, before anything recurses over it: nesting deeper than `MAX_DEPTH`, aliases that
+    contain themselves or expand past `_MAX_VALUES` values, and characters no page may hold."""
+    stack: list[tuple[Node, int, bool]] = [(root, 1, False)]
+    on_path: set[int] = set()
+    seen = 0
+    while stack:
+        node, depth, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(node))
+            continue
+        if id(node) in on_path:
+            raise yaml.MarkedYAMLError(problem="an alias refers to a value that contains it",
+                                       problem_mark=node.start_mark)
+        seen += 1
+        if seen > _MAX_VALUES:
+            raise yaml.YAMLError(f"more than {_MAX_VALUES} values; aliases expand too much")
+        if depth > MAX_DEPTH:
+            raise yaml.MarkedYAMLError(problem=f"nested more than {MAX_DEPTH} levels deep",
+                                       problem_mark=node.start_mark)
+        if isinstance(node, ScalarNode):
+            bad = _BAD_CHAR.search(node.value)
+            if bad:
+                raise yaml.MarkedYAMLError(
+                    problem=f"text holds the character U+{ord(bad.group()):04X}, which no page may hold",
+                    problem_mark=node.start_mark)
+            continue
+        children = [n for pair in node.value for n in pair] if isinstance(node, MappingNode) else node.value
+        on_path.add(id(node))
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in reversed(children))
+LOADER_RESOLVERS: dict[Any, Any] = _Loader.yaml_implicit_resolvers
+"""How the loader reads a plain scalar (first character -> [(tag, pattern)]): writers of page files
+(`adopt`) quote any text these would read as something else."""
 
 
 def _walk(loader: _Loader, node: Node, path: PathKey, out: dict[PathKey, Position], stack: set[int]) -> None:
@@ -209,9 +301,13 @@ def _walk(loader: _Loader, node: Node, path: PathKey, out: dict[PathKey, Positio
     stack.discard(id(node))
 
 
-
-
-def _problem_from(error: yaml.YAMLError, file: str) -> Problem:
+def _problem_from(error: yaml.YAMLError, file: str, text: str) -> Problem:
+    if isinstance(error, yaml.reader.ReaderError):  # a character YAML refuses (NUL, ...): no mark
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        return Problem(file, line, column, "", f"invalid YAML: the character U+{code:04X} is not allowed",
+                       "remove it; page files are plain text")
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     what = getattr(error, "problem", None) or str(error)
     context = getattr(error, "context", None)
@@ -228,6 +324,10 @@ def _problem_from(error: yaml.YAMLError, file: str) -> Problem:
         hint = "indent with spaces; YAML does not allow tabs"
     elif "tag " in both and "is not allowed" in both:
         hint = "remove the tag; page files hold plain data only"
+    elif "is not a valid !!" in both:
+        hint = "remove the tag, or write a value of its type"
+    elif "levels deep" in both:
+        hint = "a page is a few levels deep; check the brackets and the indentation"
     elif "single document" in both:
         hint = "one page per file: remove the extra '---'"
     elif "got '{'" in both:
@@ -252,11 +352,21 @@ def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
     """
     file = display if display is not None else str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise ConfigError([Problem(file, None, None, "", f"not UTF-8 text ({e.reason})")]) from None
+        with path.open("rb") as fh:
+            size = os.fstat(fh.fileno()).st_size  # 0 for a pipe: then read up to the limit
+            raw = fh.read(min(size, MAX_FILE_BYTES) + 1 if size else MAX_FILE_BYTES + 1)
     except OSError as e:
         raise ConfigError([Problem(file, None, None, "", f"cannot read: {e.strerror}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError([Problem(file, None, None, "", f"larger than {MAX_FILE_BYTES // 1024} KiB",
+                                   "a page file is a few KiB; split it, or check what was written to it")])
+    try:
+        text = raw.decode("utf-8-sig")  # a UTF-8 byte order mark is no content
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise ConfigError([Problem(file, line, column, "", f"not UTF-8 text (byte 0x{raw[e.start]:02x})",
+                                   "save the file as UTF-8")]) from None
     return loads_yaml(text, file)
 
 
@@ -270,16 +380,21 @@ def loads_yaml(text: str, file: str = "<string>") -> YamlDoc:
 
 
 def _parse(kind: type[_Loader] | type[_FastLoader], text: str, file: str) -> YamlDoc:
-    loader = kind(text, file)
+    try:
+        loader = kind(text, file)
+    except yaml.YAMLError as e:  # the pure reader checks every character up front
+        raise ConfigError([_problem_from(e, file, text)]) from None
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_shape(node)
         data = loader.construct_document(node) if node is not None else None
         positions: dict[PathKey, Position] = {}
         if node is not None:
             positions[()] = (node.start_mark.line + 1, node.start_mark.column + 1)
             _walk(loader, node, (), positions, set())
     except yaml.YAMLError as e:
-        raise ConfigError([*loader.problems, _problem_from(e, file)]) from None
+        raise ConfigError([*loader.problems, _problem_from(e, file, text)]) from None
     finally:
         loader.dispose()
     if loader.problems:

@@ -1,14 +1,17 @@
 """Fixtures of the whole suite.
 
+`_no_provisioner_environment` (autouse): a developer's ``PROVISIONER_*`` variables cannot change a test.
+
 `v3_contract` (autouse): every `provisioner.emulator.Emulator` built during the run (by a fixture of
 any scope, the CLI's embedded emulator, a server in a thread) is wrapped so that each exchange with its
 v3 API is judged against Nylas's OpenAPI contract (`tests.v3conformance`); a test during which one
-broke the contract fails with the violations listed. A test that breaks the contract
-on purpose says so with ``@pytest.mark.v3_contract_exempt("why")``.
+broke the contract fails with the violations listed. A test that breaks the contract on purpose says
+so with ``@pytest.mark.v3_contract_exempt("why")``.
 """
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Generator, Iterator
 from typing import Any
@@ -17,6 +20,17 @@ import pytest
 
 from provisioner.emulator import Emulator
 from tests.v3conformance.recorder import Recorder, Switchboard, judging
+
+KEPT = frozenset({"PROVISIONER_TEST_PG_DSN"})  # the suite's own PostgreSQL, set by .ci/postgres
+
+
+@pytest.fixture(autouse=True)
+def _no_provisioner_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's shell (PROVISIONER_API_URL, PROVISIONER_LOCK_KEY, PROVISIONER_TARGET, ...) cannot
+    change a test's outcome: every ``PROVISIONER_*`` variable is removed, bar the test database's."""
+    for name in list(os.environ):
+        if name.startswith("PROVISIONER_") and name not in KEPT:
+            monkeypatch.delenv(name)
 
 
 class KnownMismatch(UserWarning):

@@ -3,7 +3,8 @@
 `render_plan` and `render_drift` dispatch on the format name; each format lives in its own module
 (`text`, `jsonfmt`, `markdown`) and shares value formatting and redaction through `values`. Every
 output ends with a newline and is deterministic: the same input gives the same string. Secrets are
-redacted in every format (see `values`).
+redacted in every format (see `values`). `clean` is the one sanitizer of text from outside (names,
+messages) before it reaches a terminal: anything else that prints such text uses it too.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from ..changes import DriftReport, Plan
 from ..preview import Preview
 from . import jsonfmt, markdown, text
 from .preview import preview_document, render_preview
+from .values import clean
 
 Format = Literal["text", "json", "markdown"]
 FORMATS: tuple[str, ...] = ("text", "json", "markdown")
 
-__all__ = ["FORMATS", "Format", "render_drift", "render_plan", "render_preview"]
+__all__ = ["FORMATS", "Format", "clean", "render_drift", "render_plan", "render_preview"]
 
 
 def _check(fmt: str) -> None:

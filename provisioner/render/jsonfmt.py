@@ -14,6 +14,9 @@ Plan (``kind: "plan"``)::
       "serial": int,
       "has_changes": bool,            # false when every page is noop
       "summary": {"create": int, "update": int, "delete": int, "recreate": int, "move": int, "noop": int},
+      "warnings": [str],              # what needs a person
+      "refusals": [str],              # limits exceeded: apply refuses the whole plan (see safety)
+      "unchecked": int,               # pages --target left out: not refreshed, not planned
       "pages": [                      # every page in plan order, noop pages included
         {
           "address": str,             # "sales/demo"
@@ -22,11 +25,15 @@ Plan (``kind: "plan"``)::
           "page_id": int|null,        # null for a page not created yet
           "moved_from": str|null,     # the old address of a moved page
           "prevent_destroy": bool,
-          "blocked": bool,            # destructive and prevent_destroy: apply refuses the plan
+          "blocked": bool,            # deletes a live page that prevent_destroy protects: apply skips
+                                      # it (and fails), the rest is applied
+          "reverts_drift": bool,      # apply puts back values edited outside provisioner
           "changes": [                # leaf fields apply changes; before = live, after = desired
             {"path": str, "before": any, "after": any, "before_present": bool,
              "after_present": bool, "origin": "yaml"|"drift"|"yaml+drift", "sensitive": bool}
-          ],
+          ],                          # path "hosts": before/after {"count": int, "emails": [str]|null}
+                                      # (null: known after apply); apply sends the access tokens
+                                      # exactly when this change is listed
           "drift": [DRIFT_ITEM]       # live edits since the last apply, with what apply does
         }
       ]
@@ -110,7 +117,8 @@ def _page(page: PageChange) -> dict[str, Any]:
         "page_id": page.page_id,
         "moved_from": page.moved_from,
         "prevent_destroy": page.prevent_destroy,
-        "blocked": page.destructive and page.prevent_destroy,
+        "blocked": page.blocked,
+        "reverts_drift": page.reverts_drift,
         "changes": [_change(c) for c in page.changes],
         "drift": [_drift(d) for d in page.drift],
     }
@@ -127,6 +135,8 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "has_changes": plan.has_changes,
         "summary": plan_summary(plan),
         "warnings": list(plan.warnings),
+        "refusals": list(plan.refusals),
+        "unchecked": plan.unchecked,
         "pages": [_page(p) for p in plan.pages],
     }
 

@@ -1,13 +1,18 @@
 """Plans and drift reports as Markdown for pull-request comments. Pure: returns a string.
 
-Layout: a heading naming the target; the summary line in bold; a ``[!WARNING]`` callout when the
-plan destroys pages (or pages are gone live); a summary table (page | action | changed fields); then
-one collapsible ``<details>`` per changed page holding a ```` ```diff ```` block (``-`` old, ``+`` new).
+Layout: a heading naming the target; the summary line in bold; a ``[!CAUTION]`` callout for what
+apply will refuse (limits, pages ``prevent_destroy`` protects); a note when ``--target`` left pages
+unchecked; a ``[!WARNING]`` callout when the plan destroys live pages (or pages are gone live); a
+summary table (page | action | reverts live edits | changed fields), where "reverts live edits"
+says which updates put back values an end user edited outside provisioner; then one collapsible
+``<details>`` per changed page holding a ```` ```diff ```` block (``-`` old, ``+`` new). Callouts
+use GitHub's alert syntax, which GitLab shows as a plain quote; every block is separated by a blank
+line so that neither site folds it into the HTML of a ``<details>``.
 
 Size contract: the whole output is always shorter than `LIMIT` characters (GitHub rejects comments
 over 65,536). When the full rendering would not fit, the table is kept (its rows cut too if needed,
-with a "N more" row), details are kept in order while they fit, and the output closes with
-``Output truncated: N page(s) not shown; see the JSON plan artifact.``
+with a "N more" row), details are kept in order while they fit, and the output closes with a quote
+``> Output truncated: N page(s) not shown; see the JSON plan artifact.``
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import html
 import re
 from collections.abc import Callable, Sequence
 
-from ..changes import Action, DriftReport, PageChange, Plan, Resolution
+from ..changes import Action, DriftReport, Origin, PageChange, Plan, Resolution
 from .values import (
     BLOCKED,
     ORIGIN_NOTE,
@@ -44,7 +49,7 @@ _ACTION_LABEL = {
     Action.CREATE: "+ create",
     Action.UPDATE: "~ update",
     Action.DELETE: "- delete",
-    Action.RECREATE: "-/+ recreate",
+    Action.RECREATE: "-/+ recreate (deleted outside provisioner)",
     Action.MOVE: "-> move",
     Action.NOOP: "no changes",
 }
@@ -109,15 +114,19 @@ def _assemble(
     kept_rows = take(rows)
     body = table_head + "".join(kept_rows)
     if len(kept_rows) < len(rows):
-        body += f"| … | | {len(rows) - len(kept_rows)} more page(s) |\n"
+        cells = table_head.split("\n", 1)[0].count("|") - 1
+        body += "| … " + "| " * (cells - 2) + f"| {len(rows) - len(kept_rows)} more page(s) |\n"
     if table:
         body += "\n"
     kept_details = take(details)
     if len(kept_details) == len(details):
         kept_details += take(extra)
     hidden = len(details) - min(len(kept_details), len(details))
+    # A blank line first: right after ``</details>`` the note would otherwise stay inside the HTML block
+    # and show as raw text on GitHub and GitLab.
     note = f"> Output truncated: {hidden} page(s) not shown; see the {artifact}.\n"
-    return head + body + "".join(kept_details) + note
+    kept = head + body + "".join(kept_details)
+    return kept + ("" if kept.endswith("\n\n") else "\n") + note
 
 
 # ---- plan ---------------------------------------------------------------------------------------
@@ -128,24 +137,29 @@ def _plan_head(plan: Plan) -> str:
     out = [f"### provisioner plan: {target}", "", f"**{plan_summary_line(plan)}**"]
     moves = plan_summary(plan)["move"]
     if moves:
-        out.append(f"{moves} page(s) moved")
+        out += ["", f"{moves} page(s) moved"]
+    for reason in plan.refusals:
+        out += ["", "> [!CAUTION]", f"> **Apply will refuse this plan:** {clean(reason)}."]
+    if plan.blocked:
+        names = _names(plan.blocked, lambda p: _code(p.address))
+        out += ["", "> [!CAUTION]", f"> **Apply will not destroy** {names} {BLOCKED}; the rest is applied."]
+    if plan.unchecked:
+        out += ["", f"_`--target` limits this plan to {len(plan.pages)} page(s); "
+                    f"{plan.unchecked} other page(s) were not checked._"]
     for warning in plan.warnings:
         out += ["", "> [!WARNING]", f"> {clean(warning)}"]
     destructive = plan.destructive
     if destructive:
 
         def describe(p: PageChange) -> str:
-            blocked = ", **blocked by lifecycle.prevent_destroy**" if p.prevent_destroy else ""
+            blocked = ", **blocked by lifecycle.prevent_destroy**" if p.blocked else ""
             return f"{_code(p.address)} ({p.action.value}{blocked})"
 
         out += [
             "",
             "> [!WARNING]",
-            f"> This plan destroys {len(destructive)} page(s): {_names(destructive, describe)}.",
+            f"> This plan destroys {len(destructive)} live page(s): {_names(destructive, describe)}.",
         ]
-        if plan.blocked:
-            n = len(plan.blocked)
-            out.append(f"> {n} blocked by `lifecycle.prevent_destroy`: apply refuses this plan.")
     return "\n".join(out) + "\n\n"
 
 
@@ -153,9 +167,12 @@ def _plan_row(page: PageChange) -> str:
     label = _ACTION_LABEL[page.action]
     if page.action is Action.MOVE:
         label += f" from {_code(page.moved_from or '?', in_table=True)}"
-    if page.destructive and page.prevent_destroy:
+    if page.blocked:
         label += f" **{BLOCKED}**"
-    return f"| {_code(page.address, in_table=True)} | {label} | {_cell([c.path for c in page.changes])} |\n"
+    reverted = [c for c in page.changes if c.origin is not Origin.YAML]
+    reverts = f"**yes**: {len(reverted)} field(s)" if reverted else "no"
+    address = _code(page.address, in_table=True)
+    return f"| {address} | {label} | {reverts} | {_cell([c.path for c in page.changes])} |\n"
 
 
 def _plan_details(page: PageChange) -> str:
@@ -196,7 +213,10 @@ def render_plan(plan: Plan) -> str:
         head += f"No changes. {noop} page(s) match the configuration.\n\n"
         return _assemble(head, None, [], _plan_info(plan), _PLAN_ARTIFACT)
     changed = [p for p in plan.pages if p.action is not Action.NOOP]
-    table = ("| page | action | changed fields |\n| --- | --- | --- |\n", [_plan_row(p) for p in changed])
+    table = (
+        "| page | action | reverts live edits | changed fields |\n| --- | --- | --- | --- |\n",
+        [_plan_row(p) for p in changed],
+    )
     details = [_plan_details(p) for p in changed]
     return _assemble(head, table, details, _plan_info(plan), _PLAN_ARTIFACT)
 

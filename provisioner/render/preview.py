@@ -7,6 +7,7 @@ from typing import Any
 
 from ..preview import Preview
 from .jsonfmt import FORMAT_VERSION, dump
+from .values import clean
 
 ASSUMPTION = "hosts' calendars assumed free, no bookings"
 
@@ -40,9 +41,9 @@ def render_preview(preview: Preview, fmt: str = "text") -> str:
     if fmt == "json":
         return dump(preview_document(preview))
     if fmt == "markdown":
-        body = "\n".join(line.replace("  ", "", 1) for line in _lines(preview))
-        return (f"#### Bookable slots: `{preview.address}`\n\n{_totals(preview)} _{ASSUMPTION}; "
+        body = "\n".join(clean(line.replace("  ", "", 1)) for line in _lines(preview))
+        return (f"#### Bookable slots: `{clean(preview.address)}`\n\n{_totals(preview)} _{ASSUMPTION}; "
                 f"from {preview.start.isoformat()} for {preview.days} day(s)._\n\n```diff\n{body}\n```\n")
     if fmt != "text":
         raise ValueError(f"unknown format {fmt!r}")
-    return "\n".join([_header(preview), _totals(preview), *_lines(preview)]) + "\n"
+    return "\n".join(clean(line) for line in [_header(preview), _totals(preview), *_lines(preview)]) + "\n"

@@ -1,6 +1,8 @@
 """Plans and drift reports as Terraform-like text for a terminal. Pure: returns a string.
 
-Plan layout, in order: the target line; one block per page that is not ``noop``, in plan order;
+Plan layout, in order: the target line; what apply will refuse (limits exceeded, pages that
+``lifecycle.prevent_destroy`` protects) and, under ``--target``, how many pages were not checked;
+one block per page that is not ``noop``, in plan order;
 information sections for drift that apply leaves alone (kept by ``lifecycle.ignore_changes``, or
 adopted because pages/ already matches it); a loud WARNING listing every delete and recreate (and
 which ``lifecycle.prevent_destroy`` blocks); then the summary line, exactly
@@ -78,31 +80,45 @@ def _info_sections(pages: tuple[PageChange, ...], paint: _Painter) -> list[str]:
     return lines
 
 
+def _up_front(plan: Plan, paint: _Painter) -> list[str]:
+    """What a reviewer must see first: what apply will refuse, and what the plan did not look at."""
+    lines = [paint(f"Apply will refuse this plan: {clean(reason)}.", "warn") for reason in plan.refusals]
+    if plan.blocked:
+        names = ", ".join(clean(p.address) for p in plan.blocked)
+        lines.append(paint(f"Apply will not destroy {names} {BLOCKED}; the rest of the plan is applied.", "warn"))
+    if plan.unchecked:
+        lines.append(
+            f"Note: --target limits this plan to {len(plan.pages)} page(s); "
+            f"{plan.unchecked} other page(s) were not checked."
+        )
+    return lines
+
+
 def _warning(plan: Plan, paint: _Painter) -> list[str]:
     destructive = plan.destructive
     if not destructive:
         return []
-    lines = ["", paint(f"WARNING: this plan destroys {len(destructive)} page(s):", "warn")]
+    lines = ["", paint(f"WARNING: this plan destroys {len(destructive)} live page(s):", "warn")]
     for page in destructive:
-        blocked = f" {paint(BLOCKED, 'warn')}" if page.prevent_destroy else ""
+        blocked = f" {paint(BLOCKED, 'warn')}" if page.blocked else ""
         lines.append(f"  - {clean(page.address)} ({page_facts(page)}): {page.action.value}{blocked}")
     if plan.blocked:
         lines.append(
-            f"  {len(plan.blocked)} of them blocked by lifecycle.prevent_destroy: "
-            "apply refuses this plan until prevent_destroy is removed."
+            f"  {len(plan.blocked)} of them blocked by lifecycle.prevent_destroy: apply leaves them live and "
+            "fails once the rest is applied."
         )
     return lines
 
 
 def render_plan(plan: Plan, *, color: bool = False) -> str:
     paint = _Painter(color)
-    lines = [plan.target.describe()]
+    lines = [clean(plan.target.describe()), *_up_front(plan, paint)]
     for page in plan.pages:
         if page.action is not Action.NOOP:
             lines += [""] + _page_block(page, paint)
     lines += _info_sections(plan.pages, paint)
     lines += _warning(plan, paint)
-    lines += [paint(f"WARNING: {w}", "-") for w in plan.warnings]
+    lines += [paint(f"WARNING: {clean(w)}", "-") for w in plan.warnings]
     lines.append("")
     counts = plan_summary(plan)
     if not plan.has_changes:
@@ -118,7 +134,7 @@ _RESOLUTION_STYLE = {Resolution.REVERT: "~", Resolution.KEEP: "info", Resolution
 
 def render_drift(report: DriftReport, *, color: bool = False) -> str:
     paint = _Painter(color)
-    lines = [report.target.describe(), ""]
+    lines = [clean(report.target.describe()), ""]
     if not report.pages:
         lines.append("No drift.")
     for page in report.pages:

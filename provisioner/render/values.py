@@ -6,8 +6,11 @@ Contracts:
 - Redaction is defensive and happens here, once: a change flagged ``sensitive``, a path or key that
   names a secret (``token``, ``secret``, ``password``, ...), and any `pydantic.SecretStr` inside a
   value all render as ``(sensitive)``, in every format.
-- Text that comes from outside (addresses, paths, slugs) is stripped of control characters, so a
-  value cannot smuggle terminal escape sequences into a plan.
+- Text that comes from outside (addresses, paths, slugs, values, messages) goes through `clean`,
+  the one sanitizer: control characters are shown escaped, so nothing can smuggle terminal escape
+  sequences into a plan or a message.
+- Hosts (`changes.Hosts`) are not secret: their number and account e-mails are shown; the access
+  tokens never reach a plan at all.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 from pydantic import SecretBytes, SecretStr
 
-from ..changes import Action, DriftItem, DriftReport, FieldChange, Origin, PageChange, Plan, Resolution
+from ..changes import Action, DriftItem, DriftReport, FieldChange, Hosts, Origin, PageChange, Plan, Resolution
 
 SENSITIVE = "(sensitive)"
 ABSENT = "(absent)"
@@ -27,7 +30,9 @@ ABSENT = "(absent)"
 # A key or path segment that names a secret. Matched per segment, so "config.event.title" is safe.
 _SECRET_NAME = re.compile(r"token|secret|password|passwd|api[_-]?key|credential|authorization", re.I)
 _INDEX = re.compile(r"\[\d+\]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# C0 and C1 controls (ESC, CSI, ...), and the Unicode line separators and bidi controls that can
+# reorder or hide text on a terminal.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def is_sensitive_path(path: str) -> bool:
@@ -51,6 +56,8 @@ def redact(value: Any) -> Any:
     """
     if isinstance(value, SecretStr | SecretBytes):
         return SENSITIVE
+    if isinstance(value, Hosts):
+        return {"count": value.count, "emails": list(value.emails) if value.emails is not None else None}
     if isinstance(value, dict):
         return {
             str(k): SENSITIVE if _SECRET_NAME.search(str(k)) else redact(v) for k, v in value.items()
@@ -77,12 +84,27 @@ def show(value: Any, *, present: bool = True, sensitive: bool = False) -> str:
         return ABSENT
     if sensitive:
         return SENSITIVE
-    return json.dumps(redact(value), ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+    if isinstance(value, Hosts):
+        return show_hosts(value)
+    return clean(json.dumps(redact(value), ensure_ascii=False, sort_keys=True, separators=(", ", ": ")))
+
+
+def show_hosts(hosts: Hosts) -> str:
+    """``2 host(s): a@example.com, b@example.com``, or ``3 host(s) (e-mails known after apply)``."""
+    if hosts.emails is None:
+        return f"{hosts.count} host(s) (e-mails known after apply)"
+    return clean(f"{hosts.count} host(s): " + (", ".join(hosts.emails) or "none"))
 
 
 def clean(text: str) -> str:
-    """``text`` with control characters escaped (``\\x1b`` stays visible, never acts)."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """``text`` with control characters escaped (``\\x1b`` stays visible, never acts): the one
+    sanitizer of everything printed that came from outside."""
+    return _CONTROL.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 # ---- counts -------------------------------------------------------------------------------------
@@ -202,16 +224,18 @@ def field_line(change: FieldChange, action: Action) -> tuple[str, str]:
 def page_header(page: PageChange) -> str:
     """The ``# address will be ...`` comment above a page block; text and Markdown."""
     address, facts = clean(page.address), page_facts(page)
-    blocked = f" {BLOCKED}" if page.destructive and page.prevent_destroy else ""
+    blocked = f" {BLOCKED}" if page.blocked else ""
     match page.action:
         case Action.CREATE:
             return f"# {address} will be created ({facts})"
         case Action.UPDATE:
             return f"# {address} will be updated in place ({facts})"
+        case Action.DELETE if page.live_fingerprint is None:
+            return f"# {address} is already gone from the API and will be forgotten ({facts})"
         case Action.DELETE:
             return f"# {address} will be DESTROYED ({facts}){blocked}"
         case Action.RECREATE:
-            return f"# {address} is gone from the API and will be RECREATED ({facts}){blocked}"
+            return f"# {address} was deleted outside provisioner and will be created again ({facts})"
         case Action.MOVE:
             then = " and updated in place" if page.changes else ""
             return f"# {address} moved from {clean(page.moved_from or '?')}, same page{then} ({facts})"

@@ -45,6 +45,17 @@ class State:
         return replace(self, resources={**self.resources, resource.address: resource})
 
 
+def shared_page_id(resources: dict[str, Resource]) -> tuple[str, str, int] | None:
+    """Two addresses that hold one page (first, second, page id), if any: state must never have them,
+    since that page would be updated twice and deleted by one of them."""
+    first: dict[int, str] = {}
+    for address, resource in resources.items():
+        other = first.setdefault(resource.id, address)
+        if other != address:
+            return other, address, resource.id
+    return None
+
+
 def same_api_url(a: str, b: str) -> bool:
     """Whether two API URLs name the same API (a trailing slash aside): state is kept per API."""
     return a.rstrip("/") == b.rstrip("/")

@@ -12,7 +12,7 @@ import json
 import os
 import socket
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -77,11 +77,15 @@ def hold_lock(path: Path, holder: Holder, location: str) -> Iterator[None]:
             raise held_error(location, read_holder(fd)) from None
         except OSError as exc:
             raise StateError(f"cannot lock {path}: {exc.strerror}") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, _encode(holder), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, _encode(holder), 0)
+        except OSError as exc:  # e.g. a full disk: nothing was changed yet
+            raise StateError(f"cannot write the lock file {path}: {exc.strerror or exc}") from None
         try:
             yield
         finally:
-            os.ftruncate(fd, 0)  # nobody holds it once we close
+            with suppress(OSError):  # closing releases the lock even if the holder's name stays
+                os.ftruncate(fd, 0)  # nobody holds it once we close
     finally:
         os.close(fd)  # releases the flock

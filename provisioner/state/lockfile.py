@@ -15,11 +15,18 @@ Three files side by side:
   are already in the lockfile (serial + 1: the crash came after the write, before the removal) is
   recognised and not applied twice.
 - ``pages.lock.lock``: the `flock` that lets one apply at a time in (`state.lock`).
+
+A symlinked lockfile is written through (the link stays, the file it points to is replaced) and its
+journal and lock sit beside that real file, so every name for one state shares one lock. Reading
+refuses a key written twice in one object (two entries for one address: a bad merge), two addresses
+holding one page id, and addresses that are no path under ``pages/``, each with its line. A write that
+fails (a full disk) is a `StateError`: the lockfile stays byte-identical and the journal keeps the steps.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -28,6 +35,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ..addresses import address_problem, shown
 from ..errors import StateError
 from ..fileio import atomic_write
 from ..journal import (
@@ -42,7 +50,8 @@ from ..journal import (
     replay,
 )
 from ..secrets import Sealer
-from .base import STATE_VERSION, Holder, Resource, State, same_api_url
+from .base import STATE_VERSION, Holder, Resource, State, same_api_url, shared_page_id
+from .jsonkeys import DuplicateKey, key_lines, loads_strict
 from .lock import hold_lock
 
 _TOP_KEYS = {"version", "lineage", "serial", "api_url", "pages", "pending_creates"}
@@ -102,8 +111,10 @@ class LockfileBackend:
     """`StateBackend` over ``pages.lock`` (see the module docstring for the files and guarantees)."""
 
     def __init__(self, path: Path, sealer: Sealer):
-        self.path = Path(path)
         self.location = str(path)
+        # A symlinked lockfile is written through: the real file is replaced (never the link), and its
+        # journal and lock sit beside the real file, so every name for one state shares one lock.
+        self.path = Path(os.path.realpath(path)) if Path(path).is_symlink() else Path(path)
         self.journal_path = self.path.with_name(self.path.name + ".journal")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self._codec = _PageCodec(sealer)
@@ -158,7 +169,10 @@ class LockfileBackend:
     def _parse(self, data: bytes, api_url: str) -> State:
         where = self.location
         try:
-            doc = json.loads(data.decode("utf-8"))
+            text = data.decode("utf-8")
+            doc = loads_strict(text)
+        except DuplicateKey as exc:
+            raise StateError(_duplicate_message(where, text, exc.key)) from None
         except UnicodeDecodeError:
             raise StateError(f"{where} is not UTF-8 text; it is corrupt: restore it from git") from None
         except json.JSONDecodeError as exc:
@@ -192,7 +206,14 @@ class LockfileBackend:
         if not same_api_url(url, api_url):
             raise StateError(f"{where} belongs to {url}, not {api_url}: pass --api-url {url}, or use "
                              f"another --lockfile for {api_url}")
+        for section, addresses in (("pages", pages), ("pending_creates", pending)):
+            for address in addresses:
+                problem = address_problem(address)
+                if problem is not None:
+                    raise StateError(f"{where}: address {shown(address)} {_line_of(text, (section, address))}is not "
+                                     f"valid ({problem}); {_HAND_EDITED}")
         resources = {address: self._codec.decode(address, raw, where) for address, raw in pages.items()}
+        _refuse_shared_ids(where, text, resources)
         return State(lineage=lineage, serial=serial, api_url=url, resources=resources,
                      pending_creates=dict(pending))
 
@@ -253,11 +274,44 @@ class LockfileBackend:
         """Write ``new`` over ``base`` (serial + 1) if it differs, then remove the journal."""
         if new.resources != base.resources or new.pending_creates != base.pending_creates:
             new = replace(new, lineage=base.lineage, serial=base.serial + 1)
-            atomic_write(self.path, self.render_chunks(new))
+            try:
+                atomic_write(self.path, self.render_chunks(new))
+            except OSError as exc:  # disk full, read-only, quota...: the old lockfile and the journal stay
+                kept = f"; every step is kept in {self.journal_path}" if self.journal_path.exists() else ""
+                raise StateError(f"cannot write {self.location}: {exc.strerror or exc}. It is unchanged{kept}, and "
+                                 f"the next run picks up from there once the problem is fixed") from None
         else:
             new = base
         remove_journal(self.journal_path)
         return new
+
+
+def _line_of(text: str, path: tuple[str, ...]) -> str:
+    lines = key_lines(text).get(path)
+    return f"(line {lines[0]}) " if lines else ""
+
+
+def _duplicate_message(where: str, text: str, key: str) -> str:
+    found = sorted(((p, n) for p, n in key_lines(text).items() if p[-1] == key and len(n) > 1), key=lambda x: len(x[0]))
+    if not found:
+        return f"{where} writes the key {shown(key)} twice in one object; {_HAND_EDITED}"
+    path, lines = found[0]
+    what = f"address {shown(key)}" if path[:1] in (("pages",), ("pending_creates",)) and len(path) == 2 else (
+        f"the key {'.'.join(shown(p) for p in path)}")
+    return (f"{where} line {lines[1]}: {what} is written twice (first on line {lines[0]}); JSON would silently keep "
+            f"only the last. Keep one of them (a bad merge?); {_HAND_EDITED}")
+
+
+def _refuse_shared_ids(where: str, text: str, resources: dict[str, Resource]) -> None:
+    """One live page at two addresses would be updated twice and deleted by one of them."""
+    shared = shared_page_id(resources)
+    if shared is not None:
+        first, second, ident = shared
+        at = key_lines(text).get(("pages", second), [0])[0]
+        raise StateError(
+            f"{where} line {at}: addresses {shown(first)} and {shown(second)} both hold page {ident}; one page "
+            f"is managed at one address only. Keep the entry whose page file exists (a bad merge or a hand "
+            f"edit); {_HAND_EDITED}")
 
 
 class _Mismatch(StateError):

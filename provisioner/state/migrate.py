@@ -8,6 +8,7 @@ The source is left as it was: switching the configuration over is the user's ste
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,8 +25,13 @@ if TYPE_CHECKING:
 _DSN_SCHEMES = ("postgresql://", "postgres://")
 
 
+_CONNINFO = re.compile(r"\s*[A-Za-z_]+\s*=")  # libpq's key=value form: "host=db password=..."
+
+
 def is_dsn(spec: str) -> bool:
-    return spec.startswith(_DSN_SCHEMES)
+    """A PostgreSQL DSN, as a URI or in libpq's key=value form (never taken for a file name: it
+    would be created, and printed, with the password in it)."""
+    return spec.startswith(_DSN_SCHEMES) or _CONNINFO.match(spec) is not None
 
 
 def open_backend(spec: str, sealer: Sealer, target: str = "default") -> StateBackend:

@@ -30,16 +30,18 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
 
+from ..addresses import address_problem, shown
 from ..errors import StateError
 from ..journal import Forget, IntendCreate, Move, Record, Step, StepRecorder, apply_step
 from ..secrets import Sealer
-from .base import Holder, Resource, State, same_api_url
+from .base import Holder, Resource, State, same_api_url, shared_page_id
 from .lock import held_error
 
 SCHEMA_VERSION = 1
@@ -64,9 +66,20 @@ _MIGRATIONS: dict[int, list[str]] = {
 }
 
 
-def _first_line(exc: BaseException) -> str:
+def _first_line(exc: BaseException, hidden: tuple[str, ...] = ()) -> str:
+    """The first line of a database error, with every ``hidden`` text (the DSN, its password) masked:
+    libpq quotes parts of a connection string in some of its errors."""
     text = str(exc).strip()
+    for secret in hidden:
+        text = text.replace(secret, "********")
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _hidden(dsn: str, params: dict[str, Any]) -> tuple[str, ...]:
+    """What of a DSN must never be shown: the DSN itself and its password, as written and decoded."""
+    password = str(params.get("password") or "")
+    texts = {dsn, password, quote(password, safe=""), quote(password)}
+    return tuple(sorted((t for t in texts if t), key=len, reverse=True))
 
 
 class PostgresBackend:
@@ -87,6 +100,7 @@ class PostgresBackend:
         except psycopg.Error:
             raise StateError("the PostgreSQL state DSN is not a valid connection string") from None
         self._dsn = dsn
+        self._hidden = _hidden(dsn, params)
         self._connect_timeout = None if "connect_timeout" in params else 10
         self.target = target
         self.schema = schema
@@ -110,7 +124,7 @@ class PostgresBackend:
         try:
             return psycopg.connect(self._dsn, autocommit=True, **extra)
         except psycopg.Error as exc:
-            raise StateError(f"cannot connect to {self.location}: {_first_line(exc)}") from None
+            raise StateError(f"cannot connect to {self.location}: {_first_line(exc, self._hidden)}") from None
 
     @contextmanager
     def _errors(self, doing: str) -> Iterator[None]:
@@ -118,7 +132,7 @@ class PostgresBackend:
         try:
             yield
         except psycopg.Error as exc:
-            raise StateError(f"{self.location}: cannot {doing}: {_first_line(exc)}") from None
+            raise StateError(f"{self.location}: cannot {doing}: {_first_line(exc, self._hidden)}") from None
 
     def _q(self, text: str) -> sql.Composed:
         return sql.SQL(text).format(s=self._s)
@@ -150,7 +164,7 @@ class PostgresBackend:
             current = self._schema_version(conn) or 0
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in _MIGRATIONS[version]:
-                    conn.execute(sql.SQL(statement).format(s=self._s))  # type: ignore[arg-type]
+                    conn.execute(sql.SQL(statement).format(s=self._s))
                 conn.execute(self._q("UPDATE {s}.meta SET version = %s"), (version,))
 
     # --- reading ---------------------------------------------------------------------------------
@@ -188,11 +202,19 @@ class PostgresBackend:
             "SELECT address, id, slug, name, edit_token, config, tokens_digest, prevent_destroy "
             "FROM {s}.pages WHERE target = %s ORDER BY address"), (self.target,)).fetchall()
         resources = {r[0]: self._decode(*r) for r in pages}
+        shared = shared_page_id(resources)
+        if shared is not None:
+            raise StateError(f"{self.location}: addresses {shown(shared[0])} and {shown(shared[1])} both hold page "
+                             f"{shared[2]}; one page is managed at one address only: delete one of the two rows "
+                             f"from {self.schema}.pages")
         return State(lineage=lineage, serial=int(serial), api_url=url, resources=resources,
                      pending_creates=dict(pending))
 
     def _decode(self, address: str, ident: int, slug: str, name: str | None, sealed: str, config: Any,
                 digest: str | None, guard: bool) -> Resource:
+        problem = address_problem(address)
+        if problem is not None:
+            raise StateError(f"{self.location}: address {shown(address)} is not valid ({problem}); it was damaged")
         if not isinstance(config, dict):
             raise StateError(f"{self.location}: page {address} has a config that is not an object")
         token = self._sealer.unseal(sealed, what=f"the edit token of {address} in {self.location}")

@@ -48,7 +48,14 @@ def test_import_then_pull_gives_a_page_file_with_no_changes(project: Project, se
     env[variable] = "tok-legacy-owner"
     planned = project.run("plan", "--detailed-exitcode", env=env)
     assert planned.exit_code == 0, planned.output
-    assert project.run("pull", "legacy/intro", env=env).exit_code == 1  # no overwrite without --force
+    assert project.run("pull", "legacy/intro", env=env).exit_code == 0  # the same file again: nothing to do
+    edited = project.root / "pages/legacy/intro.yaml"
+    edited.write_text(text + "# my own note\n")
+    refused = project.run("pull", "legacy/intro", env=env)
+    assert refused.exit_code == 1 and "--force" in refused.output  # an edited file is never overwritten silently
+    assert edited.read_text() == text + "# my own note\n"
+    assert project.run("pull", "legacy/intro", "--force", env=env).exit_code == 0
+    assert edited.read_text() == text
 
 
 def test_import_reads_the_edit_token_from_stdin(project: Project, served: Served):
@@ -95,3 +102,50 @@ def test_a_slug_taken_by_an_unmanaged_page_says_how_to_adopt_it(project: Project
     assert result.exit_code == 1
     assert "provisioner import sales/discovery --page-id ID" in result.output
     assert "Apply failed: 3 done, 1 failed." in result.output
+
+
+def test_adopting_an_account_skips_and_names_pages_that_would_break_the_tree(project: Project, served: Served):
+    """A slug already in pages/, an address taken by a file, a page already managed: skipped and named,
+    every file left as it was, and pages/ still valid afterwards (no slug defined twice)."""
+    for slug in ("acct-kept", "acct-new", "acct-file", "acct-managed", "acct_underscore"):
+        create_live(served, "tok-skipping-account", slug=slug)
+    env = dict(served.env, TEAM_TOKEN="tok-skipping-account", T="tok-skipping-account")
+    project.write("pages/mine/kept.yaml", "slug: acct-kept\naccess_tokens: ['${T}']\n")
+    project.write("pages/team/acct-file.yml", "slug: something-else\naccess_tokens: ['${T}']\n")
+    managed = [p for p in httpx.get(f"{served.url}/manage/pages",
+                                    headers={"Authorization": "Bearer tok-skipping-account"}).json()
+               if p["slug"] == "acct-managed"][0]
+    imported = project.run("import", "done/managed", "--page-id", str(managed["id"]),
+                           input=managed["edit_token"] + "\n", env=env)
+    assert imported.exit_code == 0, imported.output
+    files = {p: p.read_bytes() for p in (project.root / "pages").rglob("*.y*ml")}
+
+    result = project.run("import", "team", "--account-token-env", "TEAM_TOKEN", env=env)
+    assert result.exit_code == 0, result.output
+    assert "(acct-kept): its slug is already used by pages/mine/kept.yaml" in result.output
+    assert "(acct-file): pages/team/acct-file.yml already exists" in result.output
+    assert "(acct-managed): already managed as done/managed" in result.output
+    assert "(acct_underscore): its slug 'acct_underscore' cannot be written in a page file" in result.output
+    assert "1 page(s) adopted, 4 skipped" in result.output
+    assert all(path.read_bytes() == data for path, data in files.items())
+    assert sorted(p.name for p in (project.root / "pages/team").iterdir()) == ["acct-file.yml", "acct-new.yaml"]
+    state = project.run("state", "list", env=env).output
+    assert "team/acct-new" in state and "team/acct-kept" not in state and "team/acct-file" not in state
+    assert project.run("validate", env=env).exit_code == 0  # the tree still loads: no slug twice
+
+
+def test_pull_never_defines_a_page_twice(project: Project, served: Served):
+    page = create_live(served, "tok-pull-twice", slug="pulled-twice")
+    env = dict(served.env, EDIT=page["edit_token"], T="tok-pull-twice")
+    imported = project.run("import", "a/page", "--page-id", str(page["id"]), "--edit-token-env", "EDIT", env=env)
+    assert imported.exit_code == 0, imported.output
+    project.write("pages/b/other.yaml", "slug: pulled-twice\naccess_tokens: ['${T}']\n")
+    clash = project.run("pull", "a/page", "--force", env=env)
+    assert clash.exit_code == 1 and "already used by pages/b/other.yaml" in clash.output
+    assert not (project.root / "pages/a").exists()
+    (project.root / "pages/b/other.yaml").unlink()
+    project.write("pages/a/page.yml", "# written by hand\nslug: pulled-twice\naccess_tokens: ['${T}']\n")
+    kept = project.run("pull", "a/page", env=env)
+    assert kept.exit_code == 1 and "pages/a/page.yml exists" in kept.output  # its .yml file, not a new .yaml
+    assert project.run("pull", "a/page", "--force", env=env).exit_code == 0
+    assert sorted(p.name for p in (project.root / "pages/a").iterdir()) == ["page.yml"]

@@ -84,13 +84,13 @@ def test_an_imported_page_gets_the_yaml_hosts_on_its_first_update(project: Proje
     assert len(live["access_token_infos"]) == 3  # alice, bob and carol, as the YAML says
 
 
-def test_plan_refuses_a_plan_that_prevent_destroy_blocks(project: Project):
+def test_plan_reports_a_page_that_prevent_destroy_blocks_and_fails(project: Project):
     assert project.run("apply", "--auto-approve").exit_code == 0
     (project.root / "pages/sales/demo.yaml").unlink()  # prevent_destroy: true
     result = project.run("plan", "--out", "plan.json")
     assert result.exit_code == 1
-    assert "will be DESTROYED" in result.output and "lifecycle.prevent_destroy forbids" in result.output
-    assert not (project.root / "plan.json").exists()
+    assert "will be DESTROYED" in result.output and "lifecycle.prevent_destroy protects it" in result.output
+    assert (project.root / "plan.json").exists()  # the rest of the plan stands: a blocked page holds nothing up
 
 
 def test_api_urls_that_cannot_work_or_would_leak_are_refused(project: Project):

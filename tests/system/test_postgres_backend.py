@@ -265,3 +265,14 @@ def test_the_dsn_never_shows_in_messages(pg_schema, key):
         backend.read(API)
     assert str(err.value).startswith("cannot connect to postgresql://127.0.0.1:1/nodb target x")
     assert "s3cret-pw" not in str(err.value) and "s3cret-pw" not in repr(backend)
+
+
+def test_two_addresses_on_one_page_id_or_an_address_outside_pages_are_refused(pg, pg_schema, pg_query):
+    """What the lockfile refuses with its line, PostgreSQL refuses too: rows damaged by hand or a bad restore."""
+    write(pg(), page("a", 1), page("b", 2))
+    pg_query(f"UPDATE {pg_schema}.pages SET id = 1001 WHERE address = 'b'")
+    with pytest.raises(StateError, match="addresses a and b both hold page 1001; .* delete one of the two rows"):
+        pg().read(API)
+    pg_query(f"UPDATE {pg_schema}.pages SET id = 1002, address = '../../outside' WHERE address = 'b'")
+    with pytest.raises(StateError, match=r"address \.\./\.\./outside is not valid \(.*stay under pages/"):
+        pg().read(API)

@@ -8,14 +8,14 @@ import pytest
 from pydantic import SecretStr
 
 from provisioner import planfile
-from provisioner.changes import Action, Origin, Resolution, Target
+from provisioner.apis.nylas_v2.model import Page
+from provisioner.apis.nylas_v2.spec import fill_server_defaults, normalize
+from provisioner.changes import HOSTS, Action, Hosts, Origin, Resolution, Target
 from provisioner.diff import diff, under
 from provisioner.drift import drift_report
 from provisioner.errors import PlanRefused
-from provisioner.model import Page
 from provisioner.pagefile import DesiredPage
 from provisioner.plan import fingerprint, make_plan
-from provisioner.spec import fill_server_defaults, normalize
 from provisioner.state.base import Resource, State
 
 TARGET = Target(api_url="http://api.test")
@@ -33,10 +33,11 @@ def desired(address="team/demo", slug="demo", config=None, **kw) -> DesiredPage:
     )
 
 
-def live(config, page_id=7, slug="demo", name="Demo") -> Page:
+def live(config, page_id=7, slug="demo", name="Demo", hosts=("alice@example.com",)) -> Page:
     return Page.model_validate(
         {
             "id": page_id, "edit_token": "e" * 32, "name": name, "slug": slug,
+            "access_token_infos": [{"account_email": e, "account_name": e.split("@")[0]} for e in hosts],
             "config": fill_server_defaults(config), "app_client_id": "c", "app_organization_id": 1,
             "created_at": "2026-01-01", "modified_at": "2026-01-01",
         }
@@ -121,12 +122,42 @@ def test_renamed_file_with_same_slug_is_a_move():
     assert (page.action, page.moved_from, page.address) == (Action.MOVE, "team/demo", "team/new")
 
 
-def test_token_change_is_an_update_with_a_sensitive_field():
+def test_token_change_is_a_readable_hosts_line_without_tokens():
     plan = make_plan(TARGET, {"team/demo": desired()}, state(resource(BASE, tokens_digest="old")),
-                     {"team/demo": live(BASE)}, {"team/demo": "new"})
+                     {"team/demo": live(BASE, hosts=("alice@example.com", "bob@example.com"))}, {"team/demo": "new"})
     (page,) = plan.pages
-    assert page.action is Action.UPDATE
-    assert [(c.path, c.sensitive) for c in page.changes] == [("access_tokens", True)]
+    assert page.action is Action.UPDATE and page.sends_tokens
+    assert [(c.path, c.before, c.after) for c in page.changes] == [
+        (HOSTS, Hosts(2, ("alice@example.com", "bob@example.com")), Hosts(1))
+    ]
+
+
+def test_imported_page_shows_the_hosts_write_unless_its_tokens_were_verified():
+    imported = state(resource(BASE))  # tokens_digest None: the tokens were never written by provisioner
+    shown = make_plan(TARGET, {"team/demo": desired()}, imported, {"team/demo": live(BASE)}, {"team/demo": "d"})
+    (page,) = shown.pages
+    assert page.action is Action.UPDATE and page.sends_tokens
+    assert [c.path for c in page.changes] == [HOSTS]
+    verified = make_plan(TARGET, {"team/demo": desired()}, imported, {"team/demo": live(BASE)}, {"team/demo": "d"},
+                         hosts_verified=frozenset({"team/demo"}))
+    assert [p.action for p in verified.pages] == [Action.NOOP]
+
+
+def test_create_shows_its_hosts():
+    (page,) = make_plan(TARGET, {"team/demo": desired()}, state(), {}, {"team/demo": "d"}).pages
+    assert (HOSTS, Hosts(1)) in [(c.path, c.after) for c in page.changes] and page.sends_tokens
+
+
+def test_prevent_destroy_blocks_only_a_live_delete_and_a_gone_page_is_recreated():
+    protected = resource(BASE, prevent_destroy=True)
+    live_delete = make_plan(TARGET, {}, state(protected), {"team/demo": live(BASE)})
+    (page,) = live_delete.pages
+    assert page.blocked and not page.needs_apply and live_delete.blocked == (page,)
+    gone_delete = make_plan(TARGET, {}, state(protected), {"team/demo": None})
+    assert not gone_delete.blocked and gone_delete.pages[0].needs_apply  # nothing to destroy: just forgotten
+    recreate = make_plan(TARGET, {"team/demo": desired(prevent_destroy=True)}, state(protected), {"team/demo": None})
+    (page,) = recreate.pages
+    assert page.action is Action.RECREATE and not page.blocked and not page.destructive
 
 
 def test_plan_order_is_fixed():

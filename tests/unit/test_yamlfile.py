@@ -103,3 +103,69 @@ def test_load_yaml_reads_files_and_names_them(tmp_path: Path):
     assert "not UTF-8" in info.value.render() and "pages/latin1.yaml" in info.value.render()
     with pytest.raises(ConfigError, match="problem"):
         load_yaml(tmp_path / "missing.yaml")
+
+
+def test_a_utf8_byte_order_mark_is_no_content_and_other_encodings_are_named(tmp_path: Path):
+    (tmp_path / "bom.yaml").write_bytes(b"\xef\xbb\xbfslug: x\n")
+    assert load_yaml(tmp_path / "bom.yaml").data == {"slug": "x"}
+    (tmp_path / "utf16.yaml").write_bytes("slug: x\n".encode("utf-16"))
+    with pytest.raises(ConfigError, match="problem") as info:
+        load_yaml(tmp_path / "utf16.yaml", "pages/utf16.yaml")
+    assert "pages/utf16.yaml:1:1: not UTF-8 text" in info.value.render()
+    (tmp_path / "late.yaml").write_bytes(b"slug: x\nname: ok\nconfig:\n  locale: caf\xe9\n")
+    with pytest.raises(ConfigError) as info:
+        load_yaml(tmp_path / "late.yaml", "pages/late.yaml")
+    assert "pages/late.yaml:4:14: not UTF-8 text (byte 0xe9)" in info.value.render()
+
+
+@pytest.mark.parametrize(("text", "where", "words"), [
+    ("a: !!int 0x\n", (1, 4), "'0x' is not a valid !!int value"),
+    ("a: !!int 0o9\n", (1, 4), "is not a valid !!int value"),
+    ("a: !!float abc\n", (1, 4), "'abc' is not a valid !!float value"),
+    ("a: !!bool maybe\n", (1, 4), "is not a valid !!bool value"),
+    ("a: !!binary aGk=\n", (1, 4), "'!!binary' is not allowed"),
+    ("a: !!timestamp x\n", (1, 4), "'!!timestamp' is not allowed"),
+    ("a: !!python/object:os.system x\n", (1, 4), "is not allowed"),
+    ("b: 1\na: " + "9" * 5000 + "\n", (2, 4), "thousands of digits"),
+    ("a: !!int " + "9" * 5000 + "\n", (1, 4), "thousands of digits"),
+    ("a: 0x" + "f" * 5000 + "\n", (1, 4), "more than 64 bits"),
+    ("a: 18446744073709551616\n", (1, 4), "more than 64 bits"),
+    ("a: " + "[" * 5000 + "]" * 5000 + "\n", (1, 4 + 31), "nested more than 32 levels"),
+    ("a: " + "[" * 100 + "]" * 100 + "\n", (1, 4 + 31), "nested more than 32 levels"),
+    ("a: " + "{b: " * 3000 + "1" + "}" * 3000 + "\n", None, "nested more than 32 levels"),
+    ("".join(" " * i + f"k{i}:\n" for i in range(2000)), None, "nested more than 32 levels"),
+    ("? " + "[" * 2000 + "]" * 2000 + "\n: 1\n", None, "nested more than 32 levels"),
+    ("a: x\nb: c\x00d\n", (2, 5), "U+0000 is not allowed"),
+    ('a: "c\\0d"\n', (1, 4), "U+0000, which no page may hold"),
+    ('a: "\\ud800"\n', (1, 4), "U+D800, which no page may hold"),
+    ('"\\udfff": 1\n', (1, 1), "U+DFFF, which no page may hold"),
+    ('a: "bell\\a"\n', (1, 4), "U+0007"),
+])
+def test_hostile_yaml_is_one_problem_never_a_traceback(text: str, where: tuple[int, int] | None, words: str):
+    [problem] = problems(text)
+    assert problem.line is not None
+    if where is not None:
+        assert (problem.line, problem.column) == where
+    assert words in problem.render()
+
+
+def test_text_may_hold_tabs_and_line_breaks():
+    assert loads_yaml('a: "tab\\there\\r\\nnext"\n').data == {"a": "tab\there\r\nnext"}
+
+
+@pytest.mark.parametrize("scalar", ["1" * 100_000 + "x", "1." + "1" * 100_000 + "e", "-" + "0" * 100_000 + ".e+",
+                                    "0x" + "f" * 100_000 + "g", "a." * 50_000 + "[", "true" * 25_000])
+def test_the_scalar_resolvers_are_linear_on_long_adversarial_scalars(scalar: str):
+    assert loads_yaml(f"a: '{scalar}'\nb: {scalar}\n").data == {"a": scalar, "b": scalar}
+    assert parse_path(scalar) is not None
+
+
+def test_a_huge_file_is_refused_without_reading_it_all(tmp_path: Path):
+    from provisioner.yamlfile import MAX_FILE_BYTES
+
+    (tmp_path / "huge.yaml").write_text("slug: x\nname: " + "y" * MAX_FILE_BYTES + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_yaml(tmp_path / "huge.yaml", "pages/huge.yaml")
+    assert "pages/huge.yaml: larger than 1024 KiB" in info.value.render()
+    (tmp_path / "big.yaml").write_text("slug: x\nname: " + "y" * (MAX_FILE_BYTES - 100) + "\n")
+    assert len(load_yaml(tmp_path / "big.yaml").data["name"]) == MAX_FILE_BYTES - 100

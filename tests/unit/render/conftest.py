@@ -17,6 +17,7 @@ from provisioner.changes import (
     DriftItem,
     DriftReport,
     FieldChange,
+    Hosts,
     Origin,
     PageChange,
     Plan,
@@ -40,7 +41,7 @@ def _create_plan() -> Plan:
             action=Action.CREATE,
             slug="sales-demo",
             changes=(
-                FieldChange("access_tokens", None, None, before_present=False, sensitive=True),
+                FieldChange("hosts", None, Hosts(2), before_present=False),
                 FieldChange(
                     "config.booking.opening_hours",
                     None,
@@ -72,7 +73,7 @@ def _update_plan() -> Plan:
             slug="sales-demo",
             page_id=123,
             changes=(
-                FieldChange("access_tokens", None, None, sensitive=True),
+                FieldChange("hosts", Hosts(1, ("alice@example.com",)), Hosts(2)),
                 FieldChange(
                     "config.appearance.logo", None, "https://example.com/logo.png", before_present=False
                 ),
@@ -114,8 +115,30 @@ def _delete_plan() -> Plan:
             page_id=11,
             prevent_destroy=True,
             changes=fields,
+            live_fingerprint="f11",
         ),
-        PageChange(address="legacy/old", action=Action.DELETE, slug="legacy-old", page_id=12, changes=fields),
+        PageChange(
+            address="legacy/old", action=Action.DELETE, slug="legacy-old", page_id=12, changes=fields,
+            live_fingerprint="f12",
+        ),
+    )
+
+
+def _guarded_plan() -> Plan:
+    """Apply would refuse it (a limit), a page is protected, --target left pages out, and names carry
+    terminal escapes that must never reach a terminal raw."""
+    plan = _delete_plan()
+    gone = PageChange(
+        address="legacy/\x1b[2Jgone", action=Action.DELETE, slug="legacy-gone", page_id=13, prevent_destroy=True,
+    )
+    return Plan(
+        target=Target(api_url="https://api.example/\x9b31m", name="prod"),
+        lineage=plan.lineage,
+        serial=plan.serial,
+        pages=(*plan.pages, gone),
+        warnings=("sales/\x1b]0;pwned\x07x: an interrupted apply sent a create",),
+        refusals=("it updates 40 of 100 managed pages (40%), more than --max-changes-percent 30",),
+        unchecked=12,
     )
 
 
@@ -203,6 +226,7 @@ PLANS: dict[str, Callable[[], Plan]] = {
     "recreate": _recreate_plan,
     "move": _move_plan,
     "nochanges": _nochanges_plan,
+    "guarded": _guarded_plan,
 }
 DRIFTS: dict[str, Callable[[], DriftReport]] = {
     "drift": _drift_report,

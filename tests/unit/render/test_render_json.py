@@ -36,6 +36,7 @@ def test_plan_json_top_level_and_page_fields(samples) -> None:
         "moved_from",
         "prevent_destroy",
         "blocked",
+        "reverts_drift",
         "changes",
         "drift",
     }

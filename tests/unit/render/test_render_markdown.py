@@ -30,6 +30,7 @@ def _big_plan(n: int, action: Action = Action.UPDATE, fields: int = 4) -> Plan:
             action=action,
             slug=f"page-{i}",
             page_id=i,
+            live_fingerprint=f"f{i}",
             changes=tuple(
                 FieldChange(f"config.event.field{j}", f"old value {j}", f"new value {j}")
                 for j in range(fields)
@@ -44,7 +45,7 @@ def test_structure(samples) -> None:
     out = render_plan(samples["update"], "markdown")
     assert out.startswith("### provisioner plan: staging https://api.staging.example/v2\n")
     assert "**Plan: 0 to create, 1 to update, 0 to delete, 0 to recreate.**" in out
-    assert "| page | action | changed fields |" in out
+    assert "| page | action | reverts live edits | changed fields |" in out
     assert "| `sales/demo` | ~ update |" in out
     assert out.count("<details>") == out.count("</details>") == 2  # the page + drift left as is
     assert "```diff\n" in out
@@ -54,7 +55,7 @@ def test_structure(samples) -> None:
 
 def test_destructive_plan_has_a_warning_callout(samples) -> None:
     out = render_plan(samples["delete"], "markdown")
-    assert "> [!WARNING]\n> This plan destroys 2 page(s):" in out
+    assert "> [!WARNING]\n> This plan destroys 2 live page(s):" in out
     assert "**blocked by lifecycle.prevent_destroy**" in out
     assert "[!WARNING]" not in render_plan(samples["update"], "markdown")
 
@@ -78,13 +79,13 @@ def test_five_thousand_pages_stay_under_the_cap(action: Action) -> None:
     plan = _big_plan(5000, action)
     out = render_plan(plan, "markdown")
     assert len(out) < LIMIT
-    assert "**Plan: " in out and "| page | action | changed fields |" in out
+    assert "**Plan: " in out and "| page | action | reverts live edits | changed fields |" in out
     match = NOTE.search(out)
     assert match is not None and out.endswith(match.group(0) + "\n")
     shown = out.count("<details>")
     assert int(match.group(1)) == 5000 - shown
     if action is Action.DELETE:
-        assert "This plan destroys 5000 page(s)" in out and "and 4980 more" in out
+        assert "This plan destroys 5000 live page(s)" in out and "and 4980 more" in out
 
 
 def test_truncation_keeps_the_table_before_any_details() -> None:
@@ -98,7 +99,7 @@ def test_truncation_keeps_the_table_before_any_details() -> None:
 def test_table_rows_are_cut_too_when_needed() -> None:
     out = render_plan(_big_plan(5000), "markdown")
     rows = out.count("| `team")
-    more = re.search(r"\| … \| \| (\d+) more page\(s\) \|", out)
+    more = re.search(r"\| … \| \| \| (\d+) more page\(s\) \|", out)
     assert more is not None and rows + int(more.group(1)) == 5000
     assert out.count("<details>") == 0
 

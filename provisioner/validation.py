@@ -1,0 +1,30 @@
+"""`provisioner validate`: every page loaded and checked offline (no network, state or secrets).
+
+Apart from `workflows` so that validating, which every CI job runs first, imports neither HTTP, the
+state backends nor cryptography; `workflows` uses it for every command that reads pages.
+"""
+
+from __future__ import annotations
+
+from .errors import ConfigError, Problem
+from .load import load_pages
+from .pagefile import DesiredPage
+from .project import PROJECT_FILE
+from .settings import Settings
+
+
+def validate(settings: Settings, need_tokens: bool = False) -> dict[str, DesiredPage]:
+    """Load and check every page offline; ConfigError lists every problem. Pages limited to other
+    targets (``targets:`` in the page file) are left out."""
+    pages = load_pages(settings.pages_dir, settings.env, need_tokens=need_tokens,
+                       secret_variables=(settings.lock_key_env, settings.state_dsn_env))
+    problems = [
+        Problem(str(page.file), None, None, "targets",
+                f"unknown target {name!r}", f"targets of {PROJECT_FILE}: {', '.join(settings.known_targets) or 'none'}")
+        for page in pages.values()
+        for name in page.targets
+        if name not in settings.known_targets
+    ]
+    if problems:
+        raise ConfigError(problems)
+    return {a: p for a, p in pages.items() if not p.targets or settings.target_name in p.targets}

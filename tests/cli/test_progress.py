@@ -1,0 +1,76 @@
+"""`plan` and `apply` report their progress on stderr: the refresh of every managed page, then each
+page applied; on a terminal a line shows up at once, before any page is read."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from provisioner import cli, workflows
+from provisioner.settings import settings_for
+
+from .conftest import Project
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, ...]] = []
+
+    def begin(self, total: int) -> None:
+        self.events.append(("begin", str(total)))
+
+    def step(self, address: str, outcome: str) -> None:
+        self.events.append(("step", address, outcome))
+
+    def end(self) -> None:
+        self.events.append(("end",))
+
+
+def test_plan_reports_the_refresh_of_every_managed_page(project: Project):
+    assert project.run("apply", "--auto-approve").exit_code == 0
+    settings = settings_for(pages_dir=Path("pages"), lockfile=None, api_url=None, target_env=None,
+                            parallelism=None, env=dict(os.environ))
+    recorder = Recorder()
+    workflows.plan(settings, progress=recorder)
+    assert recorder.events[0] == ("begin", "4") and recorder.events[-1] == ("end",)
+    assert sorted(e[1:] for e in recorder.events if e[0] == "step") == [
+        ("customer-success/onboarding", "refreshed"), ("sales/demo", "refreshed"),
+        ("sales/discovery", "refreshed"), ("support/office-hours", "refreshed")]
+
+
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """stderr (only) behaves as a terminal; stdout stays a pipe, as in `provisioner plan | less`."""
+    monkeypatch.setattr(cli, "isatty", lambda stream: stream is not None and stream is cli.sys.stderr)
+
+
+def test_on_a_terminal_plan_shows_a_line_at_once_then_the_refresh(project: Project, terminal: None):
+    assert project.run("apply", "--auto-approve").exit_code == 0
+    result = project.run("plan")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("\r\x1b[Kreading pages/ and the state...")
+    assert "refresh [########################] 4/4 pages, 0:00 elapsed\n" in result.stderr
+    assert "\x1b" not in result.stdout and "No changes." in result.stdout
+
+
+def test_on_a_terminal_drift_shows_the_refresh_too(project: Project, terminal: None):
+    assert project.run("apply", "--auto-approve").exit_code == 0
+    result = project.run("drift")
+    assert result.exit_code == 0 and "refresh [########################] 4/4 pages" in result.stderr
+
+
+def test_on_a_terminal_a_failed_plan_leaves_no_stray_progress(project: Project, terminal: None):
+    project.write("pages/broken.yaml", "slug: [unclosed\n")
+    result = project.run("plan")
+    assert result.exit_code == 1
+    note, error = result.stderr.split("pages/broken.yaml", 1)
+    assert note == "\r\x1b[Kreading pages/ and the state...\r\x1b[K"  # erased before the error
+    assert "\x1b" not in error
+
+
+def test_in_a_log_a_short_plan_writes_no_progress(project: Project):
+    assert project.run("apply", "--auto-approve").exit_code == 0
+    result = project.run("plan")
+    assert result.exit_code == 0 and result.stderr == ""

@@ -1,0 +1,54 @@
+"""Start-up: what a command does not need is not imported (every CI job pays the CLI's start-up).
+These assert behaviour (which modules load), not timing; `tests/bench/startup.py` prints the figures."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import Project
+
+NETWORK_AND_STATE = {"httpx", "httpcore", "cryptography", "starlette", "uvicorn", "deepdiff", "psycopg", "asyncio",
+                     "anyio", "sqlite3"}
+PARSING = {"pydantic", "pydantic_core", "yaml"}
+
+
+def _imported_after(args: list[str], cwd: str) -> set[str]:
+    """Top-level packages loaded by running the CLI with ``args`` in a fresh interpreter."""
+    probe = ("import json, sys\nfrom provisioner.cli import main\n"
+             f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+             "sys.stderr.write('\\n' + json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONER_")}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, timeout=120)
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+def test_importing_the_cli_loads_only_click(tmp_path):
+    probe = "import json, sys, provisioner.cli; print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    loaded = set(json.loads(done.stdout))
+    assert "click" in loaded
+    assert not loaded & (NETWORK_AND_STATE | PARSING)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["plan", "--help"], ["keygen", "--help"], ["state", "list", "--help"]])
+def test_help_loads_no_parser_network_or_state(tmp_path, args: list[str]):
+    assert not _imported_after(args, str(tmp_path)) & (NETWORK_AND_STATE | PARSING)
+
+
+def test_validate_loads_no_network_state_or_cryptography(project: Project):
+    loaded = _imported_after(["validate"], str(project.root))
+    assert {"pydantic", "yaml"} <= loaded  # it did validate
+    assert not loaded & NETWORK_AND_STATE, loaded & NETWORK_AND_STATE
+
+
+def test_the_cli_names_the_target_variable_as_the_project_does():
+    from provisioner.cli_options import TARGET_ENV
+    from provisioner.project import TARGET_ENV as PROJECT_TARGET_ENV
+
+    assert TARGET_ENV == PROJECT_TARGET_ENV
