@@ -1,7 +1,9 @@
 """Adoption: a live page as a clean page file (`pull`), and addresses for a whole account. Pure.
 
-The YAML holds only what differs from the server's defaults, in the API's field order, and no secret:
-access tokens become ``${NYLAS_TOKEN_<ACCOUNT>}`` references named after each account's e-mail.
+The API package says what the page file holds (`Api.pull_document`: only what differs from the
+server's defaults, and no secret: v2 access tokens become ``${NYLAS_TOKEN_<ACCOUNT>}`` references
+named after each account's e-mail, a v3 grant is its id); this module orders it in the page model's
+field order, escapes ``${`` and writes the YAML.
 """
 
 from __future__ import annotations
@@ -12,19 +14,12 @@ from typing import Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel
 
-from provisioner.apis.nylas_v2.model import Config, Page, dump_config
-from provisioner.apis.nylas_v2.spec import strip_server_defaults
+from provisioner.apis import V2, Api, LivePage, get_api
 
 from .errors import ProvisionerError
 from .schema_paths import fields_of, unwrap
 from .secrets import escape
 from .yamlfile import LOADER_RESOLVERS as _LOADER_RESOLVERS
-
-
-def token_variable(account_email: str) -> str:
-    """``alice.smith@acme.com`` -> ``NYLAS_TOKEN_ALICE_SMITH``."""
-    local = account_email.split("@", 1)[0]
-    return "NYLAS_TOKEN_" + (re.sub(r"[^A-Za-z0-9]+", "_", local).strip("_").upper() or "ACCOUNT")
 
 
 def _ordered(value: Any, model: type[BaseModel] | None) -> Any:
@@ -62,15 +57,14 @@ def _literal(value: Any) -> Any:
     return value
 
 
-def page_file(page: Page) -> dict[str, Any]:
+def page_file(page: LivePage, api: Api | None = None) -> dict[str, Any]:
     """The page-file document of a live page."""
-    doc: dict[str, Any] = {"slug": page.slug}
-    if page.name is not None:
-        doc["name"] = _literal(page.name)
-    doc["access_tokens"] = [f"${{{token_variable(info.account_email)}}}" for info in page.access_token_infos]
-    config = strip_server_defaults(dump_config(page.config))
-    if config:
-        doc["config"] = _literal(_ordered(config, Config))
+    chosen = api or get_api(V2)
+    doc = chosen.pull_document(page).document
+    if "name" in doc:
+        doc["name"] = _literal(doc["name"])
+    if "config" in doc:
+        doc["config"] = _literal(_ordered(doc["config"], chosen.config_model))
     return doc
 
 
@@ -108,15 +102,15 @@ _Dumper.add_representer(str, _str)
 _Dumper.add_representer(list, _list)
 
 
-def page_yaml(page: Page, address: str) -> str:
+def page_yaml(page: LivePage, address: str, api: Api | None = None) -> str:
     """A clean, stable YAML page file for ``page``, with a header saying where it came from. The
     loader reads it back to the same values (with no variable interpolated but the tokens')."""
-    accounts = ", ".join(_comment(info.account_email) for info in page.access_token_infos)
+    chosen = api or get_api(V2)
     header = (
-        f"# Pulled from live page {page.id} as {_comment(address)}.\n"
-        f"# Set each token variable to that account's access token ({accounts}).\n"
+        f"# Pulled from live {chosen.page_word} {page.id} as {_comment(address)}.\n"
+        f"# {_comment(chosen.pull_document(page).note)}\n"
     )
-    body = yaml.dump(page_file(page), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    body = yaml.dump(page_file(page, chosen), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
     try:
         (header + body).encode("utf-8")
     except UnicodeEncodeError:
@@ -130,6 +124,6 @@ def _comment(text: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in text)
 
 
-def account_address(folder: str, page: Page) -> str:
+def account_address(folder: str, page: LivePage) -> str:
     """Where `import --account-token-env` puts a page of the account: ``FOLDER/SLUG``."""
     return f"{folder.strip('/')}/{page.slug}" if folder.strip("/") else page.slug

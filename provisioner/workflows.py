@@ -15,8 +15,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from provisioner.apis.nylas_v2.client import SchedulerClient
-from provisioner.apis.nylas_v2.model import Config, Page
+from provisioner.apis import V2, V3, Api, Handle, LivePage, Owner, Pages, get_api
 
 from . import planfile
 from .addresses import address_problem, parse_address, parse_folder, shown
@@ -36,14 +35,15 @@ from .safety import refusals
 from .secrets import Sealer
 from .settings import Settings, backend, open_client, sealer
 from .state import current_holder
-from .state.base import Resource, State
+from .state.base import NO_TOKEN, Resource, State
 from .state.migrate import migrate, open_backend
 from .tree import page_file_of, page_slugs, write_page_file
 from .validation import validate
 
 
 async def refresh(
-    client: SchedulerClient, state: State, accounts: Mapping[str, SecretStr], progress: Reporter | None = None
+    client: Pages, state: State, accounts: Mapping[str, SecretStr], progress: Reporter | None = None,
+    api: Api | None = None,
 ) -> dict[str, LiveView | None]:
     """The live page of every state resource (``None`` when the API says it is gone). ``accounts``
     maps addresses to an access token of the page, the account that rate limits charge; ``progress``
@@ -52,8 +52,9 @@ async def refresh(
     async def one(address: str) -> tuple[str, LiveView | None]:
         resource = state.resources[address]
         try:
-            page = await client.get_page(resource.id, resource.edit_token, account=accounts.get(address))
-            view: LiveView | None = LiveView.of(page, resource)  # the page is not kept: memory is O(pages)
+            account = accounts.get(address)
+            page = await client.get(resource.handle, owner=(account,) if account is not None else None)
+            view: LiveView | None = LiveView.of(page, resource, api)  # the page is not kept: memory is O(pages)
         except NotFound:
             view = None
         if progress is not None:
@@ -93,18 +94,11 @@ def _select(
 
 
 async def hosts_verified(
-    client: SchedulerClient, state: State, desired: Mapping[str, DesiredPage], live: Mapping[str, LiveView | None]
+    client: Pages, state: State, desired: Mapping[str, DesiredPage], live: Mapping[str, LiveView | None]
 ) -> frozenset[str]:
     """Imported pages (no tokens recorded yet) whose tokens in pages/ are already their live hosts:
     each token opens the page and there are as many distinct tokens as hosts. Their tokens need not
     be sent; every other imported page gets a hosts line in the plan."""
-
-    async def opens(page_id: int, token: SecretStr) -> bool:
-        try:
-            await client.get_page(page_id, token, account=token)
-            return True
-        except ProvisionerError:  # 401/403: not a token of this page (or not a token at all)
-            return False
 
     async def check(address: str) -> str | None:
         resource, view, page = state.resources[address], live.get(address), desired[address]
@@ -112,7 +106,7 @@ async def hosts_verified(
         distinct = {t.get_secret_value() for t in tokens}
         if view is None or len(distinct) != len(tokens) or len(tokens) != len(view.hosts):
             return None
-        results = await asyncio.gather(*(opens(resource.id, t) for t in tokens))
+        results = await asyncio.gather(*(client.opens(resource.handle, t) for t in tokens))
         return address if all(results) else None
 
     unknown = [a for a, r in state.resources.items() if r.tokens_digest is None and a in desired]
@@ -120,19 +114,22 @@ async def hosts_verified(
 
 
 async def _plan(
-    settings: Settings, client: SchedulerClient, state: State, desired: dict[str, DesiredPage],
+    settings: Settings, client: Pages, state: State, desired: dict[str, DesiredPage],
     targets: tuple[str, ...], seal: Sealer, need_tokens: bool = True, progress: Reporter | None = None,
 ) -> Plan:
     chosen_desired, chosen_state, others = _select(desired, state, targets)
     accounts = {
-        a: p.access_tokens[0] for a, p in chosen_desired.items() if p.access_tokens[0].get_secret_value() != UNRESOLVED
+        a: p.access_tokens[0] for a, p in chosen_desired.items()
+        if p.access_tokens and p.access_tokens[0].get_secret_value() != UNRESOLVED
     }
-    live = await refresh(client, chosen_state, accounts, progress)
-    if not need_tokens:  # drift: tokens are neither known nor sent
-        return make_plan(settings.target, chosen_desired, chosen_state, live, unchecked=others)
+    api = settings.api
+    live = await refresh(client, chosen_state, accounts, progress, api)
+    if not need_tokens or not api.owner_is_secret:  # drift, or v3: no tokens to know or send
+        made = make_plan(settings.target, chosen_desired, chosen_state, live, unchecked=others, api=api)
+        return made if not need_tokens else replace(made, refusals=refusals(made, settings.limits))
     digests = {a: seal.digest(p.access_tokens) for a, p in chosen_desired.items()}
     verified = await hosts_verified(client, chosen_state, chosen_desired, live)
-    made = make_plan(settings.target, chosen_desired, chosen_state, live, digests, verified, others)
+    made = make_plan(settings.target, chosen_desired, chosen_state, live, digests, verified, others, api)
     return replace(made, refusals=refusals(made, settings.limits))
 
 
@@ -145,7 +142,7 @@ def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = 
     targets = _parse_targets(targets)  # before anything is read or locked
     desired = validate(settings, need_tokens=need_tokens)
     seal = sealer(settings)
-    state = backend(settings, seal).read(settings.target.api_url)
+    state = backend(settings, seal).read(settings.target.state_key)
 
     async def run() -> Plan:
         async with open_client(settings) as client:
@@ -196,10 +193,10 @@ def apply(
     desired = validate(settings, need_tokens=True)
     seal = sealer(settings)
     store = backend(settings, seal)
-    store.read(settings.target.api_url)  # a broken or foreign state fails here, before anything is touched
+    store.read(settings.target.state_key)  # a broken or foreign state fails here, before anything is touched
 
     async def run() -> tuple[Plan, ApplyResult | None]:
-        with store.transaction(settings.target.api_url, current_holder(settings.env)) as txn:
+        with store.transaction(settings.target.state_key, current_holder(settings.env)) as txn:
             async with open_client(settings) as client:
                 fresh = await _plan(settings, client, txn.state, desired, targets, seal, progress=refreshing)
                 if saved is not None:
@@ -209,7 +206,7 @@ def apply(
                     return fresh, None
                 if not confirm(fresh):
                     raise Aborted("apply cancelled; nothing was changed")
-                result = await Applier(client, txn, desired, reporter).run(fresh)
+                result = await Applier(client, txn, desired, reporter, settings.api).run(fresh)
                 return fresh, result
 
     return asyncio.run(run())
@@ -225,7 +222,7 @@ def drift(settings: Settings, targets: tuple[str, ...] = (), progress: Reporter 
 
 
 def state_read(settings: Settings) -> State:
-    return backend(settings).read(settings.target.api_url)
+    return backend(settings).read(settings.target.state_key)
 
 
 def state_show(settings: Settings, address: str) -> Resource:
@@ -239,7 +236,7 @@ def state_show(settings: Settings, address: str) -> Resource:
 
 @contextmanager
 def _state_txn(settings: Settings) -> Iterator:
-    with backend(settings).transaction(settings.target.api_url, current_holder(settings.env)) as txn:
+    with backend(settings).transaction(settings.target.state_key, current_holder(settings.env)) as txn:
         yield txn
 
 
@@ -258,28 +255,30 @@ def state_rm(settings: Settings, address: str) -> None:
 # --- adoption -------------------------------------------------------------------------------------
 
 
-def _adopted(address: str, page: Page, prevent_destroy: bool) -> Resource:
-    doc = live_document(page)
+def _adopted(address: str, page: LivePage, prevent_destroy: bool, api: Api | None = None) -> Resource:
+    doc = live_document(page, api)
     # tokens_digest None: the tokens are unknown until provisioner first writes them.
-    return Resource(address, page.id, page.slug, page.edit_token, doc["name"], doc["config"], None, prevent_destroy)
+    return Resource(address, page.id, page.slug, page.handle.edit_token or NO_TOKEN, doc["name"], doc["config"], None,
+                    prevent_destroy, grant=page.handle.grant)
 
 
-def import_page(settings: Settings, address: str, page_id: int, edit_token: SecretStr) -> Page:
-    """`provisioner import`: record an existing live page under ADDRESS, without changing it."""
+def import_page(settings: Settings, address: str, handle: Handle) -> LivePage:
+    """`provisioner import`: record an existing live page under ADDRESS, without changing it
+    (``handle``: v2 page id and edit token; v3 configuration id and grant)."""
     address = parse_address(address)
 
-    async def fetch() -> Page:
+    async def fetch() -> LivePage:
         async with open_client(settings) as client:
-            return await client.get_page(page_id, edit_token)
+            return await client.get(handle)
 
     with _state_txn(settings) as txn:
-        _refuse_managed(txn.state, address, page_id)
+        _refuse_managed(txn.state, address, handle.id)
         page = asyncio.run(fetch())
-        txn.record(_adopted(address, page, False))
+        txn.record(_adopted(address, page, False, settings.api))
     return page
 
 
-def _refuse_managed(state: State, address: str, page_id: int) -> None:
+def _refuse_managed(state: State, address: str, page_id: int | str) -> None:
     if address in state.resources:
         raise StateError(f"{address} is already managed (page {state.resources[address].id})")
     for other in state.resources.values():
@@ -291,12 +290,13 @@ def _refuse_managed(state: State, address: str, page_id: int) -> None:
 class AccountImport:
     """What `import --account-token-env` did: pages adopted, and pages left alone with the reason."""
 
-    adopted: list[tuple[str, Page]]
-    skipped: list[tuple[Page, str]]
+    adopted: list[tuple[str, LivePage]]
+    skipped: list[tuple[LivePage, str]]
 
 
-def import_account(settings: Settings, access_token: SecretStr, folder: str) -> AccountImport:
-    """Adopt every page an account lists, at FOLDER/SLUG, and write each page file.
+def import_account(settings: Settings, owner: Owner, folder: str) -> AccountImport:
+    """Adopt every page an account (v2: its access token; v3: a grant) lists, at FOLDER/SLUG, and write
+    each page file.
 
     Adoption never breaks the tree: a page already managed, whose slug a file in pages/ already
     has, whose address is taken (in the state or by a file) or is no valid address, is skipped and
@@ -304,12 +304,12 @@ def import_account(settings: Settings, access_token: SecretStr, folder: str) -> 
     """
     folder = parse_folder(folder)
 
-    async def fetch() -> list[Page]:
+    async def fetch() -> list[LivePage]:
         async with open_client(settings) as client:
-            return await client.list_pages(access_token)
+            return await client.list_owner(owner)
 
-    adopted: list[tuple[str, Page]] = []
-    skipped: list[tuple[Page, str]] = []
+    adopted: list[tuple[str, LivePage]] = []
+    skipped: list[tuple[LivePage, str]] = []
     with _state_txn(settings) as txn:
         slugs = page_slugs(settings.pages_dir)
         for page in sorted(asyncio.run(fetch()), key=lambda p: p.slug):
@@ -320,7 +320,7 @@ def import_account(settings: Settings, access_token: SecretStr, folder: str) -> 
                 continue
             path = _write_page_file(settings, address, page, overwrite=False)
             try:
-                txn.record(_adopted(address, page, False))
+                txn.record(_adopted(address, page, False, settings.api))
             except BaseException:
                 path.unlink(missing_ok=True)  # no page file without its state entry
                 raise
@@ -330,7 +330,7 @@ def import_account(settings: Settings, access_token: SecretStr, folder: str) -> 
 
 
 def _adoption_conflict(
-    settings: Settings, state: State, address: str, page: Page, slugs: dict[str, Path]
+    settings: Settings, state: State, address: str, page: LivePage, slugs: dict[str, Path]
 ) -> str | None:
     """Why ``page`` cannot be adopted at ``address`` without breaking pages/ or the state, if it cannot."""
     managed = next((r.address for r in state.resources.values() if r.id == page.id), None)
@@ -352,8 +352,8 @@ def _adoption_conflict(
     return None
 
 
-def _write_page_file(settings: Settings, address: str, page: Page, overwrite: bool) -> Path:
-    return write_page_file(settings.pages_dir, address, page_yaml(page, address), overwrite)
+def _write_page_file(settings: Settings, address: str, page: LivePage, overwrite: bool) -> Path:
+    return write_page_file(settings.pages_dir, address, page_yaml(page, address, settings.api), overwrite)
 
 
 def pull(settings: Settings, address: str, overwrite: bool) -> tuple[Path, list[str]]:
@@ -362,12 +362,13 @@ def pull(settings: Settings, address: str, overwrite: bool) -> tuple[Path, list[
     address = parse_address(address)
     state = state_read(settings)
     if address not in state.resources:
-        raise StateError(f"{address} is not managed; adopt it first with `provisioner import {address} --page-id ID`")
+        flags = "--configuration-id ID --grant GRANT" if settings.api_name == V3 else "--page-id ID"
+        raise StateError(f"{address} is not managed; adopt it first with `provisioner import {address} {flags}`")
     resource = state.resources[address]
 
-    async def fetch() -> Page:
+    async def fetch() -> LivePage:
         async with open_client(settings) as client:
-            return await client.get_page(resource.id, resource.edit_token)
+            return await client.get(resource.handle)
 
     page = asyncio.run(fetch())
     slug_problem = page_slug_problem(page.slug)
@@ -382,7 +383,8 @@ def pull(settings: Settings, address: str, overwrite: bool) -> tuple[Path, list[
                                f"{address} to its address")
     path = _write_page_file(settings, address, page, overwrite)
     loaded = validate(settings).get(address)
-    differing = [leaf.path for leaf in diff(live_document(page), desired_document(loaded))] if loaded else []
+    api = settings.api
+    differing = [leaf.path for leaf in diff(live_document(page, api), desired_document(loaded, api))] if loaded else []
     return path, differing
 
 
@@ -398,19 +400,23 @@ def preview(settings: Settings, addresses: list[str], start: date, days: int) ->
     if missing:
         raise ProvisionerError(f"{missing[0]}: no such page in {settings.pages_dir}/")
     resources = state_read(settings).resources
+    api = settings.api
+    if api.name != V2:
+        raise ProvisionerError(f"preview is not supported yet for {api.name} (the slot engine reads v2 pages)")
 
-    async def fetch(address: str, client: SchedulerClient) -> Preview:
+    async def fetch(address: str, client: Pages) -> Preview:
         live, accounts = None, []
         if address in resources:
             resource = resources[address]
             try:
-                live = await client.get_page(resource.id, resource.edit_token)
-                accounts = await client.get_calendars(resource.id, resource.edit_token)
+                live = await client.get(resource.handle)
+                accounts = await client.calendars(resource.handle)
             except NotFound:
                 live, accounts = None, []
-        desired = Config.model_validate(pages[address].config)
+        desired = api.config_model.model_validate(pages[address].config)
         hosts = preview_hosts(desired, accounts, len(pages[address].access_tokens))
-        return compare(address, desired, live.config if live else None, hosts, start, days)
+        live_config = api.config_model.model_validate(live.config) if live else None
+        return compare(address, desired, live_config, hosts, start, days)
 
     async def run() -> list[Preview]:
         async with open_client(settings) as client:
@@ -419,14 +425,12 @@ def preview(settings: Settings, addresses: list[str], start: date, days: int) ->
     return asyncio.run(run()) if addresses else []
 
 
-SLOT_PATHS = ("config.booking", "config.event", "config.timezone", "config.calendar_ids", "config.expire_after")
-
-
 def slot_changes(plan: Plan) -> list[str]:
     """Addresses of pages whose planned changes can move bookable slots (for `plan --preview`)."""
+    paths = get_api(plan.target.api).slot_paths()
     return [
         p.address for p in plan.pages
-        if p.action in (Action.UPDATE, Action.CREATE) and any(under(c.path, SLOT_PATHS) for c in p.changes)
+        if p.action in (Action.UPDATE, Action.CREATE) and any(under(c.path, paths) for c in p.changes)
     ]
 
 
@@ -437,4 +441,4 @@ def state_migrate(settings: Settings, to: str) -> State:
     seal = sealer(settings)  # one sealer for both sides: sealed tokens are copied as they are
     source = backend(settings, seal)
     target = open_backend(to, seal, target=settings.target_name or "default")
-    return migrate(source, target, settings.target.api_url, current_holder(settings.env))
+    return migrate(source, target, settings.target.state_key, current_holder(settings.env))
