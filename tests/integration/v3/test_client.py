@@ -231,6 +231,15 @@ async def test_a_delete_whose_answer_was_cut_counts_as_done(emulator: Emulator, 
         assert await v3.find_by_slug(GRANT, "cut") is None
 
 
+async def test_an_update_whose_answer_was_cut_is_sent_again(emulator: Emulator, sleep: FakeSleep) -> None:
+    transport = CutFirst(emulator.transport(), "PUT")
+    async with ConfigurationsClient(BASE_URL, api_key=KEY, transport=transport, sleep=sleep) as v3:
+        created = await v3.create_configuration(GRANT, config(slug="again"))
+        updated = await v3.update_configuration(GRANT, created.id, {"name": "Twice"})
+        assert transport.cut == 1 and v3.stats.by_method["PUT"] == 2 and v3.stats.retries == 1
+        assert updated.name == "Twice" and await v3.get_configuration(GRANT, created.id) == updated
+
+
 async def test_deadlines_bound_each_attempt_and_the_whole_request(emulator: Emulator, sleep: FakeSleep) -> None:
     async with ConfigurationsClient(BASE_URL, api_key=KEY, transport=emulator.transport(), sleep=sleep,
                                     attempt_deadline=0.05, deadline=0.3) as v3:
