@@ -11,8 +11,8 @@ concurrency, attempt and total deadlines, optional client-side rate limits)
   the ``Authorization`` header: never in a URL, a message, a repr or an exception (every message is
   scrubbed of it, whatever a server echoes). Grant and configuration ids are not secrets: they are
   in paths and messages (percent-encoded in paths).
-- **Rate limits.** Nylas limits v3 calls per grant and per application; the limiter's "account" is
-  the grant (a bucket per grant id), its application bucket the application.
+- **Rate limits** (optional, `limits`/`limiter`). The limiter's "account" is the bearer, the API key
+  (as the emulator counts it: one bucket per bearer), its application bucket the application.
 - **Envelope.** Answers are ``{"request_id", "data"}`` (lists add ``next_cursor``); ``data`` is
   returned as a `LiveConfiguration`: ``id``, ``slug``, ``name`` and ``config`` (every other field of
   the configuration object, as the server sent it; not validated against the model, so fields a
@@ -120,7 +120,7 @@ class ConfigurationsClient(HttpClient):
             if cursor is not None:
                 params["page_token"] = cursor
             where = f"GET {path}" + (" (next page)" if cursor is not None else "")
-            response = await self._send("GET", path, grant_id, where=where, params=params)
+            response = await self._send("GET", path, where=where, params=params)
             page = self._parse(_Many, response, where)
             for item in page.data:
                 live = self._live(item, response, where)
@@ -136,7 +136,7 @@ class ConfigurationsClient(HttpClient):
     async def get_configuration(self, grant_id: str, configuration_id: str) -> LiveConfiguration:
         """``GET …/configurations/{id}``; `NotFound` when it is gone (or under another grant)."""
         path = _item(grant_id, configuration_id)
-        return self._one(await self._send("GET", path, grant_id), f"GET {path}")
+        return self._one(await self._send("GET", path), f"GET {path}")
 
     async def create_configuration(
         self, grant_id: str, config: model.Configuration | Mapping[str, Any]
@@ -150,7 +150,7 @@ class ConfigurationsClient(HttpClient):
         body = _body(config)
         slug = body.get("slug")
         where = f"POST {path}" + (f" (slug {slug!r})" if isinstance(slug, str) else "")
-        return self._one(await self._send("POST", path, grant_id, where=where, body=body), where)
+        return self._one(await self._send("POST", path, where=where, body=body), where)
 
     async def update_configuration(
         self, grant_id: str, configuration_id: str, body: model.Configuration | Mapping[str, Any]
@@ -162,12 +162,12 @@ class ConfigurationsClient(HttpClient):
         resets one to the server default. Returns the configuration as stored.
         """
         path = _item(grant_id, configuration_id)
-        return self._one(await self._send("PUT", path, grant_id, body=_body(body)), f"PUT {path}")
+        return self._one(await self._send("PUT", path, body=_body(body)), f"PUT {path}")
 
     async def delete_configuration(self, grant_id: str, configuration_id: str) -> None:
         """``DELETE …/configurations/{id}``; `NotFound` when it did not exist (a 404 after an earlier
         attempt that may have been processed counts as success)."""
-        await self._send("DELETE", _item(grant_id, configuration_id), grant_id, gone_ok_after_ambiguous=True)
+        await self._send("DELETE", _item(grant_id, configuration_id), gone_ok_after_ambiguous=True)
 
     async def find_by_slug(self, grant_id: str, slug: str) -> LiveConfiguration | None:
         """The grant's configuration with ``slug``, or None (how a create's unknown outcome is
@@ -180,7 +180,7 @@ class ConfigurationsClient(HttpClient):
     # --- the request (provisioner.apis.http) and its translation ---------------------------------
 
     async def _send(
-        self, method: str, path: str, grant_id: str, *, where: str | None = None, body: Any = None,
+        self, method: str, path: str, *, where: str | None = None, body: Any = None,
         params: Params | None = None, gone_ok_after_ambiguous: bool = False,
     ) -> httpx.Response:
         where = where or f"{method} {path}"
@@ -188,7 +188,7 @@ class ConfigurationsClient(HttpClient):
         if not key or _CONTROL.search(key):  # httpx would refuse the header with an error quoting it
             raise ApiError(f"{where}: the API key is empty or holds spaces or control characters")
         return await self.send(
-            method, path, auth=f"Bearer {key}", rate_key=SecretStr(f"grant:{grant_id}"), where=where,
+            method, path, auth=f"Bearer {key}", rate_key=self._key, where=where,
             secrets=[self._key], body=body, params=params, gone_ok_after_ambiguous=gone_ok_after_ambiguous,
         )
 

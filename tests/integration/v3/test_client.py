@@ -16,8 +16,9 @@ import pytest
 from pydantic import SecretStr
 
 from provisioner.apis.nylas_v3.client import LIST_LIMIT, ConfigurationsClient, LiveConfiguration
-from provisioner.emulator import Emulator, FaultConfig
+from provisioner.emulator import Emulator, FaultConfig, RateLimitConfig
 from provisioner.errors import ApiError, DeadlineExceeded, NotFound, OutcomeUnknown, SlugTaken
+from provisioner.ratelimit import RateLimiter, RateLimits
 from provisioner.retry import RetryPolicy
 from tests.integration.v3.conftest import API_KEY, BASE_URL, GRANT, config, session
 
@@ -251,6 +252,47 @@ async def test_deadlines_bound_each_attempt_and_the_whole_request(emulator: Emul
         with pytest.raises(OutcomeUnknown):  # a create past its deadline may have been processed
             await v3.create_configuration(GRANT, config(slug="slow-two"))
         assert v3.stats.by_method["POST"] == 2
+
+
+class FakeTime:
+    """One monotonic clock for the client's limiter and the emulator's: it moves only when the limiter sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+async def test_a_rate_limited_client_gets_no_429_from_an_enforcing_emulator(sleep: FakeSleep) -> None:
+    fake = FakeTime()
+    limits = RateLimitConfig(per_account=5, per_application=None)
+    emulator = Emulator(":memory:", monotonic=fake.clock)
+    try:
+        async with ConfigurationsClient(BASE_URL, api_key=KEY, transport=emulator.transport(), sleep=sleep) as v3:
+            made = [await v3.create_configuration(GRANT, numbered(i)) for i in range(20)]
+        emulator.rate_limiter.config = limits
+        async with ConfigurationsClient(BASE_URL, api_key=KEY, transport=emulator.transport(),
+                                        retry=RetryPolicy(max_attempts=1)) as unpaced:  # control: refused
+            with pytest.raises(ApiError) as refused:
+                for c in made:
+                    await unpaced.get_configuration(GRANT, c.id)
+            assert refused.value.status == 429
+        emulator.rate_limiter.config = limits  # fresh buckets
+        rejected = emulator.rate_limiter.rejected
+        limiter = RateLimiter(RateLimits(per_account=5, per_application=None), clock=fake.clock, sleep=fake.sleep)
+        async with ConfigurationsClient(BASE_URL, api_key=KEY, transport=emulator.transport(), limiter=limiter,
+                                        retry=RetryPolicy(max_attempts=1), parallelism=4) as v3:
+            start = fake.now
+            for c in made:  # one by one: each reaches the server at the instant its token was taken
+                assert await v3.get_configuration(GRANT, c.id) == c
+        assert emulator.rate_limiter.rejected == rejected and limiter.stats.throttled == 0
+        assert fake.now - start == pytest.approx((20 - 1) / 5)  # paced by the key's bucket (one token of burst)
+    finally:
+        emulator.close()
 
 
 # --- secrets and bad answers -----------------------------------------------------------------------
