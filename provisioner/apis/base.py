@@ -17,7 +17,7 @@ An API package gives:
   environment, parallelism, rate limits), which reads, creates, updates, deletes, finds by slug and
   lists an owner's pages, given the page's `Handle` (what the state records to reach it);
 - `LivePage`: the neutral view of a live page (id, slug, name, wire config, host e-mails);
-- `Api.pull_document`: a live page as a page-file document (adoption);
+- `Api.pull_yaml`: a live page as a page file (adoption);
 - `Api.slot_view`: a config read for `provisioner preview` (the shared slot engine's parameters).
 """
 
@@ -157,15 +157,6 @@ class Pages(Protocol):
 
 
 @dataclass(frozen=True)
-class Pulled:
-    """A live page as a page file: the document (slug, name, owner, config without server defaults),
-    and one comment line saying what to set (e.g. which token variables)."""
-
-    document: dict[str, Any]
-    note: str
-
-
-@dataclass(frozen=True)
 class ClientOptions:
     """How the engine opens a client: a base URL or an in-process transport, and its limits."""
 
@@ -202,9 +193,10 @@ class Api(Protocol):
 
     def open_client(self, options: ClientOptions) -> AbstractAsyncContextManager[Pages]: ...
 
-    def pull_document(self, page: LivePage) -> Pulled:
-        """A live page as a page-file document (no secret: owners as ``${VAR}`` or ids); the engine
-        orders it by `page_model`, escapes ``${`` and writes the YAML."""
+    def pull_yaml(self, page: LivePage, address: str) -> str:
+        """A live page as a page file at ``address``: a header comment saying where it came from,
+        then only what differs from the server's defaults, and no secret (v2 tokens as ``${VAR}``
+        references; a v3 grant is an id). Written with `provisioner.apis.yamlout`."""
         ...
 
     def slot_paths(self) -> tuple[str, ...]:

@@ -5,7 +5,6 @@ A page is reached by its id and edit token; its owners are its access tokens (se
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any
@@ -22,7 +21,6 @@ from provisioner.apis.base import (
     LifecycleField,
     LivePage,
     Owner,
-    Pulled,
     page_slug,
 )
 from provisioner.apis.base import PAGE_SLUG as _PAGE_SLUG
@@ -116,12 +114,6 @@ class V2Pages:
         return await self.client.get_calendars(int(handle.id), _token(handle))
 
 
-def token_variable(account_email: str) -> str:
-    """``alice.smith@acme.com`` -> ``NYLAS_TOKEN_ALICE_SMITH``."""
-    local = account_email.split("@", 1)[0]
-    return "NYLAS_TOKEN_" + (re.sub(r"[^A-Za-z0-9]+", "_", local).strip("_").upper() or "ACCOUNT")
-
-
 class NylasV2:
     """The v2 Scheduler API (`provisioner.apis.base.Api`)."""
 
@@ -154,16 +146,10 @@ class NylasV2:
                                    limits=options.rate_limits) as client:
             yield V2Pages(client)
 
-    def pull_document(self, page: LivePage) -> Pulled:
-        doc: dict[str, Any] = {"slug": page.slug}
-        if page.name is not None:
-            doc["name"] = page.name
-        doc["access_tokens"] = [f"${{{token_variable(email)}}}" for email in page.hosts]
-        config = spec.strip_server_defaults(page.config)
-        if config:
-            doc["config"] = config
-        accounts = ", ".join(page.hosts)
-        return Pulled(doc, f"Set each token variable to that account's access token ({accounts}).")
+    def pull_yaml(self, page: LivePage, address: str) -> str:
+        from .adopt import page_yaml
+
+        return page_yaml(page.raw, address)
 
     def slot_paths(self) -> tuple[str, ...]:
         return ("config.booking", "config.event", "config.timezone", "config.calendar_ids", "config.expire_after")
