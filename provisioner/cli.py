@@ -313,8 +313,9 @@ def state_show(settings: Settings, address: str) -> None:
     from . import workflows
 
     r = workflows.state_show(settings, address)
-    doc = {"address": r.address, "id": r.id, "slug": r.slug, "name": r.name, "edit_token": "(sensitive)",
-           "prevent_destroy": r.prevent_destroy, "config": r.config}
+    doc = {"address": r.address, "id": r.id, "slug": r.slug, "name": r.name, "prevent_destroy": r.prevent_destroy,
+           "config": r.config}
+    doc.update({"grant": r.grant} if r.grant is not None else {"edit_token": "(sensitive)"})  # v3 has no edit token
     click.echo(json.dumps(doc, indent=2, sort_keys=True))
 
 

@@ -123,6 +123,7 @@ async def _plan(
         if p.access_tokens and p.access_tokens[0].get_secret_value() != UNRESOLVED
     }
     api = settings.api
+    _refuse_grant_changes(chosen_desired, chosen_state)
     live = await refresh(client, chosen_state, accounts, progress, api)
     if not need_tokens or not api.owner_is_secret:  # drift, or v3: no tokens to know or send
         made = make_plan(settings.target, chosen_desired, chosen_state, live, unchecked=others, api=api)
@@ -131,6 +132,19 @@ async def _plan(
     verified = await hosts_verified(client, chosen_state, chosen_desired, live)
     made = make_plan(settings.target, chosen_desired, chosen_state, live, digests, verified, others, api)
     return replace(made, refusals=refusals(made, settings.limits))
+
+
+def _refuse_grant_changes(desired: Mapping[str, DesiredPage], state: State) -> None:
+    """A v3 configuration lives under one grant: a page file naming another grant for a managed
+    configuration is refused (moving it is a delete and a create, which provisioner does not guess)."""
+    moves = find_moves(desired, state)
+    for address, page in desired.items():
+        resource = state.resources.get(moves.get(address, address))
+        if resource is not None and page.grant is not None and resource.grant != page.grant:
+            raise ProvisionerError(
+                f"{page.file}: grant {page.grant!r} differs from {resource.grant!r}, the grant configuration "
+                f"{resource.id} lives under; a configuration cannot move between grants: restore the grant, "
+                f"or give the page a new address (the old configuration is deleted, a new one created)")
 
 
 # --- commands --------------------------------------------------------------------------------------

@@ -62,6 +62,8 @@ def test_v3_pages_converge_on_the_embedded_emulator(v3: Project):
     demo = state["pages"]["sales/demo"]
     assert demo["grant"] == GRANT and isinstance(demo["id"], str) and "edit_token" not in demo
     assert set(demo) == {"id", "grant", "slug", "name", "config", "prevent_destroy"}
+    shown = json.loads(ok(v3, "state", "show", "sales/demo", *LOCAL))
+    assert shown["grant"] == GRANT and "edit_token" not in shown
 
     # An edit of one nested field: the plan names it, apply sends its top-level object whole.
     page = v3.root / "pages/sales/demo.yaml"
@@ -117,6 +119,15 @@ def test_moves_deletes_and_thresholds_work_on_v3(v3: Project):
     ok(v3, "apply", "--auto-approve", *LOCAL)
     assert lock(v3)["pages"] == {}
     assert "No changes" in ok(v3, "plan", "--detailed-exitcode", *LOCAL)
+
+
+def test_a_configuration_never_moves_between_grants_silently(v3: Project):
+    ok(v3, "apply", "--auto-approve", *LOCAL)
+    page = v3.root / "pages/sales/demo.yaml"
+    page.write_text("grant: grant-other\n" + page.read_text())
+    refused = v3.run("plan", *LOCAL)
+    assert refused.exit_code == 1 and "cannot move between grants" in refused.output
+    assert "pages/sales/demo.yaml" in refused.output and "Traceback" not in refused.output
 
 
 def test_prevent_destroy_guards_a_v3_configuration(v3: Project):
