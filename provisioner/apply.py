@@ -164,7 +164,8 @@ class Applier:
             raise ApiError(f"creating {change.address} failed {CREATE_ATTEMPTS} times with an unknown outcome")
         # The page exists from an earlier attempt: adopt it, then make sure it holds the desired config.
         if live_document(existing, self.api) != change.body:
-            existing = await self._update(existing.handle, change.body, page, False)
+            every = tuple(sorted(set(existing.config) | set(change.body["config"])))  # v3: each top-level key
+            existing = await self._update(existing.handle, change.body, page, False, every)
         self._record(change.address, existing, digest)
         return f"adopted (page {existing.id}, created by an interrupted earlier attempt)"
 
