@@ -208,7 +208,7 @@ def _secret_input(env_var: str | None, what: str) -> SecretStr:
 def import_(settings: Settings, address: str | None, page_id: int | None, edit_token_env: str | None,
             account_token_env: str | None, configuration_id: str | None, grant: str | None) -> None:
     """Adopt an existing live page (or a whole account's pages; v3: a grant's configurations) into the state."""
-    from . import workflows
+    from . import adoption
     from .apis import Handle
 
     if settings.api.owner_is_secret and (configuration_id or grant):
@@ -218,7 +218,7 @@ def import_(settings: Settings, address: str | None, page_id: int | None, edit_t
         raise click.UsageError("this target is nylas-v3: use --configuration-id ID --grant GRANT (or --grant alone)")
     owner = grant if grant and not configuration_id else None
     if account_token_env or owner:
-        done = workflows.import_account(settings, owner or (_secret_input(account_token_env, "access token"),),
+        done = adoption.import_account(settings, owner or (_secret_input(account_token_env, "access token"),),
                                         address or "")
         for addr, page in done.adopted:
             click.echo(f"Imported page {page.id} ({page.slug}) as {addr}: wrote {settings.pages_dir}/{addr}.yaml")
@@ -237,7 +237,7 @@ def import_(settings: Settings, address: str | None, page_id: int | None, edit_t
         raise click.UsageError("give ADDRESS and --page-id ID (or --account-token-env VAR)")
     else:
         handle = Handle(page_id, edit_token=_secret_input(edit_token_env, "edit token"))
-    page = workflows.import_page(settings, address, handle)
+    page = adoption.import_page(settings, address, handle)
     click.echo(f"Imported page {page.id} ({page.slug}) as {address}.")
     if not (settings.pages_dir / f"{address}.yaml").exists():
         click.echo(f"Next: `provisioner pull {address}` writes its page file.")
@@ -249,9 +249,9 @@ def import_(settings: Settings, address: str | None, page_id: int | None, edit_t
 @common
 def pull(settings: Settings, address: str, force: bool) -> None:
     """Write the live page at ADDRESS as YAML to pages/ADDRESS.yaml."""
-    from . import workflows
+    from . import adoption
 
-    path, differing = workflows.pull(settings, address, force)
+    path, differing = adoption.pull(settings, address, force)
     click.echo(f"Wrote {path}.")
     if differing:
         click.echo("Note: values from _defaults.yaml make these fields differ from the live page: "
