@@ -16,6 +16,8 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -57,8 +59,28 @@ def build_app(store: V3Store, clock: Callable[[], datetime], api_key: str | None
         return error_response(500, "Internal server error")
 
     routes = [*configurations.routes(ctx), *availability.routes(ctx), *bookings.routes(ctx), *controls.routes(ctx)]
-    return Starlette(routes=routes, exception_handlers={
+    app = Starlette(routes=routes, exception_handlers={
         V3Failure: on_failure, HTTPException: on_http_exception, Exception: on_crash})
+    return _one_value_per_parameter(app)
+
+
+def _one_value_per_parameter(app: Starlette) -> Any:
+    """[choice] A query parameter given twice (``limit=5&limit=``) is refused with 400: the spec gives
+    each parameter one value, and readers disagree on which of two wins (Starlette the last, openapi
+    validators the first), so answering would serve a request other than the one validated."""
+
+    async def checked(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            names = [name for name, _ in parse_qsl(scope.get("query_string", b"").decode("latin-1"),
+                                                   keep_blank_values=True)]
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                response = error_response(400, f"query parameter {repeated[0]!r} given more than once")
+                await response(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    return checked
 
 
 def route_by_api(v2: ASGIApp, v3: ASGIApp) -> ASGIApp:
