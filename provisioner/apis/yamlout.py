@@ -1,7 +1,7 @@
 """Writing page files: YAML that provisioner's loader reads back to exactly the values written.
 
-Shared by every API's adoption (`pull`, import of a whole account or grant): the engine's v2
-`provisioner.adopt` and `provisioner.apis.nylas_v3.adopt`.
+Shared by every API's adoption (`pull`, import of a whole account or grant):
+`provisioner.apis.nylas_v2.adopt` and `provisioner.apis.nylas_v3.adopt`.
 
 - `ordered(value, model)`: mappings in a pydantic model's field order (unknown keys sorted), so a
   pulled file reads like a hand-written one and is stable from one pull to the next;
