@@ -199,14 +199,34 @@ def run_engine(url: str, stats: Stats, n: int, grants: int, parallelism: int, ro
                 if (live.slug or "").startswith("engine-v3-")]
 
     items = asyncio.run(ids())
-    reference, plan = Side(), Side()
+    reference, plan, in_process = Side(), Side(), Side()
+    settings = engine_settings(project, url, parallelism, env)
+
+    def plan_in_process() -> None:
+        from provisioner import workflows
+
+        assert not workflows.plan(settings).has_changes
+
     alternate(rounds, [(reference, lambda: asyncio.run(reference_reads(url, items, parallelism))),
-                       (plan, lambda: cli("plan", "--detailed-exitcode", *par))])
-    out["side_by_side"] = {"reference": reference, "plan": plan, "configurations": len(items)}
+                       (plan, lambda: cli("plan", "--detailed-exitcode", *par)),
+                       (in_process, plan_in_process)])
+    out["side_by_side"] = {"reference": reference, "plan": plan, "in_process": in_process,
+                           "configurations": len(items)}
     wall, reqs, _ = timed(stats, lambda: cli("apply", "--auto-approve", *par))
     out["apply_no_change"] = {"wall_s": wall, "requests": reqs,
                               "writes": sum(reqs.get(m, 0) for m in ("POST", "PUT", "DELETE"))}
     return out
+
+
+def engine_settings(project: Path, url: str, parallelism: int, env: dict[str, str]) -> Any:
+    """The settings the CLI resolves for the bench target (for `workflows.plan` in this process, as
+    `tests.bench.plan` runs it: no interpreter start-up, the same load, refresh and diff)."""
+    from provisioner import workflows
+
+    locks = sorted(project.glob("*.lock"))
+    return workflows.Settings(pages_dir=project / "pages", lockfile=locks[0] if locks else project / "pages.lock",
+                              api_url=url, parallelism=parallelism, state_dir=project / ".provisioner",
+                              env=env, target_name="bench", known_targets=("bench",), api_name="nylas-v3")
 
 
 # --- output ---------------------------------------------------------------------------------------
@@ -246,6 +266,7 @@ def report(out: dict[str, Any]) -> str:
     else:
         sbs = e["side_by_side"]
         plan_ratio = sbs["plan"].wall / sbs["reference"].wall
+        in_process_ratio = sbs["in_process"].wall / sbs["reference"].wall
         lines += ["",
                   f"engine (provisioner CLI, child processes): apply of {n} creates "
                   f"{e['apply_creates']['wall_s']:.2f} s ({_reqs(e['apply_creates']['requests'])})",
@@ -253,9 +274,13 @@ def report(out: dict[str, Any]) -> str:
                   f"  plan side by side, best of {len(sbs['plan'].walls)} rounds: reference "
                   f"{sbs['reference'].wall:.2f} s, plan {sbs['plan'].wall:.2f} s -> {plan_ratio:.3f}x "
                   "(the CLI's start-up included)",
+                  f"  the same plan in this process (workflows.plan, as tests.bench.plan measures v2): "
+                  f"{sbs['in_process'].wall:.2f} s -> {in_process_ratio:.3f}x; CPU per configuration, HTTP "
+                  f"included: {sbs['in_process'].cpu_ms_per_page(n):.3f} ms",
                   f"  apply, no change: {e['apply_no_change']['wall_s']:.2f} s "
                   f"({_reqs(e['apply_no_change']['requests'])}): sends {e['apply_no_change']['writes']} writes"]
-        targets += [_target("provisioner plan / reference client", plan_ratio, TARGETS["plan_side_by_side"]),
+        targets += [_target("plan in process / reference client", in_process_ratio, TARGETS["plan_side_by_side"]),
+                    _target("provisioner plan (CLI) / reference client", plan_ratio, TARGETS["plan_side_by_side"]),
                     _target("write calls on no-change apply", e["apply_no_change"]["writes"],
                             TARGETS["no_change_writes"])]
     return "\n".join([*lines, "", "targets:", *targets])
