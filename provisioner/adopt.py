@@ -108,6 +108,11 @@ _Dumper.add_representer(str, _str)
 _Dumper.add_representer(list, _list)
 
 
+def yaml_text(data: dict[str, Any]) -> str:
+    """``data`` as YAML the loader reads back to the same values (also `convert`'s page files)."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
 def page_yaml(page: Page, address: str) -> str:
     """A clean, stable YAML page file for ``page``, with a header saying where it came from. The
     loader reads it back to the same values (with no variable interpolated but the tokens')."""
@@ -116,7 +121,7 @@ def page_yaml(page: Page, address: str) -> str:
         f"# Pulled from live page {page.id} as {_comment(address)}.\n"
         f"# Set each token variable to that account's access token ({accounts}).\n"
     )
-    body = yaml.dump(page_file(page), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    body = yaml_text(page_file(page))
     try:
         (header + body).encode("utf-8")
     except UnicodeEncodeError:

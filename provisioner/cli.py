@@ -23,6 +23,7 @@ from .cli_options import (
     MAX_DELETES,
     PARALLELISM,
     TARGET,
+    Choice,
     ProvisionerGroup,
     color_wanted,
     common,
@@ -265,6 +266,25 @@ def preview(settings: Settings, address: str, start: date | None, days: int, fmt
 
     (result,) = workflows.preview(settings, [address], start or date.today(), days)
     click.echo(render_preview(result, fmt), nl=False)
+
+
+@main.command()
+@click.option("--to", "to", required=True, type=Choice(["nylas-v3"]), help="The API to convert to.")
+@click.option("--out", type=click.Path(path_type=Path), default="pages-v3", show_default=True,
+              help="Folder to write the converted page files to (never inside --dir).")
+@click.option("--accept-loss", is_flag=True, help="Write even though some v2 fields do not carry over.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists and is not empty.")
+@common
+def convert(settings: Settings, to: str, out: Path, accept_loss: bool, force: bool) -> None:
+    """Turn the v2 pages/ tree into v3 page files, with a field-by-field loss report; pages/ is untouched."""
+    from .convert import LossNotAccepted, convert_tree
+    from .render.losses import render_losses
+
+    result = convert_tree(settings, out, accept_loss=accept_loss, force=force)
+    click.echo(render_losses(result), nl=False)
+    if not result.written:
+        raise LossNotAccepted(f"{len(result.losses)} v2 field(s) would not carry over unchanged (above); "
+                              "nothing was written: pass --accept-loss to write the v3 files anyway")
 
 
 @main.group()
