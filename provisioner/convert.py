@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .adopt import yaml_text
-from .apis.v2_to_v3.mapping import Converted, HostRef, V2Page, convert_page
+from .apis.v2_to_v3.mapping import Converted, HostRef, V2Page, convert_page, problems
 from .apis.v2_to_v3.rules import Loss
 from .errors import ConfigError, Problem, ProvisionerError
 from .fileio import fsync_dir, is_within
@@ -74,12 +74,18 @@ def convert_tree(settings: Settings, out: Path, *, accept_loss: bool, force: boo
                          secret_variables=(settings.lock_key_env, settings.state_dsn_env))
     docs = _RawDocs(pages_dir)
     result = Conversion(pages_dir, out)
+    refused: list[Problem] = []
     for address, page in desired.items():
         chain = docs.chain(address, page.file)
         converted = convert_page(_v2_page(page, _hosts(chain)))
+        refused += [Problem(_display(page.file), None, None, path, f"the v3 value would be refused: {message}",
+                            "change the v2 value, or convert this page by hand") for path, message in
+                    problems(converted.document)]
         converted.losses = sorted([*converted.losses, *_resolved_references(address, chain)],
                                   key=lambda loss: (loss.path, loss.kind))
         result.pages.append(converted)
+    if refused:  # a case the mapping does not cover: never write a file the v3 API would refuse
+        raise ConfigError(refused)
     if result.losses and not accept_loss:
         return result
     _write_tree(out, {f"{c.address}.yaml": _page_text(c, pages_dir) for c in result.pages})

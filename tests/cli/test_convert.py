@@ -139,3 +139,12 @@ def test_a_resolved_reference_is_reported(project: Project):
                            "--accept-loss")
     assert accepted.exit_code == 0
     assert "title: Team call" in (project.root / "refs/v3/r.yaml").read_text()
+
+
+def test_a_page_v3_would_refuse_is_an_error_naming_it_and_nothing_is_written(project: Project):
+    project.write("pages/long.yaml", LOSSLESS.replace("slug: plain", "slug: long").replace("duration: 30",
+                                                                                          "duration: 2000"))
+    result = project.run("convert", "--to", "nylas-v3", "--accept-loss")
+    assert result.exit_code == 1
+    assert "pages/long.yaml: config.availability.duration_minutes: the v3 value would be refused" in result.output
+    assert not (project.root / "pages-v3").exists()

@@ -19,7 +19,7 @@ import yaml
 from provisioner.adopt import yaml_text
 from provisioner.apis.nylas_v2.model import Config, dump_config
 from provisioner.apis.nylas_v3.model import Configuration, validate_configuration
-from provisioner.apis.v2_to_v3.mapping import FIELD_PATHS, V2Page, convert_page, rewrite_ignore_path
+from provisioner.apis.v2_to_v3.mapping import FIELD_PATHS, V2Page, convert_page, problems, rewrite_ignore_path
 from provisioner.apis.v2_to_v3.rules import host_variable
 from provisioner.convert import host_ref
 from provisioner.secrets import interpolate
@@ -86,6 +86,7 @@ def test_expected_document_is_a_valid_v3_configuration(case_file: Path) -> None:
     case = yaml.safe_load(case_file.read_text())
     document = case["expected"]
     assert set(document) <= {"slug", "name", "grant", "lifecycle", "targets", "config"}
+    assert problems(document) == []
     config = v3_configuration(document, host_env(document))
     assert config.participants[0].grant_id == resolved(document["grant"], host_env(document))
     if all(":-" in p["grant_id"] for p in document["config"]["participants"]):  # tokens with defaults
@@ -129,3 +130,10 @@ def test_ignore_paths():
     assert rewrite_ignore_path("config.reminders[1]") == ["config.event_booking.reminders"]
     assert rewrite_ignore_path("config.expire_after") == []
     assert "config.availability.duration_minutes" in rewrite_ignore_path("config.event")
+
+
+def test_a_value_v3_refuses_is_a_problem_not_a_file():
+    page = V2Page(address="long", slug="long", name=None, hosts=(host_ref("${T}"),),
+                  config={"event": {"title": "Long", "duration": 2000}})
+    assert problems(convert_page(page).document) == [
+        ("config.availability.duration_minutes", "Input should be less than or equal to 1440")]

@@ -13,6 +13,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
+from provisioner.apis.nylas_v3.model import AdditionalField as V3Field
+from provisioner.apis.nylas_v3.model import validate_configuration
 from provisioner.apis.v2_to_v3 import rules as r
 from provisioner.apis.v2_to_v3.rules import Loss, LossKind
 
@@ -279,7 +283,9 @@ class _Page:
     def scheduler(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key in ("min_booking_notice", "min_cancellation_notice", "available_days_in_future", "cancellation_policy"):
-            if key in self.booking:
+            if key == "cancellation_policy" and key in self.booking:
+                out[key] = self.cut(f"config.booking.{key}", self.booking[key], key, f"config.scheduler.{key}")
+            elif key in self.booking:
                 out[key] = self.booking[key]
             elif key in r.V2_DEFAULTS_KEPT:
                 out[key] = r.V2_DEFAULTS_KEPT[key]
@@ -311,7 +317,12 @@ class _Page:
                 continue
             new: dict[str, Any] = {"label": item["label"], "type": kind, "required": item.get("required", False)}
             if "pattern" in item:
-                new["pattern"] = item["pattern"]
+                try:
+                    V3Field.model_validate({**new, "pattern": item["pattern"]})
+                    new["pattern"] = item["pattern"]
+                except ValidationError:
+                    self.drop(f"{path}.pattern", item["pattern"], "v3 refuses this pattern (it could take "
+                              "exponential time, or is no valid expression): the field is kept without it")
             if "order" in item:
                 new["order"] = math.floor(item["order"] + 0.5)  # rules.ORDER_ROUNDED: half up
                 if new["order"] != item["order"]:
@@ -328,14 +339,22 @@ class _Page:
             path = f"config.appearance.{key}"
             if key in r.APPEARANCE_KEYS:
                 if value != "":  # the v2 server's "no logo"
-                    out[r.APPEARANCE_KEYS[key]] = value
+                    out[r.APPEARANCE_KEYS[key]] = self.cut(path, value, "appearance", f"config.appearance.{key}")
             elif key in r.APPEARANCE_FREE_KEYS:
-                out[key] = value
+                out[key] = self.cut(path, value, "appearance", path)
                 self.loss(path, "lossy", value, "kept in v3's free appearance map; the hosted page does not read it",
                           path)
             elif key != "thank_you_redirect":
                 self.drop(path, value)
         return out
+
+    def cut(self, path: str, value: str, limit: str, v3_path: str) -> str:
+        """``value`` within v3's length limit for ``limit`` (`rules.TEXT_LIMITS`), reported if cut."""
+        most = r.TEXT_LIMITS[limit]
+        if len(value) <= most:
+            return value
+        self.loss(path, "lossy", value, f"cut to v3's {most} characters", v3_path)
+        return value[:most]
 
     # --- the page --------------------------------------------------------------------------------
 
@@ -379,13 +398,34 @@ class _Page:
         return out
 
 
+def problems(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """(v3 path, message) for everything the v3 model refuses in a converted document, with its host
+    references standing for valid values: empty unless the mapping missed a case (then nothing may
+    be written)."""
+    config = dict(document["config"])
+    config["participants"] = [{**p, "email": f"host{i}@example.com", "grant_id": f"grant-{i}"}
+                              for i, p in enumerate(config["participants"])]
+    try:
+        validate_configuration({**config, "slug": document["slug"]})
+    except ValidationError as e:
+        return [("config." + ".".join(str(part) for part in error["loc"]), error["msg"])
+                for error in e.errors(include_input=False, include_url=False)]
+    except ValueError as e:  # a group configuration: never made here
+        return [("config", str(e))]
+    return []
+
+
 def convert_page(page: V2Page) -> Converted:
     """The v3 page document of one v2 page, and its losses sorted by path."""
     if not page.hosts:
         raise ValueError(f"{page.address}: a page needs at least one host")
     work = _Page(page)
     config = work.config()
-    doc: dict[str, Any] = {"slug": page.slug}
+    slug = r.v3_slug(page.slug)
+    if slug != page.slug:
+        work.loss("slug", "lossy", page.slug, f"v3 slugs are at most {r.SLUG_MAX} characters, ending with a "
+                  f"letter or digit: {slug}", "slug")
+    doc: dict[str, Any] = {"slug": slug}
     if page.name is not None:
         doc["name"] = page.name
     doc["grant"] = page.hosts[0].reference(r.GRANT_WORD)  # rules.ORGANIZER_IS_FIRST_HOST

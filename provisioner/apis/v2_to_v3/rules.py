@@ -129,5 +129,21 @@ REMINDER_MIN_MINUTES = 1  # [spec] minutes_before_event minimum
 """[choice] A value outside v3's range (buffer over 120 minutes, a horizon over 365 days, a reminder 0
 minutes before) is clamped into it and reported as lossy."""
 
+TEXT_LIMITS = {"appearance": v3_choices.APPEARANCE_VALUE_MAX, "cancellation_policy": v3_choices.LONG_TEXT_MAX}
+"""[choice] v2 texts longer than v3 takes (an appearance value over 550 characters, a cancellation
+policy over 8192) are cut to v3's limit and reported as lossy."""
+SLUG_MAX = 64
+"""[choice] v3 slugs are 1-64 characters and end with a letter or digit (`nylas_v3.choices`): a longer
+v2 slug is cut, a trailing hyphen removed, and the change reported as lossy."""
+
+
+def v3_slug(slug: str) -> str:
+    return slug[:SLUG_MAX].rstrip("-_") or slug[:1]
+
+
+PATTERN_KEPT_IF_SAFE = True
+"""[choice] A v2 additional-field ``pattern`` that v3's model refuses (`nylas_v3.choices.PATTERN_SAFE_ONLY`:
+a pattern that could take exponential time) is dropped and reported; the field is kept."""
+
 ORDER_ROUNDED = True
 """[choice] v2's ``order`` is a float, v3's an integer: rounded to the nearest, lossy when not whole."""
