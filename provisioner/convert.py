@@ -181,7 +181,8 @@ def _check_out(pages_dir: Path, out: Path, force: bool) -> None:
                                         "the v2 tree", "pass a folder beside it, e.g. --out pages-v3")])
     if out.exists() or out.is_symlink():
         if out.is_symlink() or not out.is_dir():
-            raise ConfigError([_out_problem(shown, "exists and is not a folder", "pass a new folder")])
+            raise ConfigError([_out_problem(shown, "exists and is a symlink or not a folder",
+                                            "pass a new folder")])
         if any(out.iterdir()) and not force:
             raise ConfigError([_out_problem(shown, "exists and is not empty",
                                             "pass --force to replace it, or another folder")])
