@@ -16,7 +16,9 @@ The engine's side of the conversion (the mapping itself is pure: `apis.v2_to_v3`
 4. Nothing is written while a loss is not accepted [choice]: the report is printed, the command exits
    1, and ``--out`` is untouched; ``--accept-loss`` writes and exits 0. A tree with no loss is written
    at once.
-5. The output folder is written whole or not at all: into a temporary sibling folder, fsynced, then
+5. A converted page the v3 model would still refuse (a value outside v3's ranges that the mapping does
+   not adapt) is a `ConfigError` naming the page file and the v3 field: no invalid file is written.
+6. The output folder is written whole or not at all: into a temporary sibling folder, fsynced, then
    renamed into place. ``--out`` may not be ``--dir``, inside it, or hold it; an existing folder
    that is not empty is refused unless ``--force`` (then replaced, again by rename).
 """
