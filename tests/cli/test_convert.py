@@ -148,3 +148,19 @@ def test_a_page_v3_would_refuse_is_an_error_naming_it_and_nothing_is_written(pro
     assert result.exit_code == 1
     assert "pages/long.yaml: config.availability.duration_minutes: the v3 value would be refused" in result.output
     assert not (project.root / "pages-v3").exists()
+
+
+def test_tokens_inherited_from_a_defaults_file_become_the_hosts(project: Project):
+    project.write("inherit/pages/_defaults.yaml", 'access_tokens: ["${NYLAS_TOKEN_TEAM}"]\n'
+                                                  "config:\n  event: {duration: 20}\n")
+    project.write("inherit/pages/team/_defaults.yaml", 'access_tokens: ["${NYLAS_TOKEN_NEAR:-near}"]\n')
+    project.write("inherit/pages/team/a.yaml", "slug: a\nconfig:\n  event: {title: A}\n")
+    project.write("inherit/pages/b.yaml", "slug: b\nconfig:\n  event: {title: B}\n")
+    result = project.run("convert", "--to", "nylas-v3", "--dir", "inherit/pages", "--out", "inherit/v3")
+    assert result.exit_code == 0, result.output
+    a = load_yaml(project.root / "inherit/v3/team/a.yaml", "a").data
+    b = load_yaml(project.root / "inherit/v3/b.yaml", "b").data
+    assert a["grant"] == "${NYLAS_GRANT_NEAR:-near}"  # the nearest _defaults wins, as in the loader
+    assert b["grant"] == "${NYLAS_GRANT_TEAM}"
+    assert a["config"]["availability"]["duration_minutes"] == 20
+    assert not (project.root / "inherit/v3/_defaults.yaml").exists()
