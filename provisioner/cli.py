@@ -23,7 +23,6 @@ from .cli_options import (
     MAX_DELETES,
     PARALLELISM,
     TARGET,
-    Choice,
     ProvisionerGroup,
     color_wanted,
     common,
@@ -269,7 +268,7 @@ def preview(settings: Settings, address: str, start: date | None, days: int, fmt
 
 
 @main.command()
-@click.option("--to", "to", required=True, type=Choice(["nylas-v3"]), help="The API to convert to.")
+@click.option("--to", "to", required=True, metavar="nylas-v3", help="The API to convert to (nylas-v3).")
 @click.option("--out", type=click.Path(path_type=Path), default="pages-v3", show_default=True,
               help="Folder to write the converted page files to (never inside --dir).")
 @click.option("--accept-loss", is_flag=True, help="Write even though some v2 fields do not carry over.")
@@ -277,9 +276,11 @@ def preview(settings: Settings, address: str, start: date | None, days: int, fmt
 @common
 def convert(settings: Settings, to: str, out: Path, accept_loss: bool, force: bool) -> None:
     """Turn the v2 pages/ tree into v3 page files, with a field-by-field loss report; pages/ is untouched."""
-    from .convert import LossNotAccepted, convert_tree
+    from .convert import TO_APIS, LossNotAccepted, convert_tree
     from .render.losses import render_losses
 
+    if to not in TO_APIS:  # checked here, after the settings, so that a broken provisioner.yaml shows first
+        raise click.BadParameter(f"{to!r} is not one of {', '.join(TO_APIS)}", param_hint="'--to'")
     result = convert_tree(settings, out, accept_loss=accept_loss, force=force)
     click.echo(render_losses(result), nl=False)
     if not result.written:

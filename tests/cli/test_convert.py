@@ -117,7 +117,9 @@ def test_a_broken_v2_tree_names_file_line_and_field(project: Project):
 
 
 def test_only_v3_is_a_target_and_it_is_required(project: Project):
-    assert project.run("convert", "--to", "nylas-v2").exit_code == 1
+    wrong = project.run("convert", "--to", "nylas-v2")
+    assert wrong.exit_code == 1 and "'nylas-v2' is not one of nylas-v3" in wrong.output
+    assert not (project.root / "pages-v3").exists()
     assert project.run("convert").exit_code == 1
 
 
