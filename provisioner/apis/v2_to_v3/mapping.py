@@ -164,9 +164,8 @@ class _Page:
     def event_booking(self) -> dict[str, Any]:
         page = self.page
         out: dict[str, Any] = {"title": self.event.get("title") or r.default_title(page.slug, page.name)}
-        for key in ("location",):
-            if key in self.event:
-                out[key] = self.event[key]
+        if "location" in self.event:
+            out["location"] = self.event["location"]
         if "timezone" in self.cfg:
             out["timezone"] = self.cfg["timezone"]
         for key in ("template_title", "participants"):
@@ -202,7 +201,7 @@ class _Page:
                 self.loss(f"config.booking.{key}", "lossy", value,
                           "two flags become one: v3 sends e-mails to everyone or no one; kept on",
                           "config.event_booking.disable_emails")
-            return disabled
+            return disabled or r.DISABLE_WHEN_FLAGS_DIFFER or None
         if host is False and guests is False:
             return True
         if (host is False) != (guests is False) and not disabled:  # one flag off, the other left out (on)
@@ -210,6 +209,7 @@ class _Page:
             self.loss(f"config.booking.{key}", "lossy", False,
                       "two flags become one: v3 sends e-mails to everyone or no one; kept on",
                       "config.event_booking.disable_emails")
+            return disabled or r.DISABLE_WHEN_FLAGS_DIFFER or None
         return disabled
 
     def reminders(self) -> list[dict[str, Any]]:

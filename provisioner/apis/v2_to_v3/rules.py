@@ -108,6 +108,12 @@ def default_title(slug: str, name: str | None) -> str:
 
 # --- values ---------------------------------------------------------------------------------------
 
+DISABLE_WHEN_FLAGS_DIFFER = False
+"""[choice] v2's ``confirmation_emails_to_host`` and ``confirmation_emails_to_guests`` become v3's one
+``disable_emails`` [table]: both off is ``true``; when they differ, e-mails stay on (``disable_emails``
+left as v2's own ``disable_emails``), since a guest without a confirmation is worse than a host with
+one, and the flag that was off is reported as lossy."""
+
 DAY_NUMBERS = {"U": 0, "M": 1, "T": 2, "W": 3, "R": 4, "F": 5, "S": 6}  # [table] U = 0, M = 1 ...
 RECIPIENTS = {"customer": "guest", "owner": "host", "both": "all"}
 """[choice] v2 reminder recipients to v3's (the table maps the field, not its values)."""
