@@ -32,9 +32,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .adopt import yaml_text
 from .apis.v2_to_v3.mapping import Converted, HostRef, V2Page, convert_page, problems
 from .apis.v2_to_v3.rules import Loss
+from .apis.yamlout import dump as yaml_text
 from .errors import ConfigError, Problem, ProvisionerError
 from .fileio import fsync_dir, is_within
 from .load import load_pages

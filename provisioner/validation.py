@@ -16,8 +16,9 @@ from .settings import Settings
 def validate(settings: Settings, need_tokens: bool = False) -> dict[str, DesiredPage]:
     """Load and check every page offline; ConfigError lists every problem. Pages limited to other
     targets (``targets:`` in the page file) are left out."""
+    api_key = settings.api_key_env if not settings.api.owner_is_secret else None  # v3: the API key's variable
     pages = load_pages(settings.pages_dir, settings.env, need_tokens=need_tokens,
-                       secret_variables=(settings.lock_key_env, settings.state_dsn_env))
+                       secret_variables=(settings.lock_key_env, settings.state_dsn_env, api_key), api=settings.api)
     problems = [
         Problem(str(page.file), None, None, "targets",
                 f"unknown target {name!r}", f"targets of {PROJECT_FILE}: {', '.join(settings.known_targets) or 'none'}")

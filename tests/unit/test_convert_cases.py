@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 import yaml
 
-from provisioner.adopt import yaml_text
 from provisioner.apis.nylas_v2.model import Config, dump_config
 from provisioner.apis.nylas_v3.model import Configuration, validate_configuration
 from provisioner.apis.v2_to_v3.mapping import V2Page, convert_page, problems
 from provisioner.apis.v2_to_v3.paths import FIELD_PATHS, rewrite_ignore_path
 from provisioner.apis.v2_to_v3.rules import host_variable
+from provisioner.apis.yamlout import dump as yaml_text
 from provisioner.convert import host_ref
 from provisioner.secrets import interpolate
 
