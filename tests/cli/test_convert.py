@@ -166,3 +166,18 @@ def test_tokens_inherited_from_a_defaults_file_become_the_hosts(project: Project
     assert b["grant"] == "${NYLAS_GRANT_TEAM}"
     assert a["config"]["availability"]["duration_minutes"] == 20
     assert not (project.root / "inherit/v3/_defaults.yaml").exists()
+
+
+def test_the_converted_tree_converges_on_the_embedded_v3_emulator(project: Project):
+    assert project.run("convert", "--to", "nylas-v3", "--accept-loss").exit_code == 0
+    project.write("provisioner.yaml", "api: nylas-v3\ntargets:\n  local: {}\n")
+    v3 = ("--dir", "pages-v3", "--target-env", "local")
+    valid = project.run("validate", *v3)
+    assert valid.exit_code == 0 and "4 page(s) valid" in valid.output, valid.output
+    first = project.run("plan", "--detailed-exitcode", *v3)
+    assert first.exit_code == 2 and "API nylas-v3" in first.output.splitlines()[0], first.output
+    assert "Plan: 4 to create" in first.output
+    applied = project.run("apply", "--auto-approve", *v3)
+    assert applied.exit_code == 0, applied.output
+    again = project.run("plan", "--detailed-exitcode", *v3)
+    assert again.exit_code == 0 and "No changes" in again.output, again.output

@@ -2,8 +2,8 @@
 is created under its ``grant`` (the example tokens' defaults name emulator grants), read back equal
 (after the server's defaults), and offers slots in the converted opening hours.
 
-(Converging through ``provisioner plan/apply`` with ``api: nylas-v3`` comes with the engine's v3
-seam; until then this drives the emulator's API directly, through the same in-process transport.)
+(Converging through ``provisioner plan/apply`` with ``api: nylas-v3`` is `tests/cli/test_convert.py`;
+this drives the emulator's API directly, and checks the slots too.)
 """
 
 from __future__ import annotations
