@@ -22,7 +22,7 @@ def _loaded_after(statement: str) -> set[str]:
 
 EDGES = {"httpx", "click", "cryptography", "psycopg", "starlette", "provisioner.state.lockfile",
          "provisioner.state.postgres", "provisioner.apis.nylas_v2.client", "provisioner.cli", "provisioner.render",
-         "provisioner.emulator"}
+         "provisioner.emulator", "provisioner.apis.http", "provisioner.apis.nylas_v3.client"}
 
 
 @pytest.mark.parametrize("module", ["provisioner.plan", "provisioner.diff", "provisioner.drift",

@@ -40,6 +40,9 @@ def page_yaml(live: LiveConfiguration, address: str, grant: str) -> str:
         f"# Pulled from live configuration {yamlout.comment(live.id)} as {yamlout.comment(address)}.\n"
         f"# It lives under grant {yamlout.comment(grant)}; the target's API key variable reaches it.\n"
     )
+    if live.slug is None:  # a page file is addressed by its slug
+        raise ProvisionerError(f"live configuration {yamlout.comment(live.id)} has no slug; give it one (a PUT "
+                               "with a slug) before adopting it")
     doc = page_document(live, grant)
     if yamlout.has_surrogate(doc) or yamlout.has_surrogate(live.id):
         raise ProvisionerError(f"live configuration {yamlout.comment(live.id)} holds text that is not valid "

@@ -246,6 +246,7 @@ async def test_deadlines_bound_each_attempt_and_the_whole_request(emulator: Emul
     created = await v3.create_configuration(GRANT, config(slug="slow"))
     emulator.faults = FaultConfig(latency_ms=2000)  # far beyond the deadlines below, however busy the machine
     async with ConfigurationsClient(BASE_URL, api_key=KEY, transport=emulator.transport(), sleep=sleep,
+                                    retry=RetryPolicy(max_attempts=10, base_delay=0.01),
                                     attempt_deadline=0.1, deadline=0.3) as hurried:
         with pytest.raises(DeadlineExceeded) as late:
             await hurried.get_configuration(GRANT, created.id)

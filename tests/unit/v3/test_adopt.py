@@ -124,11 +124,19 @@ def test_the_writers_yaml_rules_are_the_loaders() -> None:
 
 
 def test_text_that_is_not_unicode_is_refused_with_a_clear_error() -> None:
-    live = live_of({"participants": [ORGANIZER], "availability": {"duration_minutes": 30},
+    live = live_of({"slug": "s", "participants": [ORGANIZER], "availability": {"duration_minutes": 30},
                     "event_booking": {"title": "T"}})
     broken = live.model_copy(update={"name": "lone \ud800 surrogate"})
     with pytest.raises(ProvisionerError, match="not valid Unicode"):
         page_yaml(broken, "a", "g")
+
+
+def test_a_configuration_without_a_slug_is_refused_with_a_clear_error() -> None:
+    live = live_of({"participants": [ORGANIZER], "availability": {"duration_minutes": 30},
+                    "event_booking": {"title": "T"}})
+    assert live.slug is None
+    with pytest.raises(ProvisionerError, match="has no slug"):
+        page_yaml(live, "a", "g")
 
 
 def config_with(text: str, options: list[str], key: str) -> dict[str, Any]:
