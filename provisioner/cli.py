@@ -285,6 +285,27 @@ def preview(settings: Settings, address: str, start: date | None, days: int, fmt
     click.echo(render_preview(result, fmt), nl=False)
 
 
+@main.command()
+@click.option("--to", "to", required=True, metavar="nylas-v3", help="The API to convert to (nylas-v3).")
+@click.option("--out", type=click.Path(path_type=Path), default="pages-v3", show_default=True,
+              help="Folder to write the converted page files to (never inside --dir).")
+@click.option("--accept-loss", is_flag=True, help="Write even though some v2 fields do not carry over.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists and is not empty.")
+@common
+def convert(settings: Settings, to: str, out: Path, accept_loss: bool, force: bool) -> None:
+    """Turn the v2 pages/ tree into v3 page files, with a field-by-field loss report; pages/ is untouched."""
+    from .convert import TO_APIS, LossNotAccepted, convert_tree
+    from .render.losses import render_losses
+
+    if to not in TO_APIS:  # checked here, after the settings, so that a broken provisioner.yaml shows first
+        raise click.BadParameter(f"{to!r} is not one of {', '.join(TO_APIS)}", param_hint="'--to'")
+    result = convert_tree(settings, out, accept_loss=accept_loss, force=force)
+    click.echo(render_losses(result), nl=False)
+    if not result.written:
+        raise LossNotAccepted(f"{len(result.losses)} v2 field(s) would not carry over unchanged (above); "
+                              "nothing was written: pass --accept-loss to write the v3 files anyway")
+
+
 @main.group()
 def state() -> None:
     """Inspect and edit the lockfile without touching live pages."""
