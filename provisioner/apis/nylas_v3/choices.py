@@ -216,6 +216,37 @@ PENDING_HOLDS_SLOT = True
 CONFIRM_SENDS_CREATED = True
 """[choice] Confirming a pending booking sends ``booking.created``; declining sends ``booking.cancelled``."""
 
+# --- what Nylas's web components call that the spec does not list --------------------------------
+# Read from the shipped source maps of ``@nylas/web-elements`` 2.5.18 (``src/connector/shared/api/
+# scheduler.ts``, ``src/stores/scheduler-store.ts``); the browser tests in ``tests/browser/v3/`` run them.
+
+UI_SETTINGS_ENDPOINT = "/v3/scheduling/ui-settings"
+"""[choice, undocumented] ``GET /v3/scheduling/ui-settings`` is what ``<nylas-scheduling>`` asks first,
+authorised as availability is (session bearer; or ``configuration_id``, or ``slug`` with ``client_id``,
+for a public configuration; ``booking_id`` when rescheduling). The answer, in the spec's envelope, is
+the component's ``UISettingsResponse``: ``configuration_id``, ``app_client_id`` (`APPLICATION_ID`),
+``name``, ``slug``, ``booking_type``, ``organizer {name, email}``, ``appearance`` and the configuration's
+``scheduler`` object as stored; with ``booking_id``, ``booking`` (that booking's guest, additional
+guests, additional fields, time zone and event times), which the booking form pre-fills."""
+
+UI_SETTINGS_CLIENT_ID_IGNORED = True
+"""[choice] ``client_id`` (the application's public id, sent with ``slug``) is accepted and not
+checked: the emulator is one application, whose slugs are unique."""
+
+BOOKING_SLOT_REFS_ACCEPTED = ("calendar_id", "event_id", "master_id")
+"""[choice, undocumented] ``<nylas-scheduling>`` copies a time slot's ``calendar_id`` (and a group
+slot's ``event_id``/``master_id``) into the booking it creates; the spec's ``booking_create`` lists
+none of them. They are accepted (strings, ignored: the configuration names the booking calendar)."""
+
+CORS_ANY_ORIGIN = True
+"""[choice] The v3 API answers CORS for any origin, as a browser page hosting Nylas's components
+needs: a preflight (``OPTIONS`` with ``Access-Control-Request-Method``) is answered 200 with the
+requested method and headers allowed for `CORS_MAX_AGE_S`; every answer carries
+``Access-Control-Allow-Origin: *`` and exposes ``Retry-After``. No cookies are used, so no credentials
+are allowed. (Nylas's own API allows the origins an application registers.)"""
+CORS_MAX_AGE_S = 600
+CORS_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
 # --- errors --------------------------------------------------------------------------------------
 
 ERROR_TYPES: dict[int, str] = {  # [choice] the error.type of each status (Nylas v3 names)

@@ -61,6 +61,10 @@ class BookingCreate(_Body):
     email_language: Literal["en", "fr", "de", "es", "nl", "sv", "ja", "zh"] | None = None
     additional_guests: list[Person] | None = Field(None, max_length=choices.MAX_LIST_ITEMS)
     additional_fields: dict[FieldName, FieldValue] | None = Field(None, max_length=choices.MAX_ADDITIONAL_FIELDS)
+    # choices.BOOKING_SLOT_REFS_ACCEPTED: sent by Nylas's booking component, ignored
+    calendar_id: Short | None = None
+    event_id: Short | None = None
+    master_id: Short | None = None
 
 
 class BookingConfirm(_Body):

@@ -1,0 +1,148 @@
+"""Fixtures of the v3 browser tests: Nylas's own web components (``@nylas/web-elements``, pinned in
+this folder's package.json / package-lock.json, installed by ``npm ci``) in Debian's headless
+Chromium, driven by Playwright for Python, against the served v3 emulator.
+
+- `emulator_url`: a fresh emulator served over HTTP on 127.0.0.1, its clock pinned at `NOW`.
+- `pages_url`: a tiny static server on 127.0.0.1 (another origin than the API: CORS is exercised)
+  serving this folder, so the host pages load the component from ``node_modules``.
+- `page`: a Chromium page whose clock is pinned at `NOW` too, in UTC, that refuses every request
+  beyond the loopback (the components know Sentry and Nylas's hosts; nothing may reach them).
+
+With ``PROVISIONER_SCREENSHOTS`` naming a folder (``.github/screenshots``), the README's screenshot is
+saved there on the way (`screenshot`).
+
+Without Chromium, Playwright or ``node_modules`` the tests are skipped, except in CI (``CI=true``),
+where a missing browser is a failure: ``.ci/run`` installs all three.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from provisioner.emulator import Emulator
+from provisioner.emulator.serve import serve_in_thread
+
+HERE = Path(__file__).parent
+CHROMIUM = os.environ.get("PROVISIONER_CHROMIUM", "/usr/bin/chromium")
+BUNDLE = HERE / "node_modules/@nylas/web-elements/dist/nylas-web-elements/nylas-web-elements.esm.js"
+NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday, before the 09:00-17:00 UTC open hours
+API_KEY = "nyk_v3_browser_key"
+GRANT = "grant-organizer"
+SCREENSHOTS_ENV = "PROVISIONER_SCREENSHOTS"
+TIMEOUT_MS = 15_000  # the longest wait for one DOM state or answer (a slow shared CI machine)
+
+ORGANIZER: dict[str, Any] = {"email": "alice@example.com", "name": "Alice Organizer", "is_organizer": True,
+                             "availability": {"calendar_ids": ["primary"]}, "booking": {"calendar_id": "primary"}}
+
+
+def configuration(**top: Any) -> dict[str, Any]:
+    """A v3 configuration body as provisioner sends it: 30 minutes, weekdays 09:00-17:00 UTC."""
+    return {
+        "participants": [ORGANIZER],
+        "availability": {"duration_minutes": 30, "availability_rules": {"default_open_hours": [
+            {"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "17:00", "timezone": "UTC"}]}},
+        "event_booking": {"title": "Intro call"},
+        "scheduler": {"available_days_in_future": 14},
+        **top,
+    }
+
+
+def screenshot(page: Any, name: str) -> None:
+    """Save the README's screenshot `name` when `SCREENSHOTS_ENV` names a folder."""
+    folder = os.environ.get(SCREENSHOTS_ENV)
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / name))
+
+
+def _missing() -> str | None:
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed (pip install -e '.[test]')"
+    if not BUNDLE.exists():
+        return f"@nylas/web-elements is not installed (npm ci --prefix {HERE.relative_to(Path.cwd())})"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    missing = _missing()
+    if missing:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"browser tests cannot run in CI: {missing}")
+        pytest.skip(missing)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+                                      headless=True)
+        yield launched
+        launched.close()
+
+
+def _loopback_only(route: Any) -> None:
+    host = urlsplit(route.request.url).hostname
+    if host == "127.0.0.1":
+        route.continue_()
+    else:
+        route.abort("blockedbyclient")
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(timezone_id="UTC", locale="en-US", viewport={"width": 1100, "height": 760})
+    context.set_default_timeout(TIMEOUT_MS)
+    context.route("**/*", _loopback_only)
+    tab = context.new_page()
+    tab.clock.set_fixed_time(NOW)
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def emulator_url() -> Iterator[str]:
+    emu = Emulator(":memory:", clock=lambda: NOW, v3_api_key=API_KEY)
+    try:
+        with serve_in_thread(emu) as url:
+            yield url
+    finally:
+        emu.close()
+
+
+@pytest.fixture
+def api(emulator_url: str) -> Iterator[httpx.Client]:
+    """The organizer's side: the v3 API with the application's API key."""
+    with httpx.Client(base_url=emulator_url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10) as client:
+        yield client
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
+        pass
+
+
+@pytest.fixture(scope="session")
+def pages_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(HERE)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True, name="browser-v3-pages")
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
