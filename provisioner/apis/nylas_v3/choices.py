@@ -238,6 +238,27 @@ BOOKING_SLOT_REFS_ACCEPTED = ("calendar_id", "event_id", "master_id")
 slot's ``event_id``/``master_id``) into the booking it creates; the spec's ``booking_create`` lists
 none of them. They are accepted (strings, ignored: the configuration names the booking calendar)."""
 
+CALENDARS_ENDPOINT = "/v3/grants/{grant_id}/calendars"
+"""[choice, outside the Scheduler slice] ``<nylas-scheduler-editor>`` lists the signed-in grant's
+calendars (``GET …/calendars?limit=50``, following ``next_cursor``) before it opens a configuration.
+The emulator answers with the grant's one calendar, its primary one (`primary_calendar_id_for`),
+in the Calendar API's shape; ``page_token`` is ignored (there is never a next page)."""
+
+EDITOR_EXTRAS_DROPPED: tuple[tuple[str, ...], ...] = (
+    ("version",),
+    ("availability", "availability_rules", "round_robin_group_id"),
+    ("scheduler", "email_template", "organizer_locale"),
+)
+"""[choice, undocumented] ``<nylas-scheduler-editor>`` sends every configuration it saves with a
+top-level ``version`` (``"1.0.0"``), ``availability_rules.round_robin_group_id`` (``""``) and
+``scheduler.email_template.organizer_locale`` (``"en"``; the spec shows it in responses only, its
+request schema has no such field). Nylas's API takes such bodies (the editor is its own client); the
+emulator accepts them and drops these fields, where any other unknown field is still refused."""
+EMPTY_CONFERENCING_IS_NONE = True
+"""[choice, undocumented] The editor sends ``event_booking.conferencing: {}`` for "no location"; the
+spec's ``event_conferencing_request`` requires ``provider``. An empty object is taken as no
+conferencing (the field is left out)."""
+
 CORS_ANY_ORIGIN = True
 """[choice] The v3 API answers CORS for any origin, as a browser page hosting Nylas's components
 needs: a preflight (``OPTIONS`` with ``Access-Control-Request-Method``) is answered 200 with the

@@ -40,7 +40,11 @@ BUNDLE = HERE / "node_modules/@nylas/web-elements/dist/nylas-web-elements/nylas-
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday, before the 09:00-17:00 UTC open hours
 API_KEY = "nyk_v3_browser_key"
 GRANT = "grant-organizer"
-SCREENSHOTS_ENV = "PROVISIONER_SCREENSHOTS"
+# Read once at import: the suite's autouse fixture removes every PROVISIONER_* variable before a test runs.
+SCREENSHOTS = os.environ.get("PROVISIONER_SCREENSHOTS") or None
+# Without these, Chromium tries Google's hosts at start-up (there is no such network here).
+CHROMIUM_ARGS = ["--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--disable-gpu", "--disable-quic"]
 TIMEOUT_MS = 15_000  # the longest wait for one DOM state or answer (a slow shared CI machine)
 
 ORGANIZER: dict[str, Any] = {"email": "alice@example.com", "name": "Alice Organizer", "is_organizer": True,
@@ -60,11 +64,10 @@ def configuration(**top: Any) -> dict[str, Any]:
 
 
 def screenshot(page: Any, name: str) -> None:
-    """Save the README's screenshot `name` when `SCREENSHOTS_ENV` names a folder."""
-    folder = os.environ.get(SCREENSHOTS_ENV)
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / name))
+    """Save the README's screenshot `name` when ``PROVISIONER_SCREENSHOTS`` names a folder."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / name))
 
 
 def _missing() -> str | None:
@@ -90,7 +93,7 @@ def browser() -> Iterator[Any]:
 
     with sync_playwright() as pw:
         launched = pw.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-                                      headless=True)
+                                      headless=True, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
 

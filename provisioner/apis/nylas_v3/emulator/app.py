@@ -1,7 +1,7 @@
 """The v3 emulator's Starlette app, and the two ASGI pieces that let one server answer both APIs.
 
 - `build_app`: configurations, sessions and should-redirect (`configurations`), availability,
-  bookings, the booking component's ``ui-settings`` (`ui_settings`), and the ``/_emulator/v3/`` test
+  bookings, the web components' undocumented calls (`ui_settings`, `calendars`), and the ``/_emulator/v3/`` test
   controls, over one `V3Store` and the emulator's clock; CORS for any origin (`choices.CORS_ANY_ORIGIN`),
   so a page of another origin can host Nylas's web components.
   Every error is ``{"request_id", "error": {"type", "message"}}``; an unexpected exception is a 500
@@ -27,7 +27,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from provisioner.apis.nylas_v3 import choices
-from provisioner.apis.nylas_v3.emulator import availability, bookings, configurations, controls, ui_settings
+from provisioner.apis.nylas_v3.emulator import (
+    availability,
+    bookings,
+    calendars,
+    configurations,
+    controls,
+    ui_settings,
+)
 from provisioner.apis.nylas_v3.emulator.context import V3Context
 from provisioner.apis.nylas_v3.emulator.store import V3Store
 from provisioner.apis.nylas_v3.emulator.webhooks import Notifier, Sender, loopback_sender
@@ -62,7 +69,7 @@ def build_app(store: V3Store, clock: Callable[[], datetime], api_key: str | None
         return error_response(500, "Internal server error")
 
     routes = [*configurations.routes(ctx), *availability.routes(ctx), *bookings.routes(ctx),
-              *ui_settings.routes(ctx), *controls.routes(ctx)]
+              *ui_settings.routes(ctx), *calendars.routes(ctx), *controls.routes(ctx)]
     cors = Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=list(choices.CORS_METHODS),
                       allow_headers=["*"], expose_headers=["Retry-After"], max_age=choices.CORS_MAX_AGE_S)
     return Starlette(routes=routes, middleware=[cors], exception_handlers={
