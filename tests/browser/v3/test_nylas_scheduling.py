@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import pytest
 
 from tests.browser.v3.conftest import GRANT, configuration, screenshot
 
@@ -111,16 +110,3 @@ def test_without_the_session_the_private_configuration_shows_no_slots(page: Any,
     assert settings.value.status == 401
     assert page.locator(TIMESLOTS).count() == 0
     assert bookings_in_emulator(api, made["id"]) == []
-
-
-@pytest.mark.parametrize("origin", ["http://127.0.0.1:1", "https://app.example.com"])
-def test_the_v3_api_answers_cors_preflights(api: httpx.Client, origin: str) -> None:
-    preflight = api.options("/v3/scheduling/bookings", headers={
-        "Origin": origin, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization,content-type,x-source,x-nylas-web-elements-version"})
-    assert preflight.status_code == 200
-    assert preflight.headers["access-control-allow-origin"] == "*"
-    assert "POST" in preflight.headers["access-control-allow-methods"]
-    assert "x-nylas-web-elements-version" in preflight.headers["access-control-allow-headers"].lower()
-    answer = api.get("/v3/scheduling/ui-settings", headers={"Origin": origin})
-    assert answer.status_code == 400 and answer.headers["access-control-allow-origin"] == "*"
