@@ -12,11 +12,12 @@ from typing import Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel
 
+from provisioner.apis.nylas_v2.model import Config, Page, dump_config
+from provisioner.apis.nylas_v2.spec import strip_server_defaults
+
 from .errors import ProvisionerError
-from .model import Config, Page, dump_config
 from .schema_paths import fields_of, unwrap
 from .secrets import escape
-from .spec import strip_server_defaults
 from .yamlfile import LOADER_RESOLVERS as _LOADER_RESOLVERS
 
 

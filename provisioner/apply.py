@@ -18,10 +18,11 @@ from typing import Any, Protocol
 
 from pydantic import SecretStr
 
+from provisioner.apis.nylas_v2.client import SchedulerClient
+from provisioner.apis.nylas_v2.model import Page
+
 from .changes import Action, PageChange, Plan
-from .client import SchedulerClient
 from .errors import ApiError, NotFound, OutcomeUnknown, PlanRefused, ProvisionerError
-from .model import Page
 from .pagefile import DesiredPage
 from .plan import live_document
 from .safety import Limits, refusals

@@ -80,5 +80,9 @@ class OutcomeUnknown(ApiError):
     """A write whose outcome is unknown (timeout, dropped connection, 5xx after sending)."""
 
 
+class DeadlineExceeded(ApiError):
+    """No complete answer within a request's total deadline (its attempts and the waits between them)."""
+
+
 class Aborted(ProvisionerError):
     """The user declined, or apply was refused without a TTY."""

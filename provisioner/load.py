@@ -21,9 +21,10 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
+from provisioner.apis.nylas_v2.model import dump_config, token_problem
+
 from .errors import ConfigError, Problem
 from .load_problems import Origin, kind, printable, translate
-from .model import dump_config, token_problem
 from .pagefile import DesiredPage, PageFile
 from .schema_paths import ignore_path_problem, lax_scalar_problems
 from .secrets import InterpolationError, VariablePolicy, interpolate, is_reference, references

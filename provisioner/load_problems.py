@@ -8,8 +8,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from provisioner.apis.nylas_v2.model import Config
+
 from .errors import Problem
-from .model import Config
 from .schema_paths import annotation_at, fields_of
 from .yamlfile import PathKey, format_path, lookup
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from .model import Config, Name, Secret, Slug
+from provisioner.apis.nylas_v2.model import Config, Name, Secret, Slug
 
 # The API also takes '_' [choice]; page files keep to PRODUCT.md's lowercase letters, digits, hyphens.
 _PAGE_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")

@@ -20,6 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from provisioner.apis.nylas_v2.model import Page, dump_config
+from provisioner.apis.nylas_v2.spec import normalize
+
 from .changes import (
     HOSTS,
     Action,
@@ -33,9 +36,7 @@ from .changes import (
     Target,
 )
 from .diff import Leaf, diff, get_path, leaves, set_path, under
-from .model import Page, dump_config
 from .pagefile import DesiredPage
-from .spec import normalize
 from .state.base import Resource, State
 
 Document = dict[str, Any]
@@ -103,6 +104,8 @@ def _related(path: str, paths: set[str]) -> bool:
 
 def _with_ignored(desired: Document, live: Document, ignored: tuple[str, ...]) -> Document:
     """The desired document with every ignored path holding its live value instead."""
+    if not ignored:
+        return desired  # nothing to overlay: no copy (a plan's hot path; neither document is mutated)
     effective = copy.deepcopy(desired)
     for path in ignored:
         found, value = get_path(live, path)

@@ -15,7 +15,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .model import Config
+from provisioner.apis.nylas_v2.model import Config
+
 from .slots import Host, Slot, compute_slots
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

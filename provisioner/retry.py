@@ -1,7 +1,7 @@
 """Retry policy as data, and the pure arithmetic of backoff.
 
 `RetryPolicy` says *when* to retry (which statuses, how many attempts) and *how long* to wait; the
-client (`provisioner.client`) decides *whether* a request may be retried at all (a create may not be,
+client (`provisioner.apis.nylas_v2.client`) decides *whether* a request may be retried at all (a create may not be,
 once it may have been processed). Nothing here sleeps, reads a clock or draws randomness of its own:
 the random source and "now" are arguments, so every delay is reproducible in tests.
 
@@ -10,6 +10,9 @@ Jitter"): after the n-th failed attempt (n counted from 0) the delay is drawn un
 ``[0, min(max_delay, base_delay * multiplier**n)]``. Full jitter spreads a burst of clients that
 failed together, which is exactly what a 429 from a shared rate limit produces. When the server sends
 ``Retry-After`` the delay is at least that long (capped at `RetryPolicy.max_retry_after`).
+
+`Budget` bounds the whole: an attempt may take ``ATTEMPT_DEADLINE`` seconds, a logical request (its
+attempts and the backoff between them) ``REQUEST_DEADLINE`` (the client's defaults).
 """
 
 from __future__ import annotations
@@ -131,3 +134,33 @@ def _http_date(value: str) -> datetime | None:
         return None
     # RFC 9110 dates are GMT; "-0000" parses as naive.
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+ATTEMPT_DEADLINE = 30.0
+"""Default seconds one attempt may take from its first byte sent to its last byte read."""
+REQUEST_DEADLINE = 120.0
+"""Default seconds one logical request may take, its retries and backoff included."""
+
+
+class Budget:
+    """The time one logical request has used against its deadlines (seconds; ``None``: no deadline).
+
+    The client charges it with each attempt's duration and each backoff delay, never with time spent
+    queueing for a parallelism slot or the rate limiter: those are our own waits, not the server's.
+    """
+
+    __slots__ = ("attempt", "spent", "total")
+
+    def __init__(self, attempt: float | None, total: float | None) -> None:
+        self.attempt, self.total, self.spent = attempt, total, 0.0
+
+    def for_attempt(self) -> float | None:
+        """Seconds the next attempt may take (``None``: no deadline)."""
+        if self.total is None:
+            return self.attempt
+        left = max(0.0, self.total - self.spent)
+        return left if self.attempt is None else min(self.attempt, left)
+
+    def exhausted(self, more: float = 0.0) -> bool:
+        """True when the total deadline is used up (or would be, after ``more`` seconds)."""
+        return self.total is not None and self.spent + more >= self.total - 1e-9

@@ -9,7 +9,8 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from .model import Config
+from provisioner.apis.nylas_v2.model import Config
+
 from .pagefile import PageFile
 from .yamlfile import PathKey
 

@@ -20,7 +20,8 @@ from .secrets import KEY_ENV, Sealer, load_key
 from .state.switch import refuse_silent_switch
 
 if TYPE_CHECKING:  # imported where used: `validate` and `--help` need no HTTP, state backend or emulator
-    from .client import SchedulerClient
+    from provisioner.apis.nylas_v2.client import SchedulerClient
+
     from .state.base import StateBackend
 
 EMBEDDED_URL = "http://emulator.local"  # base URL of the in-process emulator (never on the network)
@@ -201,7 +202,7 @@ def backend(settings: Settings, seal: Sealer | None = None) -> StateBackend:
 
 @asynccontextmanager
 async def open_client(settings: Settings) -> AsyncIterator[SchedulerClient]:
-    from .client import SchedulerClient
+    from provisioner.apis.nylas_v2.client import SchedulerClient
 
     if settings.embedded:
         from .emulator import Emulator  # the embedded default target, in-process

@@ -15,18 +15,19 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from provisioner.apis.nylas_v2.client import SchedulerClient
+from provisioner.apis.nylas_v2.model import Config, Page
+
 from . import planfile
 from .addresses import address_problem, parse_address, parse_folder, shown
 from .adopt import account_address, page_yaml
 from .apply import Applier, ApplyResult, Reporter, check_safety
 from .changes import Action, DriftReport, Plan
-from .client import SchedulerClient
 from .diff import diff, under
 from .drift import drift_report
 from .errors import Aborted, NotFound, ProvisionerError, StateError
 from .fileio import is_within, same_file
 from .load import UNRESOLVED_TOKEN as UNRESOLVED
-from .model import Config, Page
 from .pagefile import DesiredPage, page_slug_problem
 from .plan import LiveView, desired_document, find_moves, live_document, make_plan
 from .preview import Preview, compare, preview_hosts

@@ -133,7 +133,7 @@ class _Rules:
             if self._depth > MAX_DEPTH:
                 raise yaml.MarkedYAMLError(problem=f"nested more than {MAX_DEPTH} levels deep",
                                            problem_mark=self.peek_event().start_mark)  # type: ignore[attr-defined]
-            return super().compose_node(parent, index)  # type: ignore[misc, no-any-return]
+            return super().compose_node(parent, index)  # type: ignore[misc]
         finally:
             self._depth -= 1
 
@@ -142,17 +142,17 @@ class _Rules:
 
     def construct_checked_float(self, node: ScalarNode) -> float:
         try:
-            return float(yaml.SafeLoader.construct_yaml_float(self, node))  # type: ignore[arg-type]
+            return float(yaml.SafeLoader.construct_yaml_float(self, node))
         except ValueError as e:
             raise ConstructorError(None, None, _bad_value(node, e), node.start_mark) from None
 
     def construct_checked_bool(self, node: ScalarNode) -> bool:
         try:
-            return bool(yaml.SafeLoader.construct_yaml_bool(self, node))  # type: ignore[arg-type]
+            return bool(yaml.SafeLoader.construct_yaml_bool(self, node))
         except KeyError as e:
             raise ConstructorError(None, None, _bad_value(node, e), node.start_mark) from None
 
-    def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
+    def construct_yaml_int(self, node: ScalarNode) -> int:
         try:
             return self._construct_int(node)
         except ValueError as e:
@@ -202,7 +202,7 @@ class _Rules:
                 )
 
 
-class _Loader(_Rules, yaml.SafeLoader):  # type: ignore[misc]
+class _Loader(_Rules, yaml.SafeLoader):
     """Pure Python: slower, but its error messages are the precise ones."""
 
 

@@ -12,7 +12,7 @@ Public surface::
     emu.close()
 
 `Emulator.app` is the ASGI app (serve it with `provisioner.emulator.serve.serve`). The **[choice]**s
-about behaviour (where the real service's evidence is silent) are in `provisioner.emulator.choices`,
+about behaviour (where the real service's evidence is silent) are in `provisioner.apis.nylas_v2.emulator.choices`,
 or, for the booking side, the rate limits and the schema, beside the code they shape: its docstring
 lists where.
 """
@@ -27,14 +27,14 @@ from typing import Any
 
 import httpx
 
-from provisioner.emulator.app import build_app
-from provisioner.emulator.choices import account_id_for, primary_calendar_id_for
+from provisioner.apis.nylas_v2.emulator.app import build_app
+from provisioner.apis.nylas_v2.emulator.choices import account_id_for, primary_calendar_id_for
+from provisioner.apis.nylas_v2.emulator.store import Store
+from provisioner.apis.nylas_v2.emulator.webhooks import Sender
 from provisioner.emulator.clock import SettableClock
 from provisioner.emulator.faults import ConnectionDropped, FaultConfig, FaultLayer, FaultState
 from provisioner.emulator.ratelimit import RateLimitConfig, RateLimitLayer
-from provisioner.emulator.store import Store
 from provisioner.emulator.transport import EmulatorTransport
-from provisioner.emulator.webhooks import Sender
 
 __all__ = ["ConnectionDropped", "Emulator", "FaultConfig", "RateLimitConfig", "account_id_for",
            "primary_calendar_id_for"]

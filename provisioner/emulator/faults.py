@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from provisioner.emulator import choices
+from provisioner.apis.nylas_v2.emulator import choices
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

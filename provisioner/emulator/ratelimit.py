@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.emulator import auth, choices
+from provisioner.apis.nylas_v2.emulator import auth, choices
 from provisioner.emulator.faults import CONTROL_PREFIX, ASGIApp, Message, Receive, Scope, Send, send_error
 
 ANONYMOUS = "anonymous"
@@ -85,7 +85,7 @@ class _Bucket:
 
 def _bearer_key(scope: Scope) -> str:
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-    token = auth.bearer_token(headers)
+    token = auth.request_token(headers)
     if token is None:
         return ANONYMOUS
     return hashlib.sha256(b"provisioner-emulator/ratelimit:" + token.encode()).hexdigest()[:32]

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from provisioner.model import Config, OpeningHours
+from provisioner.apis.nylas_v2.model import Config, OpeningHours
+from provisioner.apis.nylas_v2.spec import BOOKING_DEFAULTS
 from provisioner.slots.types import Booking, Host, HoursRule
-from provisioner.spec import BOOKING_DEFAULTS
 
 # --- defaults -----------------------------------------------------------------------------------
 

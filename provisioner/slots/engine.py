@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from provisioner.model import Config
+from provisioner.apis.nylas_v2.model import Config
 from provisioner.slots.choices import (
     COLLECTIVE,
     EACH_HOST,

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
+from provisioner.apis.nylas_v2.spec import normalize
 from provisioner.diff import diff, get_path
 from provisioner.emulator import Emulator
-from provisioner.spec import normalize
 
 from .conftest import Project
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
-from provisioner.model import Config
+from provisioner.apis.nylas_v2.model import Config
 from provisioner.preview import compare, summarize
 from provisioner.slots import Host, Slot
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from nylas import APIClient
 
+from provisioner.apis.nylas_v2.emulator.webhooks import Sender
 from provisioner.emulator import Emulator
 from provisioner.emulator.serve import serve_in_thread
-from provisioner.emulator.webhooks import Sender
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 EMU_BASE_URL = "http://emulator.local"

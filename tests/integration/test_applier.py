@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from provisioner.apis.nylas_v2.client import SchedulerClient
 from provisioner.apply import BLOCKED, Applier, ApplyResult
 from provisioner.changes import Action, Plan, Target
-from provisioner.client import SchedulerClient
 from provisioner.emulator import Emulator, FaultConfig
 from provisioner.pagefile import DesiredPage
 from provisioner.plan import make_plan

@@ -210,7 +210,9 @@ async def test_template_title_is_filled(emu_client: httpx.AsyncClient) -> None:
     ({"additional_values": {}}, "additional_values.food"),
     ({"additional_values": {"food": "soup"}}, "additional_values.food"),
     ({"additional_values": {"food": "tea", "team": "three"}}, "additional_values.team"),
-    ({"additional_values": {"food": "tea", "colour": "red"}}, "additional_values.colour"),
+    ({"slot": {"start": 10**15}}, "slot.start"),
+    ({"slot": {"start": -1}}, "slot.start"),
+    ({"slot": {"end": 253402300800}}, "slot.end"),
     ({"additional_emails": ["nope"]}, "additional_emails"),
     ({"locale": ""}, "locale"),
 ])
@@ -221,11 +223,23 @@ async def test_booking_body_is_validated_strictly(emu_client: httpx.AsyncClient,
     for key, value in change.items():
         if value is None:
             body.pop(key)
+        elif key == "slot":
+            body[key] = body[key] | value
         else:
             body[key] = value
     message = assert_error(await emu_client.post("/schedule/strict/timeslots", json=body), 400)
     assert field in message
     assert (await emu_client.get("/_emulator/bookings")).json() == []
+
+
+async def test_values_of_keys_the_page_does_not_define_are_kept(emu_client: httpx.AsyncClient) -> None:
+    """Nylas's SDK examples book ``{"important": true}`` on pages without such a field: the API took them."""
+    await make_page(emu_client, "extra")
+    slot = (await timeslots(emu_client, "extra"))[0]
+    answer = await emu_client.post("/schedule/extra/timeslots", json=request_for(
+        slot, additional_values={"food": "tea", "important": True, "note": ["a", 1]}))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["additional_field_values"] == {"food": "tea", "important": True, "note": ["a", 1]}
 
 
 async def test_only_offered_slots_can_be_booked(emu_client: httpx.AsyncClient) -> None:

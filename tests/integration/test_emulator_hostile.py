@@ -12,10 +12,10 @@ import httpx
 import pytest
 from pydantic import BaseModel, field_validator
 
-from provisioner import model
+from provisioner.apis.nylas_v2 import model
+from provisioner.apis.nylas_v2.emulator.availability import field_problems
+from provisioner.apis.nylas_v2.emulator.wire import MAX_BODY, validate
 from provisioner.emulator import Emulator
-from provisioner.emulator.availability import field_problems
-from provisioner.emulator.wire import MAX_BODY, validate
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from provisioner.emulator.webhooks import DeliveryRefused, loopback_sender
+from provisioner.apis.nylas_v2.emulator.webhooks import DeliveryRefused, loopback_sender
 from tests.integration.test_emulator_booking import CONFIG, FRI_1200, HOUR, at, book, make_page, timeslots
 
 pytestmark = pytest.mark.anyio

@@ -40,10 +40,10 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from provisioner.bench import bench_env, generate, page_yaml
 from provisioner.emulator import Emulator, FaultConfig
 from provisioner.emulator.serve import serve_in_thread
 from provisioner.secrets import keygen
+from tests.bench.common import bench_env, generate, page_yaml
 
 CLI = [sys.executable, "-c", "from provisioner.cli import main; main()"]
 FAULTS = {

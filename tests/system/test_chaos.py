@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.bench import generate
 from provisioner.emulator import Emulator, FaultConfig
 from provisioner.emulator.serve import serve_in_thread
+from tests.bench.common import generate
 
 from .chaos import BACKENDS, ChaosFailure, ChaosProject, check, run_once
 

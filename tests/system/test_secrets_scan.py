@@ -20,11 +20,11 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from provisioner.bench import generate
 from provisioner.cli import main
 from provisioner.emulator import Emulator, FaultConfig
 from provisioner.emulator.serve import serve_in_thread
 from provisioner.secrets import keygen
+from tests.bench.common import generate
 
 from .chaos import _Project
 

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from provisioner.adopt import page_yaml
+from provisioner.apis.nylas_v2.model import Page
 from provisioner.load import load_pages
-from provisioner.model import Page
 from provisioner.secrets import escape, interpolate
 
 ENV = {"NYLAS_TOKEN_OWNER": "tok-owner-of-the-page", "SECRET": "must-never-appear"}

@@ -21,7 +21,7 @@ def _loaded_after(statement: str) -> set[str]:
 
 
 EDGES = {"httpx", "click", "cryptography", "psycopg", "starlette", "provisioner.state.lockfile",
-         "provisioner.state.postgres", "provisioner.client", "provisioner.cli", "provisioner.render",
+         "provisioner.state.postgres", "provisioner.apis.nylas_v2.client", "provisioner.cli", "provisioner.render",
          "provisioner.emulator"}
 
 

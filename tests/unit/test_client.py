@@ -16,8 +16,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from provisioner import model
-from provisioner.client import LIST_LIMIT, SchedulerClient
+from provisioner.apis.nylas_v2 import model
+from provisioner.apis.nylas_v2.client import LIST_LIMIT, SchedulerClient
 from provisioner.errors import ApiError, NotFound, OutcomeUnknown
 from provisioner.retry import RetryPolicy
 

@@ -14,8 +14,8 @@ import psycopg
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from provisioner import model
-from provisioner.client import SchedulerClient
+from provisioner.apis.nylas_v2 import model
+from provisioner.apis.nylas_v2.client import SchedulerClient
 from provisioner.emulator import Emulator
 from provisioner.errors import ApiError, ConfigError, ProvisionerError
 from provisioner.load import load_pages

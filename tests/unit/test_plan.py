@@ -8,14 +8,14 @@ import pytest
 from pydantic import SecretStr
 
 from provisioner import planfile
+from provisioner.apis.nylas_v2.model import Page
+from provisioner.apis.nylas_v2.spec import fill_server_defaults, normalize
 from provisioner.changes import HOSTS, Action, Hosts, Origin, Resolution, Target
 from provisioner.diff import diff, under
 from provisioner.drift import drift_report
 from provisioner.errors import PlanRefused
-from provisioner.model import Page
 from provisioner.pagefile import DesiredPage
 from provisioner.plan import fingerprint, make_plan
-from provisioner.spec import fill_server_defaults, normalize
 from provisioner.state.base import Resource, State
 
 TARGET = Target(api_url="http://api.test")

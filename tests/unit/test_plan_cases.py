@@ -18,12 +18,12 @@ import pytest
 import yaml
 from pydantic import SecretStr
 
+from provisioner.apis.nylas_v2.model import Page
+from provisioner.apis.nylas_v2.spec import fill_server_defaults, normalize
 from provisioner.changes import HOSTS, Plan, Target
-from provisioner.model import Page
 from provisioner.pagefile import DesiredPage
 from provisioner.plan import make_plan
 from provisioner.safety import Limits, refusals
-from provisioner.spec import fill_server_defaults, normalize
 from provisioner.state.base import Resource, State
 
 CASES = sorted((Path(__file__).resolve().parents[1] / "cases" / "plan").glob("*.yaml"))

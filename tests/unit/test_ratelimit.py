@@ -16,7 +16,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from provisioner.client import SchedulerClient
+from provisioner.apis.nylas_v2.client import SchedulerClient
 from provisioner.errors import ApiError
 from provisioner.ratelimit import RateLimiter, RateLimits, TokenBucket, account_key
 from provisioner.retry import RetryPolicy

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from provisioner.retry import RetryPolicy, retry_after_seconds
+from provisioner.retry import Budget, RetryPolicy, retry_after_seconds
 
 
 class CeilingRng(random.Random):
@@ -152,3 +152,24 @@ def test_policy_rejects_nonsense(kwargs: dict[str, float]) -> None:
 def test_negative_attempt_is_a_bug() -> None:
     with pytest.raises(ValueError):
         RetryPolicy().ceiling(-1)
+
+
+# --- the deadline budget ---------------------------------------------------------------------------
+
+
+def test_budget_gives_each_attempt_the_smaller_of_its_deadline_and_what_is_left() -> None:
+    budget = Budget(attempt=30.0, total=100.0)
+    assert budget.for_attempt() == 30.0 and not budget.exhausted()
+    budget.spent = 85.0
+    assert budget.for_attempt() == 15.0
+    assert budget.exhausted(15.0) and not budget.exhausted(14.0)
+    budget.spent = 100.0
+    assert budget.exhausted() and budget.for_attempt() == 0.0
+
+
+def test_budget_without_deadlines_never_runs_out() -> None:
+    budget = Budget(attempt=None, total=None)
+    budget.spent = 1e9
+    assert budget.for_attempt() is None and not budget.exhausted(1e9)
+    assert Budget(attempt=None, total=10.0).for_attempt() == 10.0
+    assert Budget(attempt=5.0, total=None).for_attempt() == 5.0

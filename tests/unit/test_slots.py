@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from provisioner.model import Config
+from provisioner.apis.nylas_v2.model import Config
 from provisioner.slots import (
     Booking,
     Host,

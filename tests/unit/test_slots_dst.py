@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from provisioner.model import Config
+from provisioner.apis.nylas_v2.model import Config
 from provisioner.slots import Host, compute_slots, local_to_utc
 
 HOST = Host("acct-a", "Ann", "ann@example.com", "cal-a")

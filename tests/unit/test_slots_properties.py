@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from provisioner.model import Config
+from provisioner.apis.nylas_v2.model import Config
 from provisioner.slots import (
     Booking,
     Host,

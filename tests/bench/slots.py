@@ -1,4 +1,4 @@
-"""Benchmark of the slot engine: ``python -m provisioner.bench_slots [--runs N]``.
+"""Benchmark of the slot engine: ``python -m tests.bench.slots [--runs N]``.
 
 A 10-host round-robin page over 60 days with 500 busy blocks per host (issue 7, target ≤ 50 ms per
 `compute_slots`). Prints the median and best of several runs per round-robin mode; asserts nothing
@@ -13,7 +13,7 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
-from provisioner.model import Config
+from provisioner.apis.nylas_v2.model import Config
 from provisioner.slots import Host, Interval, compute_slots
 
 HOSTS = 10

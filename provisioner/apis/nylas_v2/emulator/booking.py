@@ -26,11 +26,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from provisioner import model, slots
-from provisioner.emulator import availability, calstore
-from provisioner.emulator.calstore import BookingRecord
-from provisioner.emulator.store import PageRecord, Store
-from provisioner.emulator.wire import (
+from provisioner import slots
+from provisioner.apis.nylas_v2 import model
+from provisioner.apis.nylas_v2.emulator import availability, calstore
+from provisioner.apis.nylas_v2.emulator.calstore import BookingRecord
+from provisioner.apis.nylas_v2.emulator.store import PageRecord, Store
+from provisioner.apis.nylas_v2.emulator.wire import (
     ApiFailure,
     instant,
     public_page_json,
@@ -124,7 +125,6 @@ class BookingService:
             if calendar is None or calendar.account_id != wanted.account_id or calendar.read_only:
                 raise ApiFailure(400, f"The booking calendar {wanted.calendar_id} is not a writable calendar "
                                       f"of account {wanted.account_id}")
-            known = {f.name for f in (config.booking.additional_fields if config.booking else None) or []}
             booking = calstore.insert_booking(
                 conn, page_id=record.id, calendar=calendar,
                 status="pending" if method in PENDING_METHODS else "confirmed",
@@ -133,7 +133,7 @@ class BookingService:
                 location=(config.event.location if config.event else None) or "",
                 recipient_email=request.email, recipient_name=request.name, recipient_locale=request.locale,
                 recipient_tz=request.timezone,
-                additional_field_values={k: v for k, v in request.additional_values.items() if k in known},
+                additional_field_values=dict(request.additional_values),
                 additional_emails=list(request.additional_emails))
             if replaced is not None:
                 calstore.cancel_booking(conn, replaced.id, "rescheduled", replaced_by=booking.id)

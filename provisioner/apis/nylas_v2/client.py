@@ -26,10 +26,19 @@ Contract
   ``PoolTimeout``). After anything that may have reached the server (a timeout or an error after
   sending, a dropped connection, a 5xx) it raises `OutcomeUnknown`: the caller must then
   `find_by_slug` and adopt the page if it exists, else create again.
+- **Deadlines.** httpx's ``timeout`` bounds each read, not a whole answer: a server dripping a byte
+  every few seconds never trips it. So every attempt must bring its complete answer within
+  ``attempt_deadline`` seconds, and one logical request (all its attempts and the backoff between
+  them) within ``deadline`` seconds. Time spent waiting for a parallelism slot or the rate limiter is
+  our own queueing and does not count. An attempt past its deadline is a timeout like any other: a
+  GET, PUT or DELETE is retried while the total allows, a create raises `OutcomeUnknown` (it may have
+  been processed, so the caller's find-by-slug adoption applies). When the total runs out, or the next
+  backoff would overrun it, the request fails with `DeadlineExceeded`.
 - **Errors.** Every failure leaves this module as a `provisioner.errors.ApiError`: `NotFound` for a
-  404, `OutcomeUnknown` as above, plain `ApiError` (with ``status`` and the API's ``type``) for other
-  error answers, exhausted retries, and answers that are not the expected page JSON ("unexpected
-  response"). Messages name the method, the path, the status and the API's message.
+  404, `OutcomeUnknown` as above, `DeadlineExceeded` as above, plain `ApiError` (with ``status`` and the
+  API's ``type``) for other error answers, exhausted retries, and answers that are not the expected
+  page JSON ("unexpected response"). Messages name the method, the path, the status and the API's
+  message.
 """
 
 from __future__ import annotations
@@ -43,10 +52,10 @@ from typing import Any
 import httpx
 from pydantic import SecretStr, ValidationError
 
-from . import model
-from .errors import ApiError, NotFound, OutcomeUnknown
-from .ratelimit import RateLimiter, RateLimits
-from .retry import RetryPolicy
+from provisioner.apis.nylas_v2 import model
+from provisioner.errors import ApiError, DeadlineExceeded, NotFound, OutcomeUnknown
+from provisioner.ratelimit import RateLimiter, RateLimits
+from provisioner.retry import ATTEMPT_DEADLINE, REQUEST_DEADLINE, Budget, RetryPolicy
 
 PAGES_PATH = "/manage/pages"
 LIST_LIMIT = 100
@@ -62,6 +71,13 @@ _TRANSIENT: tuple[type[Exception], ...] = (
     httpx.RemoteProtocolError,
 )
 _MASK = "**********"
+
+class _Expired(Exception):
+    """An attempt ran past its deadline (``seconds``); never leaves this module."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
 
 
 @dataclass
@@ -84,6 +100,8 @@ class SchedulerClient:
     Use as ``async with SchedulerClient(url) as client: ...``. ``sleep`` and ``rng`` are injected so
     that tests run the retry logic without waiting and with reproducible jitter. ``limits`` builds a
     `RateLimiter` on the real clock; pass ``limiter`` instead to share one or to inject its clock.
+    ``timeout`` is httpx's (per connect, read, write); ``attempt_deadline`` and ``deadline`` bound a
+    whole attempt and a whole request (see the module docstring; ``None`` turns one off).
     """
 
     def __init__(
@@ -98,15 +116,22 @@ class SchedulerClient:
         rng: random.Random | None = None,
         limits: RateLimits | None = None,
         limiter: RateLimiter | None = None,
+        attempt_deadline: float | None = ATTEMPT_DEADLINE,
+        deadline: float | None = REQUEST_DEADLINE,
     ):
         if parallelism < 1:
             raise ValueError(f"parallelism must be at least 1, got {parallelism}")
+        for name, value in (("attempt_deadline", attempt_deadline), ("deadline", deadline)):
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be a positive number of seconds or None, got {value!r}")
         if limits is not None and limiter is not None:
             raise ValueError("give limits or a limiter, not both")
         self.limiter = limiter if limits is None else RateLimiter(limits)
         self.base_url = base_url
         self.parallelism = parallelism
         self.retry = retry
+        self.attempt_deadline = attempt_deadline
+        self.deadline = deadline
         self.stats = ClientStats()
         self._sleep = sleep
         self._rng = rng if rng is not None else random.Random()
@@ -116,9 +141,16 @@ class SchedulerClient:
             base_url=base_url,
             transport=transport,
             timeout=timeout,
+            # At most `parallelism` attempts are in flight, so as many kept-alive connections serve every
+            # one of them (httpx's default of 20 would reconnect for each request above 20).
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=parallelism),
             follow_redirects=False,
             headers={"Accept": "application/json", "User-Agent": "provisioner"},
         )
+        # What AsyncClient.build_request would merge into every request, merged once (a plan's hot path).
+        self._root = str(self._http.base_url).rstrip("/") + "/"
+        self._headers = list(self._http.headers.raw)
+        self._timeout = self._http.timeout.as_dict()
 
     def __repr__(self) -> str:
         return f"SchedulerClient({self.base_url!r}, parallelism={self.parallelism})"
@@ -267,19 +299,33 @@ class SchedulerClient:
         bad = model.token_problem(token.get_secret_value())
         if bad:  # httpx and h11 would refuse the header with an error quoting it
             raise ApiError(f"{where}: {bad}")
-        headers = {"Authorization": f"Bearer {token.get_secret_value()}"}
+        auth = f"Bearer {token.get_secret_value()}"
         ambiguous = False  # an earlier attempt may have been processed
         last_failure = ""
         last_status: int | None = None
         last_type: str | None = None
         retry_headers: httpx.Headers | None = None
+        budget = Budget(self.attempt_deadline, self.deadline)
         for attempt in range(self.retry.max_attempts):
             if attempt:
-                await self._backoff(attempt - 1, retry_headers)
+                delay = self.retry.delay(attempt - 1, self._rng, headers=retry_headers)
+                if budget.exhausted(delay):
+                    raise self._late(where, budget, attempt, last_failure, secrets, last_status, last_type)
+                await self._backoff(delay)
+                budget.spent += delay
             if self.limiter is not None:
                 await self.limiter.acquire(account or token)  # outside the parallelism slot: see module docs
             try:
-                response = await self._attempt(method, path, headers, body, params)
+                response = await self._attempt(self._request(method, path, auth, body, params), budget)
+            except _Expired as exc:
+                failure = f"no complete answer within {exc.seconds:g} s"
+                if create:
+                    raise self._unknown(where, failure, secrets) from None
+                ambiguous = True
+                last_failure, last_status, last_type, retry_headers = failure, None, None, None
+                if budget.exhausted():
+                    raise self._late(where, budget, attempt + 1, last_failure, secrets, None, None) from None
+                continue
             except httpx.TransportError as exc:
                 failure = _describe(exc)
                 never_sent = isinstance(exc, _NEVER_SENT)
@@ -316,27 +362,47 @@ class SchedulerClient:
             type=last_type,
         )
 
-    async def _attempt(
-        self,
-        method: str,
-        path: str,
-        headers: Mapping[str, str],
-        body: dict[str, Any] | None,
-        params: Mapping[str, int] | None,
-    ) -> httpx.Response:
+    def _request(
+        self, method: str, path: str, auth: str, body: dict[str, Any] | None, params: Mapping[str, int] | None
+    ) -> httpx.Request:
+        """The request `AsyncClient.build_request` would build, without re-merging the client's defaults."""
+        request = httpx.Request(
+            method,
+            self._root + path.lstrip("/"),
+            json=body,
+            params=params,
+            headers=[*self._headers, (b"Authorization", auth.encode())],
+            extensions={"timeout": self._timeout},
+        )
+        if self._http.cookies.jar:  # a server's cookies go back to it, as AsyncClient would send them
+            self._http.cookies.set_cookie_header(request)
+        return request
+
+    async def _attempt(self, request: httpx.Request, budget: Budget) -> httpx.Response:
+        """One HTTP exchange inside a parallelism slot, within the budget's attempt deadline; the time
+        it takes (not the wait for the slot) is charged to the budget. `_Expired` past the deadline."""
         async with self._slots:
             self.stats.requests += 1
+            method = request.method
             self.stats.by_method[method] = self.stats.by_method.get(method, 0) + 1
             self._in_flight += 1
             self.stats.peak_in_flight = max(self.stats.peak_in_flight, self._in_flight)
+            loop = asyncio.get_running_loop()
+            limit = budget.for_attempt()
+            started = loop.time()
             try:
-                # Not streamed: the body is read here, so read errors happen inside the slot too.
-                return await self._http.request(method, path, json=body, params=params, headers=headers)
+                async with asyncio.timeout(limit) as scope:
+                    # Not streamed: the body is read here, so read errors happen inside the slot too.
+                    return await self._http.send(request)
+            except TimeoutError:
+                if scope.expired():
+                    raise _Expired(limit or 0.0) from None
+                raise
             finally:
+                budget.spent += loop.time() - started
                 self._in_flight -= 1
 
-    async def _backoff(self, failed_attempt: int, headers: httpx.Headers | None) -> None:
-        delay = self.retry.delay(failed_attempt, self._rng, headers=headers)
+    async def _backoff(self, delay: float) -> None:
         self.stats.retries += 1
         self.stats.backoff_seconds += delay
         await self._sleep(delay)
@@ -351,6 +417,18 @@ class SchedulerClient:
             _scrub(f"{where}: outcome unknown after {failure}; the page may or may not have been "
                    "created (look it up by slug before creating it again)", secrets),
             status=status,
+        )
+
+    @staticmethod
+    def _late(
+        where: str, budget: Budget, attempts: int, last_failure: str, secrets: Sequence[SecretStr],
+        status: int | None, kind: str | None,
+    ) -> DeadlineExceeded:
+        return DeadlineExceeded(
+            _scrub(f"{where}: no answer within the {budget.total:g} s deadline ({attempts} attempt(s); "
+                   f"last: {last_failure})", secrets),
+            status=status,
+            type=kind,
         )
 
     @staticmethod
@@ -371,6 +449,13 @@ class SchedulerClient:
             ) from None
 
     def _page(self, response: httpx.Response, where: str, secrets: Sequence[SecretStr]) -> model.Page:
+        # Parsed and validated in one pass by pydantic-core (the hot path of a plan: one per page).
+        try:
+            return model.Page.model_validate_json(response.content)
+        except ValidationError as exc:
+            if not any(error["type"] == "json_invalid" for error in exc.errors(include_input=False)):
+                raise _unexpected(response, where, exc, secrets) from None
+        # Not JSON to pydantic-core: Python's reader decides (another charset, NaN), as it always did.
         data = self._json(response, where)
         try:
             return model.Page.model_validate(data)

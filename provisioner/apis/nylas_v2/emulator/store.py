@@ -8,7 +8,7 @@ Contract:
 - Access tokens are never stored: only `choices.token_hash`. Edit tokens are stored (every page
   object returns its own).
 - Calendars per account (a primary one for every account); the events on them and the bookings of
-  pages live in the same database, handled by `provisioner.emulator.calstore`.
+  pages live in the same database, handled by `provisioner.apis.nylas_v2.emulator.calstore`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provisioner.emulator import choices
+from provisioner.apis.nylas_v2.emulator import choices
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000

@@ -1,4 +1,4 @@
-"""Benchmark: ``python -m provisioner.bench_ratelimit [--pages 2000] [--accounts 4] [--per-account 50]``.
+"""Benchmark: ``python -m tests.bench.ratelimit [--pages 2000] [--accounts 4] [--per-account 50]``.
 
 A plan-like read load under the API's rate limits. The pages are written straight into a temporary
 emulator database (spread round-robin over ``--accounts`` access tokens), then the emulator is served
@@ -28,9 +28,10 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from provisioner import spec
-from provisioner.client import SchedulerClient
-from provisioner.emulator import Emulator, RateLimitConfig, choices
+from provisioner.apis.nylas_v2 import spec
+from provisioner.apis.nylas_v2.client import SchedulerClient
+from provisioner.apis.nylas_v2.emulator import choices
+from provisioner.emulator import Emulator, RateLimitConfig
 from provisioner.emulator.serve import serve_in_thread
 from provisioner.errors import ApiError
 from provisioner.ratelimit import RateLimits
@@ -106,7 +107,7 @@ def run(pages: int, accounts: int, per_account: float, per_app: float, paralleli
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m provisioner.bench_ratelimit", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.ratelimit", description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--accounts", type=int, default=4)
     parser.add_argument("--per-account", type=float, default=50.0, help="requests/s per account (both sides)")

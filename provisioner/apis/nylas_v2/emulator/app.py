@@ -1,5 +1,6 @@
-"""The Starlette app: endpoints 1-7 of the Scheduler API (8-12 in `booking`, ``/webhook`` in
-`webhooks`), and the ``/_emulator/`` control routes (faults here, the rest in `controls`).
+"""The Starlette app: endpoints 1-7 of the Scheduler API (8-12 in `booking`, the provider availability
+in `freebusy`, ``/webhook`` in `webhooks`), the ``/_emulator/`` control routes (faults here, the rest
+in `controls`) and the emulator's hosted booking page and Schedule Editor (`web`).
 
 Request bodies are read and checked by `wire.read_object` (bounded in size, depth and numbers) and
 validated in a worker thread (`wire.validate`) with `model.PageCreate` / `model.PageUpdate` after dropping the
@@ -22,13 +23,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from provisioner import model, spec
-from provisioner.emulator import auth, booking, calstore, choices, controls, webhooks
+from provisioner.apis.nylas_v2 import model, spec
+from provisioner.apis.nylas_v2.emulator import auth, booking, calstore, choices, controls, freebusy, web, webhooks
+from provisioner.apis.nylas_v2.emulator.store import PageRecord, Principal, SlugTaken, Store
+from provisioner.apis.nylas_v2.emulator.webhooks import Sender
+from provisioner.apis.nylas_v2.emulator.wire import (
+    MAX_INT,
+    ApiFailure,
+    error_response,
+    page_json,
+    read_object,
+    validate,
+)
 from provisioner.emulator.clock import SettableClock
 from provisioner.emulator.faults import FaultConfig, FaultState
-from provisioner.emulator.store import Principal, SlugTaken, Store
-from provisioner.emulator.webhooks import Sender
-from provisioner.emulator.wire import MAX_INT, ApiFailure, error_response, page_json, read_object, validate
 
 __all__ = ["build_app"]
 
@@ -110,7 +118,7 @@ def build_app(store: Store, faults: FaultState, clock: Callable[[], datetime],
         return clock().date().isoformat()
 
     async def principal_of(request: Request) -> Principal | None:
-        token = auth.bearer_token(request.headers)
+        token = auth.request_token(request.headers)
         if token is None:
             raise auth.Denied(*auth.MISSING)
         return await run_in_threadpool(store.resolve, token)
@@ -127,16 +135,29 @@ def build_app(store: Store, faults: FaultState, clock: Callable[[], datetime],
 
     async def list_pages(request: Request) -> JSONResponse:
         principal = await principal_of(request)
-        auth.check_list_access(principal)
+        view = request.query_params.get("view") or None
+        if view is not None and view not in choices.LIST_VIEWS:
+            raise ApiFailure(400, f"Invalid request: view must be one of {', '.join(sorted(choices.LIST_VIEWS))}")
         offset = _int_param(request, "offset", 0)
         limit = _int_param(request, "limit", choices.DEFAULT_LIST_LIMIT, choices.MAX_LIST_LIMIT)
+        if view == "count":
+            offset, limit = 0, -1  # SQLite: no limit
         if principal is None:
             if not choices.LIST_UNKNOWN_ACCOUNT_IS_EMPTY:
                 raise auth.Denied(*auth.UNKNOWN)
-            return JSONResponse([])
-        account = principal.account_id or ""
-        return JSONResponse(await run_in_threadpool(
-            lambda: [page_json(r) for r in store.list_pages(account, offset, limit)]))  # validated off the loop
+            records: list[PageRecord] = []
+        elif principal.page_id is not None:  # an edit token lists its own page
+            record = await run_in_threadpool(store.get_page, principal.page_id)
+            if record is None:
+                raise auth.Denied(*auth.PAGE_DELETED)
+            records = [record][offset:None if limit < 0 else offset + limit]
+        else:
+            records = await run_in_threadpool(store.list_pages, principal.account_id or "", offset, limit)
+        if view == "count":
+            return JSONResponse({"count": len(records)})
+        if view == "ids":
+            return JSONResponse([r.id for r in records])
+        return JSONResponse(await run_in_threadpool(lambda: [page_json(r) for r in records]))  # validated off the loop
 
     async def create_page(request: Request) -> JSONResponse:
         create = await validate(model.PageCreate, await _json_object(request))
@@ -230,7 +251,9 @@ def build_app(store: Store, faults: FaultState, clock: Callable[[], datetime],
         Route("/manage/pages/{page_id}", delete_page, methods=["DELETE"]),
         Route("/manage/pages/{page_id}/calendars", page_calendars, methods=["GET"]),
         Route("/manage/pages/{page_id}/upload-image", upload_image, methods=["PUT"]),
+        *freebusy.routes(store, clock),
         *booking.routes(booking.BookingService(store, clock)),
+        *web.routes(),
         *webhooks.routes(store),
         *controls.routes(store, clock, reminders),
         Route("/_emulator/faults", get_faults, methods=["GET"]),

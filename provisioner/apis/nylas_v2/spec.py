@@ -43,7 +43,11 @@ def fill_server_defaults(config: dict[str, Any]) -> dict[str, Any]:
 
     The input is the wire form (left-out fields absent). Returns a new dict; the input is unchanged.
     """
-    out = copy.deepcopy(config)
+    return _fill(copy.deepcopy(config))
+
+
+def _fill(out: dict[str, Any]) -> dict[str, Any]:
+    """`fill_server_defaults` in place, on a config this module owns."""
     for key, value in CONFIG_DEFAULTS.items():
         out.setdefault(key, copy.deepcopy(value))
     appearance = out.setdefault("appearance", {})
@@ -100,4 +104,5 @@ def _drop_none(value: Any) -> Any:
 
 def normalize(config: dict[str, Any]) -> dict[str, Any]:
     """Canonical form of a config for comparison: equal iff the server would store the same page."""
-    return _drop_none(fill_server_defaults(_drop_none(config)))
+    # _drop_none builds new containers, so the defaults are filled in place (no deep copy: a plan's hot path).
+    return _drop_none(_fill(_drop_none(config)))

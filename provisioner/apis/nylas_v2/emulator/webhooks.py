@@ -32,14 +32,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from provisioner import model
-from provisioner.emulator import calstore
-from provisioner.emulator.booking import confirmation_json
-from provisioner.emulator.calstore import BookingRecord, Conn
-from provisioner.emulator.store import PageRecord, Store
-from provisioner.emulator.wire import ApiFailure, public_page_json, read_object, validation_message
+from provisioner.apis.nylas_v2 import model
+from provisioner.apis.nylas_v2.emulator import calstore
+from provisioner.apis.nylas_v2.emulator.booking import confirmation_json
+from provisioner.apis.nylas_v2.emulator.calstore import BookingRecord, Conn
+from provisioner.apis.nylas_v2.emulator.store import PageRecord, Store
+from provisioner.apis.nylas_v2.emulator.wire import ApiFailure, public_page_json, read_object, validation_message
 
-log = logging.getLogger("provisioner.emulator.webhooks")
+log = logging.getLogger("provisioner.apis.nylas_v2.emulator.webhooks")
 
 Sender = Callable[[str, dict[str, Any]], Awaitable[int]]
 """POST a JSON payload to a URL and return the HTTP status; raise on a failed send."""

@@ -28,13 +28,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from provisioner.emulator import calstore
-from provisioner.emulator.booking import confirmation_json
-from provisioner.emulator.calstore import BookingRecord, EventRecord
+from provisioner.apis.nylas_v2.emulator import calstore
+from provisioner.apis.nylas_v2.emulator.booking import confirmation_json
+from provisioner.apis.nylas_v2.emulator.calstore import BookingRecord, EventRecord
+from provisioner.apis.nylas_v2.emulator.store import Store
+from provisioner.apis.nylas_v2.emulator.webhooks import Reminders, apply_notification, notification
+from provisioner.apis.nylas_v2.emulator.wire import MAX_TIME, ApiFailure, read_object, unix
 from provisioner.emulator.clock import SettableClock
-from provisioner.emulator.store import Store
-from provisioner.emulator.webhooks import Reminders, apply_notification, notification
-from provisioner.emulator.wire import MAX_TIME, ApiFailure, read_object, unix
 
 NO_ACCOUNT = (404, "No account with this id: create a page with its access token first")
 NO_EVENT = (404, "No event with this id")

@@ -1,9 +1,12 @@
-"""Benchmark: ``python -m provisioner.bench [--pages 1000] [--latency-ms 100] [--parallelism 16]``.
+"""Benchmark: ``python -m tests.bench.plan [--pages 1000] [--latency-ms 100] [--parallelism 16]``.
 
 Generates N pages in a temporary folder, serves the emulator over real HTTP on 127.0.0.1 with the
 injected latency, and runs the workflows in process, measuring in one run:
 
 - ``apply`` of N creates, ``plan`` on the converged set, ``apply`` of N updates, a no-change ``apply``;
+- the plan side by side with a minimal reference client (plain httpx reads of the same pages at the same
+  parallelism; `tests.bench.sidebyside`), alternating ``--rounds`` times: the ratio of their best wall
+  times, and the plan's CPU per page **including HTTP** (the whole `workflows.plan`);
 - the same plan with parallelism 1 on a subset (``--sequential-pages``, default min(N, 100): at 100 ms a
   sequential plan of 1,000 pages takes 100 s) for the ratio;
 - wall time, the physical bound (requests x latency / parallelism), the ratio to the bound, requests sent
@@ -12,7 +15,7 @@ injected latency, and runs the workflows in process, measuring in one run:
   (bytes and writes of ``pages.lock`` and its journal).
 
 ``--memory`` runs the CLI as child processes (``apply`` of N creates then ``plan``, no latency) and
-reports the children's peak memory alone: ``python -m provisioner.bench --memory --pages 10000``.
+reports the children's peak memory alone: ``python -m tests.bench.plan --memory --pages 10000``.
 Speed is reported here, never asserted by tests.
 """
 
@@ -23,7 +26,6 @@ import json
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,99 +36,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+from .common import Stats, bench_env, generate, served
+from .sidebyside import side_by_side
 
-CLI = [sys.executable, "-c", "from provisioner.cli import main; main()"]
 # The CLI, printing its own peak memory (KiB) on stderr when it exits.
 _CLI_MEASURED = [sys.executable, "-c", "import atexit, resource, sys; atexit.register(lambda: sys.stderr.write("
                  "'\\nMAXRSS_KB %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)); "
                  "from provisioner.cli import main; main()"]
-ACCOUNTS = 8  # distinct access tokens the pages are spread over
-TARGETS = {"plan_ratio": 1.15, "cpu_ms_per_page": 1.0, "no_change_writes": 0, "memory_mb_10k": 200}
-
-
-# --- the pages --------------------------------------------------------------------------------------
-
-
-def page_yaml(i: int, variant: int) -> str:
-    """One generated page; ``variant`` changes the title and duration of every page (an update)."""
-    duration = 30 + 15 * (variant % 2)
-    return (
-        f"slug: bench-page-{i:05d}\n"
-        f"name: Bench page {i}\n"
-        "access_tokens:\n"
-        f"  - ${{BENCH_TOKEN_{i % ACCOUNTS}}}\n"
-        "config:\n"
-        "  event:\n"
-        f"    title: Bench meeting {i} v{variant}\n"
-        f"    duration: {duration}\n"
-        "  booking:\n"
-        "    opening_hours:\n"
-        "      - {days: [M, T, W, R, F], start: \"09:00\", end: \"17:00\"}\n"
-    )
-
-
-def generate(pages_dir: Path, n: int, variant: int = 0) -> list[str]:
-    """Write N page files (100 per folder, a shared ``_defaults.yaml``); returns their addresses."""
-    pages_dir.mkdir(parents=True, exist_ok=True)
-    (pages_dir / "_defaults.yaml").write_text("config:\n  timezone: Europe/Paris\n  locale: en\n")
-    addresses = []
-    for i in range(n):
-        folder = pages_dir / f"group-{i // 100:03d}"
-        folder.mkdir(exist_ok=True)
-        (folder / f"page-{i:05d}.yaml").write_text(page_yaml(i, variant))
-        addresses.append(f"group-{i // 100:03d}/page-{i:05d}")
-    return addresses
-
-
-def bench_env(key: str) -> dict[str, str]:
-    env = {f"BENCH_TOKEN_{k}": f"bench-access-token-{k}-q8Zr" for k in range(ACCOUNTS)}
-    env["PROVISIONER_LOCK_KEY"] = key
-    return env
-
-
-# --- the server -------------------------------------------------------------------------------------
-
-
-@contextmanager
-def served(mode: str, db: Path, latency_ms: float) -> Iterator[str]:
-    """The emulator over real HTTP on 127.0.0.1; yields its base URL.
-
-    ``process`` (default): ``provisioner emulator serve`` in a child process, like a remote API: its CPU
-    and memory are not the client's. ``thread``: `serve_in_thread` in this process.
-    """
-    from .emulator import Emulator, FaultConfig
-
-    if mode == "thread":
-        from .emulator.serve import serve_in_thread
-
-        emulator = Emulator(db, FaultConfig(latency_ms=int(latency_ms)))
-        try:
-            with serve_in_thread(emulator) as url:
-                yield url
-        finally:
-            emulator.close()
-        return
-    with socket.socket() as probe:  # a free port (the tiny race until the child binds it is acceptable here)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    cmd = [*CLI, "emulator", "serve", "--host", "127.0.0.1", "--port", str(port), "--db", str(db),
-           "--latency-ms", str(latency_ms)]
-    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if child.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("the emulator server did not start") from None
-                time.sleep(0.05)  # polling a child's start-up (a benchmark, not a test)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        child.terminate()
-        child.wait(timeout=20)
+TARGETS = {"plan_ratio": 1.15, "cpu_ms_per_page": 1.0, "no_change_writes": 0, "memory_mb_10k": 200,
+           "side_by_side": 1.10, "plan_cpu_ms_per_page_http": 1.5}
 
 
 # --- counters ---------------------------------------------------------------------------------------
@@ -148,8 +66,8 @@ class IoCounter:
 @contextmanager
 def counting_io() -> Iterator[IoCounter]:
     """Count lockfile and journal writes by wrapping the two functions that do them."""
-    from . import journal
-    from .state import lockfile
+    from provisioner import journal
+    from provisioner.state import lockfile
 
     counter = IoCounter()
     real_atomic, real_write = lockfile.atomic_write, journal.JournalWriter._write
@@ -171,20 +89,6 @@ def counting_io() -> Iterator[IoCounter]:
     finally:
         lockfile.atomic_write = real_atomic  # type: ignore[assignment]
         journal.JournalWriter._write = real_write  # type: ignore[method-assign]
-
-
-class Stats:
-    """The served emulator's request counters (``/_emulator/stats``)."""
-
-    def __init__(self, url: str):
-        self.url = url + "/_emulator/stats"
-
-    def reset(self) -> None:
-        httpx.delete(self.url).raise_for_status()
-
-    def get(self) -> dict[str, int]:
-        data = httpx.get(self.url).json()
-        return {**data["requests"], "total": data["total"]}
 
 
 class _Quiet:
@@ -226,11 +130,11 @@ def _timed(stats: Stats, fn: Callable[[], Any]) -> tuple[float, dict[str, int], 
 
 
 def run(n: int, latency_ms: float, parallelism: int, sequential_pages: int, workdir: Path,
-        server: str = "process") -> dict[str, Any]:
+        server: str = "process", rounds: int = 3) -> dict[str, Any]:
     """The whole benchmark in `workdir`; returns every figure (see `report`)."""
-    from . import workflows
-    from .safety import Limits
-    from .secrets import keygen
+    from provisioner import workflows
+    from provisioner.safety import Limits
+    from provisioner.secrets import keygen
 
     pages_dir, lock = workdir / "pages", workdir / "pages.lock"
     addresses = generate(pages_dir, n)
@@ -260,6 +164,7 @@ def run(n: int, latency_ms: float, parallelism: int, sequential_pages: int, work
         wall, reqs, plan = _timed(stats, lambda: workflows.plan(settings))
         assert not plan.has_changes
         rows.append(Row(f"plan: {n} converged", wall, reqs, parallelism, latency_ms))
+        out["side_by_side"] = side_by_side(settings, rounds)
         generate(pages_dir, n, variant=1)
         measured_apply(f"apply: {n} updates")
         measured_apply("apply: no change")
@@ -278,9 +183,9 @@ def cpu_per_page(settings: Any, repeats: int = 3) -> dict[str, float]:
     fetched beforehand (no network inside the measurement). Best of `repeats`."""
     import asyncio
 
-    from . import workflows
-    from .load import load_pages
-    from .plan import make_plan
+    from provisioner import workflows
+    from provisioner.load import load_pages
+    from provisioner.plan import make_plan
 
     seal = workflows.sealer(settings)
     state = workflows.backend(settings).read(settings.target.api_url)
@@ -311,7 +216,7 @@ def cpu_per_page(settings: Any, repeats: int = 3) -> dict[str, float]:
 
 def memory_check(n: int, workdir: Path, server: str = "process") -> dict[str, Any]:
     """The CLI as child processes at N pages (no latency): peak memory of apply and of plan."""
-    from .secrets import keygen
+    from provisioner.secrets import keygen
 
     generate(workdir / "pages", n)
     results: dict[str, Any] = {"pages": n}
@@ -352,8 +257,16 @@ def report(out: dict[str, Any]) -> str:
             lines.append(f"{row.name:26} API writes {e['writes']:5}; pages.lock {e['lock_writes']} write(s) "
                          f"{e['lock_bytes']:>9} B; journal {e['journal_lines']:5} line(s) {e['journal_bytes']:>9} B "
                          f"({(e['lock_bytes'] + e['journal_bytes']) / out['pages']:.0f} B/page)")
-    cpu = out["cpu"]
-    lines += ["", f"CPU per page, no network: {cpu['total']:.3f} ms (load+validate {cpu['load_validate']:.3f}, "
+    cpu, sbs = out["cpu"], out["side_by_side"]
+    in_process = " (the emulator thread's CPU included)" if out["server"] == "thread" else ""
+    lines += ["", f"side by side, best of {len(sbs.plan.walls)} alternating rounds at parallelism "
+              f"{sbs.parallelism}: reference client {sbs.reference.wall:.2f} s, plan {sbs.plan.wall:.2f} s "
+              f"-> {sbs.ratio:.3f}x",
+              f"  rounds: reference {' '.join(f'{w:.2f}' for w in sbs.reference.walls)} s; "
+              f"plan {' '.join(f'{w:.2f}' for w in sbs.plan.walls)} s",
+              f"plan CPU per page, HTTP included: {sbs.plan.cpu_ms_per_page(sbs.pages):.3f} ms "
+              f"(reference client {sbs.reference.cpu_ms_per_page(sbs.pages):.3f} ms){in_process}"]
+    lines += [f"CPU per page, no network: {cpu['total']:.3f} ms (load+validate {cpu['load_validate']:.3f}, "
               f"state read {cpu['state_read']:.3f}, diff {cpu['diff']:.3f})",
               f"pages.lock: {out['lockfile_bytes']} B ({out['lockfile_bytes'] / out['pages']:.0f} B/page)",
               f"peak memory (maxrss of this process{_THREAD_NOTE if out['server'] == 'thread' else ''}): "
@@ -364,7 +277,10 @@ def report(out: dict[str, Any]) -> str:
     writes = sum(no_change.requests.get(m, 0) for m in ("POST", "PUT", "DELETE"))
     lines += ["", "targets:",
               _target("plan / bound at parallelism", converged.ratio, TARGETS["plan_ratio"]),
-              _target("CPU ms per page", cpu["total"], TARGETS["cpu_ms_per_page"]),
+              _target("plan / reference client", sbs.ratio, TARGETS["side_by_side"]),
+              _target("plan CPU ms per page, HTTP incl.", sbs.plan.cpu_ms_per_page(sbs.pages),
+                      TARGETS["plan_cpu_ms_per_page_http"]),
+              _target("CPU ms per page, no network", cpu["total"], TARGETS["cpu_ms_per_page"]),
               _target("write calls on no-change apply", writes, TARGETS["no_change_writes"]),
               f"  sequential plan / bound: {seq.ratio:.3f}; time per page sequential / parallel: "
               f"{_per_page(seq) / _per_page(converged):.1f}x" if seq.ratio else "  (no sequential figure)"]
@@ -382,7 +298,7 @@ def _target(name: str, value: float | None, limit: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m provisioner.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.plan", description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--parallelism", type=int, default=16)
@@ -391,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory", action="store_true", help="peak memory of the CLI at --pages (no latency)")
     parser.add_argument("--server", choices=["process", "thread"], default="process",
                         help="run the emulator in a child process (default) or in a thread of this one")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating rounds of the side-by-side plan and reference client (default 3)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args(argv)
@@ -409,10 +327,10 @@ def main(argv: list[str] | None = None) -> int:
                       f"{TARGETS['memory_mb_10k']} MB: {'ok' if peak <= TARGETS['memory_mb_10k'] else 'MISSED'}")
             return 0
         seq = args.sequential_pages if args.sequential_pages is not None else min(args.pages, 100)
-        out = run(args.pages, args.latency_ms, args.parallelism, seq, workdir, args.server)
+        out = run(args.pages, args.latency_ms, args.parallelism, seq, workdir, args.server, args.rounds)
         if args.json:
             rows = [{**r.__dict__, "bound_s": r.bound_s, "ratio": r.ratio} for r in out["rows"]]
-            print(json.dumps({**out, "rows": rows}, indent=2))
+            print(json.dumps({**out, "rows": rows, "side_by_side": out["side_by_side"].figures()}, indent=2))
         else:
             print(report(out))
         return 0

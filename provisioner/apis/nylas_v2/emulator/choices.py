@@ -2,11 +2,13 @@
 
 One place to read and change them (see `nylas-scheduler-api.md`): identity derivation for accounts,
 generated values, error types and codes, pagination bounds. Nothing here does I/O. The others sit
-beside the code they shape, each marked ``[choice]``: `availability` (which calendars count,
-additional field checks), `booking` (confirmation, titles, cancellation notice), `webhooks` (reminder
-delivery, notifications), `calstore` (ids, edit hashes), `wire` (the public view of a page),
-`ratelimit` (bucket size, per-bearer accounts), `store` (its schema: deleted pages' edit tokens,
-bookings kept); the slot rules are in `provisioner.slots.choices`.
+beside the code they shape, each marked ``[choice]``: `auth` (Basic auth's password, what an edit
+token lists), `availability` (which calendars count, additional field checks, slot time bounds),
+`freebusy` (the provider availability answer), `booking` (confirmation, titles, cancellation
+notice), `webhooks` (reminder delivery, notifications), `calstore` (ids, edit hashes), `wire` (the
+public view of a page), `ratelimit` (bucket size, per-bearer accounts), `store` (its schema: deleted
+pages' edit tokens, bookings kept), `web` (where the booking page lives); the slot rules are in
+`provisioner.slots.choices`.
 """
 
 from __future__ import annotations
@@ -88,6 +90,10 @@ LIST_UNKNOWN_ACCOUNT_IS_EMPTY = True
 """[choice] Listing with an access token never seen before answers ``[]`` rather than 401: every
 token is an account (PRODUCT.md §5), and a client checking "did my create happen?" after a request
 dropped before processing must get "no page", not an auth error."""
+LIST_VIEWS = frozenset({"count", "ids"})
+"""[choice] ``GET /manage/pages?view=count`` answers ``{"count": N}`` (all pages, offset and limit ignored)
+and ``view=ids`` the page ids: the Node SDK's ``count()`` and ``list({view: 'ids'})`` send them, as on
+every v2 collection. Other views are refused (400)."""
 NULL_MEANS_LEFT_OUT = True
 """[choice] A top-level ``null`` in a create or update body (``"name": null``) is treated as left out."""
 

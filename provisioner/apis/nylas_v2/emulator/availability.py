@@ -20,11 +20,12 @@ from typing import Annotated, Any
 
 from pydantic import Field, ValidationError
 
-from provisioner import model, slots
-from provisioner.emulator import calstore, choices
-from provisioner.emulator.calstore import BookingRecord, Conn
-from provisioner.emulator.store import PageRecord
-from provisioner.emulator.wire import MAX_TIME, ApiFailure, instant, validation_message
+from provisioner import slots
+from provisioner.apis.nylas_v2 import model
+from provisioner.apis.nylas_v2.emulator import calstore, choices
+from provisioner.apis.nylas_v2.emulator.calstore import BookingRecord, Conn
+from provisioner.apis.nylas_v2.emulator.store import PageRecord
+from provisioner.apis.nylas_v2.emulator.wire import MAX_TIME, ApiFailure, instant, validation_message
 
 StrictInt = Annotated[int, Field(strict=True)]
 
@@ -124,13 +125,14 @@ _SCALAR = {"text", "multi-line text", "email", "phone", "date", "dropdown"}
 def field_problems(values: dict[str, Any], config: model.Config) -> list[str]:
     """What is wrong with ``additional_values`` for this page's ``booking.additional_fields``.
 
-    [choice] Names that are not fields of the page are refused; a required field must be present and
-    non-empty (a required checkbox must be ticked); types: checkbox a bool, number a number,
+    [choice] Names that are not fields of the page are accepted unchecked and kept with the booking
+    (Nylas's own SDK examples book ``{"important": true}`` on pages without fields); a required field
+    must be present and non-empty (a required checkbox must be ticked); types: checkbox a bool, number a number,
     multi-select list a list of strings, every other type a string; dropdown and multi-select values
     must be among the options when options are given; ``pattern`` must match a whole string value.
     """
     fields = {f.name: f for f in (config.booking.additional_fields if config.booking else None) or []}
-    problems = [f"additional_values.{name}: not a field of this page" for name in values if name not in fields]
+    problems: list[str] = []
     for name, fld in fields.items():
         where = f"additional_values.{name}"
         value = values.get(name)

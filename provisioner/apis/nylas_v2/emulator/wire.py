@@ -22,9 +22,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
-from provisioner import model
-from provisioner.emulator import choices
-from provisioner.emulator.store import PageRecord
+from provisioner.apis.nylas_v2 import model
+from provisioner.apis.nylas_v2.emulator import choices
+from provisioner.apis.nylas_v2.emulator.store import PageRecord
 
 
 class ApiFailure(Exception):

@@ -1,0 +1,58 @@
+"""The client builds its requests itself (once-merged defaults, a plan's hot path); they must stay what
+``httpx.AsyncClient`` would send: base path kept, default headers, query, JSON body, the server's cookies."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+from pydantic import SecretStr
+
+from provisioner.apis.nylas_v2.client import SchedulerClient
+from tests.unit.test_client import EDIT, PAGE_ID, TOKEN, page_json
+
+
+def test_requests_keep_the_base_path_the_default_headers_the_query_and_the_body() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.method == "GET" and request.url.path.endswith("/manage/pages"):
+            return httpx.Response(200, json=[])
+        return httpx.Response(200, json=page_json())
+
+    async def main() -> None:
+        async with SchedulerClient("https://api.example.test/v2", transport=httpx.MockTransport(handler)) as client:
+            await client.get_page(PAGE_ID, SecretStr(EDIT))
+            await client.list_pages(SecretStr(TOKEN))
+            await client.update_page(PAGE_ID, SecretStr(EDIT), name="N", slug="s", config={})
+
+    asyncio.run(main())
+    get, listing, put = seen
+    assert str(get.url) == f"https://api.example.test/v2/manage/pages/{PAGE_ID}"
+    assert str(listing.url) == "https://api.example.test/v2/manage/pages?offset=0&limit=100"
+    for request in seen:
+        assert request.headers["accept"] == "application/json"
+        assert request.headers["user-agent"] == "provisioner"
+        assert request.headers["host"] == "api.example.test"
+    assert get.headers["authorization"] == f"Bearer {EDIT}"
+    assert listing.headers["authorization"] == f"Bearer {TOKEN}"
+    assert put.headers["content-type"] == "application/json"
+    assert json.loads(put.content) == {"name": "N", "slug": "s", "config": {}}
+
+
+def test_a_cookie_the_server_sets_is_sent_back() -> None:
+    cookies: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        cookies.append(request.headers.get("cookie"))
+        return httpx.Response(200, json=page_json(), headers={"set-cookie": "lb=node-3; Path=/"})
+
+    async def main() -> None:
+        async with SchedulerClient("https://api.example.test", transport=httpx.MockTransport(handler)) as client:
+            for _ in range(2):
+                await client.get_page(PAGE_ID, SecretStr(EDIT))
+
+    asyncio.run(main())
+    assert cookies == [None, "lb=node-3"]
