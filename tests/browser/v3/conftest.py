@@ -6,20 +6,20 @@ Chromium, driven by Playwright for Python, against the served v3 emulator.
 - `pages_url`: a tiny static server on 127.0.0.1 (another origin than the API: CORS is exercised)
   serving this folder, so the host pages load the component from ``node_modules``.
 - `page`: a Chromium page whose clock is pinned at `NOW` too, in UTC, that refuses every request
-  beyond the loopback (the components know Sentry and Nylas's hosts; nothing may reach them).
+  beyond the loopback (the components know Sentry and Nylas's hosts; nothing may reach them); an
+  uncaught JavaScript error on it fails the test.
 
 With ``PROVISIONER_SCREENSHOTS`` naming a folder (``.github/screenshots``), the README's screenshot is
 saved there on the way (`screenshot`).
 
 Without Chromium, Playwright or ``node_modules`` the tests are skipped, except in CI (``CI=true``),
-where a missing browser is a failure: ``.ci/run`` installs all three.
+where a missing one is a failure (`tests.emulator_process.require`): ``.ci/run`` installs all three.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -33,18 +33,17 @@ import pytest
 
 from provisioner.emulator import Emulator
 from provisioner.emulator.serve import serve_in_thread
+from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
+from tests.emulator_process import require
 
 HERE = Path(__file__).parent
-CHROMIUM = os.environ.get("PROVISIONER_CHROMIUM", "/usr/bin/chromium")
 BUNDLE = HERE / "node_modules/@nylas/web-elements/dist/nylas-web-elements/nylas-web-elements.esm.js"
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday, before the 09:00-17:00 UTC open hours
 API_KEY = "nyk_v3_browser_key"
 GRANT = "grant-organizer"
 # Read once at import: the suite's autouse fixture removes every PROVISIONER_* variable before a test runs.
 SCREENSHOTS = os.environ.get("PROVISIONER_SCREENSHOTS") or None
-# Without these, Chromium tries Google's hosts at start-up (there is no such network here).
-CHROMIUM_ARGS = ["--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--disable-gpu", "--disable-quic"]
+CHROMIUM = chromium_path()  # PROVISIONER_CHROMIUM, else chromium on PATH (Debian: /usr/bin/chromium)
 TIMEOUT_MS = 15_000  # the longest wait for one DOM state or answer (a slow shared CI machine)
 
 ORGANIZER: dict[str, Any] = {"email": "alice@example.com", "name": "Alice Organizer", "is_organizer": True,
@@ -70,30 +69,19 @@ def screenshot(page: Any, name: str) -> None:
         page.screenshot(path=str(Path(SCREENSHOTS) / name))
 
 
-def _missing() -> str | None:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright for Python is not installed (pip install -e '.[test]')"
-    if not BUNDLE.exists():
-        return f"@nylas/web-elements is not installed (npm ci --prefix {HERE.relative_to(Path.cwd())})"
-    return None
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    missing = _missing()
-    if missing:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser tests cannot run in CI: {missing}")
-        pytest.skip(missing)
-    from playwright.sync_api import sync_playwright
-
+    """Chromium for one test module (not longer: Playwright's sync API keeps an event loop running in
+    this thread while it is open, which later tests' ``asyncio.run`` would trip over)."""
+    require(CHROMIUM is not None, "Chromium (apt-get install chromium)")
+    require(BUNDLE.exists(), f"@nylas/web-elements (npm ci --prefix {HERE.relative_to(HERE.parents[2])})")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "Playwright for Python (pip install -e '.[test]')")
+        raise
     with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-                                      headless=True, args=CHROMIUM_ARGS)
+        launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
 
@@ -113,8 +101,11 @@ def page(browser: Any) -> Iterator[Any]:
     context.route("**/*", _loopback_only)
     tab = context.new_page()
     tab.clock.set_fixed_time(NOW)
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
     yield tab
     context.close()
+    assert errors == []  # an uncaught JavaScript error on the page fails the test
 
 
 @pytest.fixture
