@@ -266,6 +266,9 @@ requested method and headers allowed for `CORS_MAX_AGE_S`; every answer carries
 ``Access-Control-Allow-Origin: *`` and exposes ``Retry-After``. No cookies are used, so no credentials
 are allowed. (Nylas's own API allows the origins an application registers.)"""
 CORS_MAX_AGE_S = 600
+EXTENSION_ENDPOINTS = (UI_SETTINGS_ENDPOINT, CALENDARS_ENDPOINT)
+"""The paths the emulator serves beyond the spec's Scheduler slice (each a [choice] above): a contract
+check of the emulator skips them, as it skips CORS preflights (``OPTIONS``)."""
 CORS_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 # --- errors --------------------------------------------------------------------------------------
