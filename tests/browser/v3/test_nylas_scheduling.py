@@ -1,6 +1,7 @@
 """Nylas's own booking component, ``<nylas-scheduling>`` from ``@nylas/web-elements``, against the
 served v3 emulator in headless Chromium: it loads a configuration created through the v3 API (public,
-and behind a session), shows its slots, and books one; the booking is then in the emulator.
+by id or by slug, and behind a session), shows its slots, and books one; the booking is then in the
+emulator.
 
 Every wait is on DOM state or on an answer of the emulator; the browser's clock and the emulator's
 are pinned at the same instant (`NOW`), so the slots shown are known.
@@ -15,6 +16,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from provisioner.apis.nylas_v3 import choices
 from tests.browser.v3.conftest import GRANT, configuration, screenshot
 
 MON_0900 = int(datetime(2026, 3, 2, 9, 0, tzinfo=UTC).timestamp())
@@ -57,11 +59,14 @@ def bookings_in_emulator(api: httpx.Client, configuration_id: str) -> list[dict[
     return api.get("/_emulator/v3/bookings", params={"configuration_id": configuration_id}).json()
 
 
+@pytest.mark.parametrize("named_by", ["configuration", "slug"])
 def test_a_public_configuration_shows_its_slots_and_books_one(page: Any, pages_url: str, emulator_url: str,
-                                                              api: httpx.Client) -> None:
+                                                              api: httpx.Client, named_by: str) -> None:
     made = create(api, configuration(slug="intro-call", name="Intro call with Alice", requires_session_auth=False,
                                      appearance={"company_name": "Example Inc."}))
-    open_page(page, pages_url, emulator_url, configuration=made["id"])
+    query = {"configuration": made["id"]} if named_by == "configuration" else {
+        "slug": "intro-call", "client": choices.APPLICATION_ID}
+    open_page(page, pages_url, emulator_url, **query)
 
     slots = page.locator(TIMESLOTS)
     slots.nth(SLOTS_ON_MONDAY - 1).wait_for()
