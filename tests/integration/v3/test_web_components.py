@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from provisioner.apis.nylas_v3 import choices
+from provisioner.emulator import Emulator, FaultConfig
 from tests.integration.v3.conftest import GRANT, MON_0900, book, config, configs_url, create, error, session
 
 pytestmark = pytest.mark.anyio
@@ -116,3 +117,15 @@ async def test_cors_preflight_and_answers(anon: httpx.AsyncClient) -> None:
     refused = await anon.get("/v3/scheduling/availability", headers={"Origin": "http://127.0.0.1:8080"})
     assert refused.status_code == 401 and refused.headers["access-control-allow-origin"] == "*"
     assert "retry-after" in refused.headers["access-control-expose-headers"].lower()
+
+
+@beyond_the_spec
+async def test_injected_faults_and_rate_limits_carry_cors_too(emulator: Emulator, anon: httpx.AsyncClient) -> None:
+    origin = {"Origin": "http://127.0.0.1:8080"}
+    emulator.faults = FaultConfig(error_rate=1.0)
+    faulted = await anon.get("/v3/scheduling/availability", headers=origin)
+    assert faulted.status_code == 503 and faulted.headers["access-control-allow-origin"] == "*"
+    emulator.faults = FaultConfig(rate_limit_rate=1.0, retry_after=2)
+    limited = await anon.get("/v3/scheduling/availability", headers=origin)
+    assert limited.status_code == 429 and limited.headers["access-control-allow-origin"] == "*"
+    assert [v for k, v in limited.headers.multi_items() if k == "access-control-allow-origin"] == ["*"]

@@ -89,7 +89,11 @@ def route_by_api(v2: ASGIApp, v3: ASGIApp) -> ASGIApp:
 
 
 class V3ErrorShape:
-    """Rewrites v2-shaped error answers (``{"message", "type"}``) on v3 paths into v3's shape."""
+    """Rewrites v2-shaped error answers (``{"message", "type"}``) on v3 paths into v3's shape.
+
+    Those answers (injected faults, rate limits) never reached the v3 app's CORS layer: every error
+    answer on a v3 path leaves with ``Access-Control-Allow-Origin: *`` (`choices.CORS_ANY_ORIGIN`), so
+    a browser page sees the 429 or 503 itself rather than a CORS failure."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -109,6 +113,8 @@ class V3ErrorShape:
                 start, held = held, None
                 body = _reshaped(message.get("body", b""), start["status"])
                 headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+                if not any(k.lower() == b"access-control-allow-origin" for k, _ in headers):
+                    headers.append((b"access-control-allow-origin", b"*"))
                 await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
                 await send({"type": "http.response.body", "body": body})
                 return
