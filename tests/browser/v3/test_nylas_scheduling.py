@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from provisioner.apis.nylas_v3 import choices
+from provisioner.apis.nylas_v3 import choices, model
 from tests.browser.v3.conftest import GRANT, configuration, screenshot
 
 MON_0900 = int(datetime(2026, 3, 2, 9, 0, tzinfo=UTC).timestamp())
@@ -27,7 +27,9 @@ pytestmark = pytest.mark.v3_contract_exempt("Nylas's booking component calls ui-
 
 
 def create(api: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
-    response = api.post(f"/v3/grants/{GRANT}/scheduling/configurations", json=body)
+    """Create a configuration as provisioner does: its v3 model's wire form, POSTed with the API key."""
+    wire = model.dump(model.validate_configuration(body))
+    response = api.post(f"/v3/grants/{GRANT}/scheduling/configurations", json=wire)
     assert response.status_code == 200, response.text
     return response.json()["data"]
 
