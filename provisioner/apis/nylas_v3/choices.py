@@ -229,6 +229,17 @@ BOOKING_SLOT_REFS_ACCEPTED = ("calendar_id", "event_id", "master_id")
 slot's ``event_id``/``master_id``) into the booking it creates; the spec's ``booking_create`` lists
 none of them. They are accepted (strings, ignored: the configuration names the booking calendar)."""
 
+COMPONENT_CANCEL_ACTION = "cancel"
+"""[choice, undocumented] ``<nylas-scheduling>`` cancels with ``DELETE …/bookings/{id}`` and the body
+``{"action": "cancel", "cancellation_reason"}``; the spec's body has ``cancellation_reason`` only.
+``action`` is accepted when it is ``"cancel"`` (anything else is refused with 400)."""
+RESCHEDULE_COMPONENT_FIELDS = ("timezone", "additional_fields", "guest", "additional_guests", "participants",
+                               "email_language", "event_id", "master_id", "calendar_id")
+"""[choice, undocumented] ``<nylas-scheduling>`` reschedules with ``PATCH …/bookings/{id}`` sending,
+beside the spec's ``start_time`` and ``end_time``, the booking form again (these fields). They are
+accepted and ignored: a reschedule moves the booking, keeping its guest, fields and hosts
+(`RESCHEDULE_KEEPS_HOSTS`)."""
+
 CALENDARS_ENDPOINT = "/v3/grants/{grant_id}/calendars"
 """[choice, outside the Scheduler slice] ``<nylas-scheduler-editor>`` lists the signed-in grant's
 calendars (``GET …/calendars?limit=50``, following ``next_cursor``) before it opens a configuration.

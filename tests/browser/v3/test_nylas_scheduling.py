@@ -120,3 +120,37 @@ def test_without_the_session_the_private_configuration_shows_no_slots(page: Any,
     assert settings.value.status == 401
     assert page.locator(TIMESLOTS).count() == 0
     assert bookings_in_emulator(api, made["id"]) == []
+
+
+def test_the_guest_cancels_from_the_booked_card(page: Any, pages_url: str, emulator_url: str,
+                                                api: httpx.Client) -> None:
+    made = create(api, configuration(slug="cancel-me"))
+    open_page(page, pages_url, emulator_url, configuration=made["id"])
+    booked = book_first_slot(page, "Carl Cancel", "carl@example.org")
+    page.locator("nylas-booked-event-card button-component[part~='nbec__cancel-cta'] button").click()
+    page.locator("nylas-cancel-booking-form textarea-component textarea").fill("Something came up")
+    with page.expect_response(lambda r: r.request.method == "DELETE") as cancelled:
+        page.locator("nylas-cancel-booking-form button-component[part~='ncbf__button-cta'] button").click()
+    assert cancelled.value.status == 200, cancelled.value.text()
+    assert cancelled.value.request.post_data_json == {"action": "cancel", "cancellation_reason": "Something came up"}
+    [stored] = bookings_in_emulator(api, made["id"])
+    assert stored["booking_id"] == booked["booking_id"] and stored["status"] == "cancelled"
+    assert stored["info"]["cancellation_reason"] == "Something came up"
+
+
+def test_the_guest_reschedules_from_the_booked_card(page: Any, pages_url: str, emulator_url: str,
+                                                    api: httpx.Client) -> None:
+    made = create(api, configuration(slug="move-me"))
+    open_page(page, pages_url, emulator_url, configuration=made["id"])
+    booked = book_first_slot(page, "Rita Reschedule", "rita@example.org")
+    with page.expect_response(lambda r: "/v3/scheduling/availability" in r.url) as again:
+        page.locator("nylas-booked-event-card button-component[part~='nbec__reschedule-cta'] button").click()
+    assert f"booking_id={booked['booking_id']}" in again.value.url and again.value.status == 200
+    page.locator(TIMESLOTS).nth(1).click()  # 09:30
+    page.locator("nylas-timeslot-picker button-component[part~='ntp__button-primary'] button").click()
+    with page.expect_response(lambda r: r.request.method == "PATCH") as moved:
+        page.locator("nylas-booking-form button-component[part~='nbf__button-primary'] button").click()
+    assert moved.value.status == 200, moved.value.text()
+    [stored] = bookings_in_emulator(api, made["id"])
+    assert stored["booking_id"] == booked["booking_id"] and stored["status"] == "booked"
+    assert (stored["start_time"], stored["info"]["guest"]["email"]) == (MON_0900 + 1800, "rita@example.org")

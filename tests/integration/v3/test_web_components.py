@@ -129,3 +129,21 @@ async def test_injected_faults_and_rate_limits_carry_cors_too(emulator: Emulator
     limited = await anon.get("/v3/scheduling/availability", headers=origin)
     assert limited.status_code == 429 and limited.headers["access-control-allow-origin"] == "*"
     assert [v for k, v in limited.headers.multi_items() if k == "access-control-allow-origin"] == ["*"]
+
+
+async def test_the_booking_components_cancel_and_reschedule_bodies(client: httpx.AsyncClient,
+                                                                   anon: httpx.AsyncClient) -> None:
+    made = await create(client)
+    booking_id = (await book(anon, made["id"], MON_0900)).json()["data"]["booking_id"]
+    url = f"/v3/scheduling/bookings/{booking_id}"
+    params = {"configuration_id": made["id"]}
+    moved = await anon.patch(url, params=params, json={
+        "start_time": MON_0900 + 1800, "end_time": MON_0900 + 3600, "timezone": "UTC", "additional_fields": {},
+        "guest": {"name": "Guest", "email": "guest@example.org"}, "additional_guests": [],
+        "participants": [{"email": "alice@example.com"}], "email_language": "en"})
+    assert moved.status_code == 200, moved.text
+    assert "unknown field" in error(await anon.patch(url, params=params, json={
+        "start_time": MON_0900, "end_time": MON_0900 + 1800, "color": "red"}), 400)
+    error(await anon.request("DELETE", url, params=params, json={"action": "delete"}), 400)
+    cancelled = await anon.request("DELETE", url, params=params, json={"action": "cancel", "cancellation_reason": "x"})
+    assert cancelled.status_code == 200, cancelled.text

@@ -194,7 +194,7 @@ def routes(ctx: V3Context) -> list[Route]:
     async def reschedule(request: Request) -> JSONResponse:
         owner, booking = await find(request)
         body = await read_json(request)
-        unknown = sorted(set(body) - {"start_time", "end_time"})
+        unknown = sorted(set(body) - {"start_time", "end_time", *choices.RESCHEDULE_COMPONENT_FIELDS})
         if unknown:
             raise V3Failure(400, "Invalid request: " + "; ".join(f"{k}: unknown field" for k in unknown))
         start, end = unix_param(body.get("start_time"), "start_time"), unix_param(body.get("end_time"), "end_time")
@@ -237,10 +237,12 @@ def routes(ctx: V3Context) -> list[Route]:
     async def cancel(request: Request) -> JSONResponse:
         owner, booking = await find(request)
         body = await read_json(request, empty_ok=True)
-        unknown = sorted(set(body) - {"cancellation_reason"})
+        unknown = sorted(set(body) - {"cancellation_reason", "action"})
         reason = body.get("cancellation_reason")
         if unknown or not (reason is None or (isinstance(reason, str) and len(reason) <= choices.LONG_TEXT_MAX)):
             raise V3Failure(400, "Invalid request: the body may only hold cancellation_reason (a string)")
+        if body.get("action", choices.COMPONENT_CANCEL_ACTION) != choices.COMPONENT_CANCEL_ACTION:
+            raise V3Failure(400, f"Invalid request: action: only {choices.COMPONENT_CANCEL_ACTION!r}")
         now = ctx.clock()
 
         def work() -> st.BookingRecord:
