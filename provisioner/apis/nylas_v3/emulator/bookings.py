@@ -9,6 +9,9 @@ bookings start ``pending`` (holding the slot) until ``PUT`` with the booking's `
 (``booked``) or declines (``cancelled``) them. Cancelling and rescheduling respect
 ``min_cancellation_notice``; a reschedule keeps the booking's host(s)
 (`choices.RESCHEDULE_KEEPS_HOSTS`). Each change sends its ``booking.*`` webhook after it is stored.
+What Nylas's booking component adds to these bodies is accepted and ignored
+(`choices.BOOKING_SLOT_REFS_ACCEPTED`, `choices.RESCHEDULE_COMPONENT_FIELDS`,
+`choices.COMPONENT_CANCEL_ACTION`).
 """
 
 from __future__ import annotations
