@@ -207,6 +207,72 @@ PENDING_HOLDS_SLOT = True
 CONFIRM_SENDS_CREATED = True
 """[choice] Confirming a pending booking sends ``booking.created``; declining sends ``booking.cancelled``."""
 
+# --- what Nylas's web components call that the spec does not list --------------------------------
+# Read from the shipped source maps of ``@nylas/web-elements`` 2.5.18 (``src/connector/shared/api/
+# scheduler.ts``, ``src/stores/scheduler-store.ts``); the browser tests in ``tests/browser/v3/`` run them.
+
+UI_SETTINGS_ENDPOINT = "/v3/scheduling/ui-settings"
+"""[choice, undocumented] ``GET /v3/scheduling/ui-settings`` is what ``<nylas-scheduling>`` asks first,
+authorised as availability is (session bearer; or ``configuration_id``, or ``slug`` with ``client_id``,
+for a public configuration; ``booking_id`` when rescheduling). The answer, in the spec's envelope, is
+the component's ``UISettingsResponse``: ``configuration_id``, ``app_client_id`` (`APPLICATION_ID`),
+``name``, ``slug``, ``booking_type``, ``organizer {name, email}``, ``appearance`` and the configuration's
+``scheduler`` object as stored; with ``booking_id``, ``booking`` (that booking's guest, additional
+guests, additional fields, time zone and event times), which the booking form pre-fills."""
+
+UI_SETTINGS_CLIENT_ID_IGNORED = True
+"""[choice] ``client_id`` (the application's public id, sent with ``slug``) is accepted and not
+checked: the emulator is one application, whose slugs are unique."""
+
+BOOKING_SLOT_REFS_ACCEPTED = ("calendar_id", "event_id", "master_id")
+"""[choice, undocumented] ``<nylas-scheduling>`` copies a time slot's ``calendar_id`` (and a group
+slot's ``event_id``/``master_id``) into the booking it creates; the spec's ``booking_create`` lists
+none of them. They are accepted (strings, ignored: the configuration names the booking calendar)."""
+
+COMPONENT_CANCEL_ACTION = "cancel"
+"""[choice, undocumented] ``<nylas-scheduling>`` cancels with ``DELETE …/bookings/{id}`` and the body
+``{"action": "cancel", "cancellation_reason"}``; the spec's body has ``cancellation_reason`` only.
+``action`` is accepted when it is ``"cancel"`` (anything else is refused with 400)."""
+RESCHEDULE_COMPONENT_FIELDS = ("timezone", "additional_fields", "guest", "additional_guests", "participants",
+                               "email_language", "event_id", "master_id", "calendar_id")
+"""[choice, undocumented] ``<nylas-scheduling>`` reschedules with ``PATCH …/bookings/{id}`` sending,
+beside the spec's ``start_time`` and ``end_time``, the booking form again (these fields). They are
+accepted and ignored: a reschedule moves the booking, keeping its guest, fields and hosts
+(`RESCHEDULE_KEEPS_HOSTS`)."""
+
+CALENDARS_ENDPOINT = "/v3/grants/{grant_id}/calendars"
+"""[choice, outside the Scheduler slice] ``<nylas-scheduler-editor>`` lists the signed-in grant's
+calendars (``GET …/calendars?limit=50``, following ``next_cursor``) before it opens a configuration.
+The emulator answers with the grant's one calendar, its primary one (`primary_calendar_id_for`),
+in the Calendar API's shape; ``page_token`` is ignored (there is never a next page)."""
+
+EDITOR_EXTRAS_DROPPED: tuple[tuple[str, ...], ...] = (
+    ("version",),
+    ("availability", "availability_rules", "round_robin_group_id"),
+    ("scheduler", "email_template", "organizer_locale"),
+)
+"""[choice, undocumented] ``<nylas-scheduler-editor>`` sends every configuration it saves with a
+top-level ``version`` (``"1.0.0"``), ``availability_rules.round_robin_group_id`` (``""``) and
+``scheduler.email_template.organizer_locale`` (``"en"``; the spec shows it in responses only, its
+request schema has no such field). Nylas's API takes such bodies (the editor is its own client); the
+emulator accepts them and drops these fields, where any other unknown field is still refused."""
+EMPTY_CONFERENCING_IS_NONE = True
+"""[choice, undocumented] The editor sends ``event_booking.conferencing: {}`` for "no location"; the
+spec's ``event_conferencing_request`` requires ``provider``. An empty object is taken as no
+conferencing (the field is left out)."""
+
+CORS_ANY_ORIGIN = True
+"""[choice] The v3 API answers CORS for any origin, as a browser page hosting Nylas's components
+needs: a preflight (``OPTIONS`` with ``Access-Control-Request-Method``) is answered 200 with the
+requested method and headers allowed for `CORS_MAX_AGE_S`; every answer carries
+``Access-Control-Allow-Origin: *`` and exposes ``Retry-After``. No cookies are used, so no credentials
+are allowed. (Nylas's own API allows the origins an application registers.)"""
+CORS_MAX_AGE_S = 600
+EXTENSION_ENDPOINTS = (UI_SETTINGS_ENDPOINT, CALENDARS_ENDPOINT)
+"""The paths the emulator serves beyond the spec's Scheduler slice (each a [choice] above): a contract
+check of the emulator skips them, as it skips CORS preflights (``OPTIONS``)."""
+CORS_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
 # --- errors --------------------------------------------------------------------------------------
 
 ERROR_TYPES: dict[int, str] = {  # [choice] the error.type of each status (Nylas v3 names)

@@ -11,6 +11,7 @@ answers v3's error shape. `provisioner.emulator.Emulator` composes them; the mod
 | `availability` | a configuration's world read from the store; ``GET /v3/scheduling/availability`` |
 | `bookings` | create, find, reschedule, confirm/decline, cancel |
 | `webhooks` | ``booking.*`` notifications and their delivery |
+| `ui_settings`, `calendars` | what Nylas's web components call beyond the spec |
 | `controls` | ``/_emulator/v3/`` test controls |
 | `context`, `auth`, `wire`, `store` | shared lookups, API-key/session auth, the envelope, SQLite |
 

@@ -1,7 +1,9 @@
 """The v3 emulator's Starlette app, and the two ASGI pieces that let one server answer both APIs.
 
 - `build_app`: configurations, sessions and should-redirect (`configurations`), availability,
-  bookings, and the ``/_emulator/v3/`` test controls, over one `V3Store` and the emulator's clock.
+  bookings, the web components' undocumented calls (`ui_settings`, `calendars`), and the ``/_emulator/v3/`` test
+  controls, over one `V3Store` and the emulator's clock; CORS for any origin (`choices.CORS_ANY_ORIGIN`),
+  so a page of another origin can host Nylas's web components.
   Every error is ``{"request_id", "error": {"type", "message"}}``; an unexpected exception is a 500
   of that shape, logged without the request's data.
 - `route_by_api(v2, v3)`: ``/v3/…`` and ``/_emulator/v3/…`` go to the v3 app, everything else to v2
@@ -21,10 +23,20 @@ from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from provisioner.apis.nylas_v3.emulator import availability, bookings, configurations, controls
+from provisioner.apis.nylas_v3 import choices
+from provisioner.apis.nylas_v3.emulator import (
+    availability,
+    bookings,
+    calendars,
+    configurations,
+    controls,
+    ui_settings,
+)
 from provisioner.apis.nylas_v3.emulator.context import V3Context
 from provisioner.apis.nylas_v3.emulator.store import V3Store
 from provisioner.apis.nylas_v3.emulator.webhooks import Notifier, Sender, loopback_sender
@@ -58,8 +70,11 @@ def build_app(store: V3Store, clock: Callable[[], datetime], api_key: str | None
         log.error("v3 emulator error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
         return error_response(500, "Internal server error")
 
-    routes = [*configurations.routes(ctx), *availability.routes(ctx), *bookings.routes(ctx), *controls.routes(ctx)]
-    app = Starlette(routes=routes, exception_handlers={
+    routes = [*configurations.routes(ctx), *availability.routes(ctx), *bookings.routes(ctx),
+              *ui_settings.routes(ctx), *calendars.routes(ctx), *controls.routes(ctx)]
+    cors = Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=list(choices.CORS_METHODS),
+                      allow_headers=["*"], expose_headers=["Retry-After"], max_age=choices.CORS_MAX_AGE_S)
+    app = Starlette(routes=routes, middleware=[cors], exception_handlers={
         V3Failure: on_failure, HTTPException: on_http_exception, Exception: on_crash})
     return _one_value_per_parameter(app)
 
@@ -96,7 +111,11 @@ def route_by_api(v2: ASGIApp, v3: ASGIApp) -> ASGIApp:
 
 
 class V3ErrorShape:
-    """Rewrites v2-shaped error answers (``{"message", "type"}``) on v3 paths into v3's shape."""
+    """Rewrites v2-shaped error answers (``{"message", "type"}``) on v3 paths into v3's shape.
+
+    Those answers (injected faults, rate limits) never reached the v3 app's CORS layer: every error
+    answer on a v3 path leaves with ``Access-Control-Allow-Origin: *`` (`choices.CORS_ANY_ORIGIN`), so
+    a browser page sees the 429 or 503 itself rather than a CORS failure."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -116,6 +135,8 @@ class V3ErrorShape:
                 start, held = held, None
                 body = _reshaped(message.get("body", b""), start["status"])
                 headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+                if not any(k.lower() == b"access-control-allow-origin" for k, _ in headers):
+                    headers.append((b"access-control-allow-origin", b"*"))
                 await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
                 await send({"type": "http.response.body", "body": body})
                 return

@@ -9,6 +9,9 @@ bookings start ``pending`` (holding the slot) until ``PUT`` with the booking's `
 (``booked``) or declines (``cancelled``) them. Cancelling and rescheduling respect
 ``min_cancellation_notice``; a reschedule keeps the booking's host(s)
 (`choices.RESCHEDULE_KEEPS_HOSTS`). Each change sends its ``booking.*`` webhook after it is stored.
+What Nylas's booking component adds to these bodies is accepted and ignored
+(`choices.BOOKING_SLOT_REFS_ACCEPTED`, `choices.RESCHEDULE_COMPONENT_FIELDS`,
+`choices.COMPONENT_CANCEL_ACTION`).
 """
 
 from __future__ import annotations
@@ -62,6 +65,10 @@ class BookingCreate(_Body):
     email_language: Literal["en", "fr", "de", "es", "nl", "sv", "ja", "zh"] | None = None
     additional_guests: list[Person] | None = Field(None, max_length=choices.MAX_LIST_ITEMS)
     additional_fields: dict[FieldName, FieldValue] | None = Field(None, max_length=choices.MAX_ADDITIONAL_FIELDS)
+    # choices.BOOKING_SLOT_REFS_ACCEPTED: sent by Nylas's booking component, ignored
+    calendar_id: Short | None = None
+    event_id: Short | None = None
+    master_id: Short | None = None
 
 
 class BookingConfirm(_Body):
@@ -190,7 +197,7 @@ def routes(ctx: V3Context) -> list[Route]:
     async def reschedule(request: Request) -> JSONResponse:
         owner, booking = await find(request)
         body = await read_json(request)
-        unknown = sorted(set(body) - {"start_time", "end_time"})
+        unknown = sorted(set(body) - {"start_time", "end_time", *choices.RESCHEDULE_COMPONENT_FIELDS})
         if unknown:
             raise V3Failure(400, "Invalid request: " + "; ".join(f"{k}: unknown field" for k in unknown))
         start, end = unix_param(body.get("start_time"), "start_time"), unix_param(body.get("end_time"), "end_time")
@@ -233,10 +240,12 @@ def routes(ctx: V3Context) -> list[Route]:
     async def cancel(request: Request) -> JSONResponse:
         owner, booking = await find(request)
         body = await read_json(request, empty_ok=True)
-        unknown = sorted(set(body) - {"cancellation_reason"})
+        unknown = sorted(set(body) - {"cancellation_reason", "action"})
         reason = body.get("cancellation_reason")
         if unknown or not (reason is None or (isinstance(reason, str) and len(reason) <= choices.LONG_TEXT_MAX)):
             raise V3Failure(400, "Invalid request: the body may only hold cancellation_reason (a string)")
+        if body.get("action", choices.COMPONENT_CANCEL_ACTION) != choices.COMPONENT_CANCEL_ACTION:
+            raise V3Failure(400, f"Invalid request: action: only {choices.COMPONENT_CANCEL_ACTION!r}")
         now = ctx.clock()
 
         def work() -> st.BookingRecord:

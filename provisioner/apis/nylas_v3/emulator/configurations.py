@@ -32,6 +32,7 @@ from provisioner.apis.nylas_v3.emulator import auth
 from provisioner.apis.nylas_v3.emulator import store as st
 from provisioner.apis.nylas_v3.emulator.availability import grant_resolver
 from provisioner.apis.nylas_v3.emulator.context import V3Context, configuration_json
+from provisioner.apis.nylas_v3.emulator.editor_fields import without_editor_extras
 from provisioner.apis.nylas_v3.emulator.wire import (
     V3Failure,
     done,
@@ -74,7 +75,7 @@ def limit_param(request: Request) -> int:
 
 def checked(body: dict[str, Any], grant_id: str) -> dict[str, Any]:
     """A configuration body validated and stored as the server would (400 with every problem)."""
-    body = {k: v for k, v in body.items() if k not in spec.READ_ONLY_FIELDS}
+    body = {k: v for k, v in without_editor_extras(body).items() if k not in spec.READ_ONLY_FIELDS}
     try:
         config = model.validate_configuration(body)
     except model.GroupNotSupported as exc:
