@@ -96,3 +96,4 @@ class DesiredPage:
     prevent_destroy: bool = False
     ignore_changes: tuple[str, ...] = field(default_factory=tuple)
     targets: tuple[str, ...] = field(default_factory=tuple)  # empty: every target
+    renamed_from: str | None = None  # a generated page whose roster key was renamed: its old address

@@ -19,7 +19,7 @@ from provisioner.apis.nylas_v2.client import SchedulerClient
 from provisioner.apis.nylas_v2.model import Config, Page
 
 from . import planfile
-from .addresses import address_problem, parse_address, parse_folder, shown
+from .addresses import address_problem, parse_address, parse_file_address, parse_folder, shown
 from .adopt import account_address, page_yaml
 from .apply import Applier, ApplyResult, Reporter, check_safety
 from .changes import Action, DriftReport, Plan
@@ -266,7 +266,7 @@ def _adopted(address: str, page: Page, prevent_destroy: bool) -> Resource:
 
 def import_page(settings: Settings, address: str, page_id: int, edit_token: SecretStr) -> Page:
     """`provisioner import`: record an existing live page under ADDRESS, without changing it."""
-    address = parse_address(address)
+    address = parse_file_address(address)
 
     async def fetch() -> Page:
         async with open_client(settings) as client:
@@ -359,7 +359,7 @@ def _write_page_file(settings: Settings, address: str, page: Page, overwrite: bo
 def pull(settings: Settings, address: str, overwrite: bool) -> tuple[Path, list[str]]:
     """`provisioner pull`: write the live page at ADDRESS as YAML. Returns the file and the paths that
     still differ once loaded (values merged in from a `_defaults.yaml`), which the caller reports."""
-    address = parse_address(address)
+    address = parse_file_address(address)
     state = state_read(settings)
     if address not in state.resources:
         raise StateError(f"{address} is not managed; adopt it first with `provisioner import {address} --page-id ID`")
