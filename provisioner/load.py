@@ -213,6 +213,8 @@ def _load_page(
         prevent_destroy=model.lifecycle.prevent_destroy,
         ignore_changes=tuple(model.lifecycle.ignore_changes),
         targets=tuple(model.targets or ()),
+        policy_exceptions=tuple((e.rule, e.reason) for e in model.lifecycle.policy_exceptions),
+        origins=page.origins,
     )
 
 

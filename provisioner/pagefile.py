@@ -7,6 +7,7 @@ interpolated and validated page, addressed by its path under ``pages/``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,6 +36,15 @@ def page_slug_problem(slug: str) -> str | None:
 PageSlug = Annotated[Slug, AfterValidator(_page_slug), Field(json_schema_extra={"pattern": _PAGE_SLUG.pattern})]
 
 
+class PolicyExcuse(BaseModel):
+    """A reviewable exception to one policy rule (`policy`) for this page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule: str = Field(description="The rule's id under policies.rules in provisioner.yaml.")
+    reason: str = Field(min_length=1, description="Why this page may break it; a reviewer reads it.")
+
+
 class Lifecycle(BaseModel):
     """provisioner's own keys; never sent to the API."""
 
@@ -46,6 +56,9 @@ class Lifecycle(BaseModel):
     ignore_changes: list[str] = Field(
         default_factory=list,
         description="Dotted paths owned by end users in the Schedule Editor, e.g. config.appearance.",
+    )
+    policy_exceptions: list[PolicyExcuse] = Field(
+        default_factory=list, description="Policy rules this page may break, each with its reason."
     )
 
 
@@ -97,3 +110,7 @@ class DesiredPage:
     ignore_changes: tuple[str, ...] = field(default_factory=tuple)
     targets: tuple[str, ...] = field(default_factory=tuple)  # empty: every target
     renamed_from: str | None = None  # a generated page whose roster key was renamed: its old address
+    policy_exceptions: tuple[tuple[str, str], ...] = ()  # (rule, reason) from lifecycle.policy_exceptions
+    # Where each value was written, (file, line, column) by path: policy violations point there.
+    origins: Mapping[tuple[Any, ...], tuple[str, int | None, int | None]] | None = field(
+        default=None, compare=False, repr=False)

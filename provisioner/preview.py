@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from provisioner.apis.nylas_v2.model import Config
 
+from .fairness import booking_share
 from .slots import Host, Slot, compute_slots
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -48,6 +49,9 @@ class Preview:
     desired: tuple[SlotRun, ...]  # every slot of the YAML, summarised
     added: tuple[SlotRun, ...] = ()  # in the YAML, not live
     removed: tuple[SlotRun, ...] = ()  # live, not in the YAML
+    # Round-robin pages: bookings per host (name, count) if every offered start were booked in turn.
+    desired_share: tuple[tuple[str, int], ...] = ()
+    live_share: tuple[tuple[str, int], ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -100,8 +104,9 @@ def compare(
     """The YAML's slots, and when the page is live, what the YAML adds and removes."""
     zone = desired.timezone or "UTC"
     wanted = slots_for(desired, hosts, start, days)
+    share = booking_share(desired, hosts, *window(zone, start, days))
     if live is None:
-        return Preview(address, zone, start, days, len(wanted), None, summarize(wanted, zone))
+        return Preview(address, zone, start, days, len(wanted), None, summarize(wanted, zone), desired_share=share)
     current = slots_for(live, hosts, start, days)
     key = lambda s: (s.start, s.end, s.account_id)  # noqa: E731 - a slot's identity
     have, want = {key(s) for s in current}, {key(s) for s in wanted}
@@ -109,6 +114,7 @@ def compare(
         address, zone, start, days, len(wanted), len(current), summarize(wanted, zone),
         added=summarize((s for s in wanted if key(s) not in have), zone),
         removed=summarize((s for s in current if key(s) not in want), zone),
+        desired_share=share, live_share=booking_share(live, hosts, *window(live.timezone or "UTC", start, days)),
     )
 
 

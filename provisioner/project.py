@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError, Problem, ProvisionerError
+from .policy import Policies
 from .secrets import KEY_ENV, InterpolationError, interpolate
 from .yamlfile import format_path, load_yaml
 
@@ -65,6 +66,7 @@ class TargetSettings(_Strict):
 
 class ProjectFile(_Strict):
     targets: dict[str, TargetSettings] = Field(default_factory=dict)
+    policies: Policies | None = Field(None, description="Rules every page must follow (see provisioner.policy).")
 
 
 @dataclass(frozen=True)

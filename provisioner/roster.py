@@ -280,7 +280,7 @@ class _Substitution:
                              "add it to the entry, or give every entry that field")
                 return False, None
             value = value[part]
-        line, column = self.entry.positions.get(parts, self.entry.origin[1:])  # type: ignore[misc]
+        line, column = self.entry.positions.get(parts, self.entry.origin[1:])
         self.sources[format_path(path)] = (self.roster.file, line, column)
         return True, value
 

@@ -25,7 +25,8 @@ from .apply import Applier, ApplyResult, Reporter, check_safety
 from .changes import Action, DriftReport, Plan
 from .diff import diff, under
 from .drift import drift_report
-from .errors import Aborted, NotFound, ProvisionerError, StateError
+from .errors import Aborted, NotFound, Problem, ProvisionerError, StateError
+from .fairness import notes as fairness_notes
 from .fileio import is_within, same_file
 from .load import UNRESOLVED_TOKEN as UNRESOLVED
 from .pagefile import DesiredPage, page_slug_problem
@@ -143,7 +144,8 @@ def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = 
          progress: Reporter | None = None) -> Plan:
     """`provisioner plan`: read state (no lock), refresh live pages (told to ``progress``), diff."""
     targets = _parse_targets(targets)  # before anything is read or locked
-    desired = validate(settings, need_tokens=need_tokens)
+    policy_warnings: list[Problem] = []
+    desired = validate(settings, need_tokens=need_tokens, warnings=policy_warnings)
     seal = sealer(settings)
     state = backend(settings, seal).read(settings.target.api_url)
 
@@ -151,7 +153,9 @@ def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = 
         async with open_client(settings) as client:
             return await _plan(settings, client, state, desired, targets, seal, need_tokens, progress)
 
-    return asyncio.run(run())
+    made = asyncio.run(run())
+    notes = tuple(f"policy: {w.render()}" for w in policy_warnings) + fairness_notes(made, desired, state)
+    return replace(made, warnings=made.warnings + notes) if notes else made
 
 
 def save_plan(settings: Settings, out: Path, result: Plan, rendered_json: str, targets: tuple[str, ...]) -> None:
