@@ -111,7 +111,7 @@ class Policies(BaseModel):
 # --- built-ins: the path of each API, and the default an absent value has -------------------------
 
 _ZONES = {
-    "v2": ("config.timezone", "config.booking.opening_hours[*].timezone"),
+    "v2": ("config.timezone",),
     "v3": ("config.event_booking.timezone", "config.participants[*].timezone",
            "config.availability.availability_rules.default_open_hours[*].timezone"),
 }
