@@ -94,6 +94,7 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
         raise ConfigError([Problem(_display(pages_dir), None, None, "", "pages directory not found")])
     pages, defaults, problems = discover(pages_dir)
     made, roster_problems = expand(pages)  # takes rosters and templates out of `pages`
+    chains: dict[str, list[YamlDoc | bool]] = {}
     problems += roster_problems
     defaults_docs = {folder: _load_defaults(files, problems) for folder, files in defaults.items()}
     secrets: set[str] = set()
@@ -110,7 +111,7 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
                 for f in files
             ]
             continue
-        page, desired = _load_page(address, files[0], _chain(defaults_docs, address), env, secrets, need_tokens)
+        page, desired = _load_page(address, files[0], _chain(defaults_docs, address, chains), env, secrets, need_tokens)
         problems += page.problems
         token_variables |= page.token_variables
         reads += [(page.where(path), format_path(path), name) for path, name in page.reads]
@@ -118,7 +119,7 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
         if isinstance(page.data.get("slug"), str):
             slugs.append(_SlugSeen(page.data["slug"], page.display, page.where(("slug",))))
     for page, desired in generated_pages(made, lambda g: _load_page(  # the roster's pages: `roster`
-            g.address, g.template_file, _chain(defaults_docs, g.address), env, secrets, need_tokens, g.layers)):
+            g.address, g.template_file, _chain(defaults_docs, g.address, chains), env, secrets, need_tokens, g.layers)):
         problems += page.problems
         token_variables |= page.token_variables
         reads += [(page.where(path), format_path(path), name) for path, name in page.reads]
@@ -134,11 +135,16 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
     return {address: desired for address, desired in sorted(loaded.items()) if desired is not None}
 
 
-def _chain(defaults_docs: dict[Path, YamlDoc | bool], address: str) -> list[YamlDoc | bool]:
-    """The `_defaults` docs that apply to ``address``, outermost first."""
-    folder = Path(address).parent
-    chain = [defaults_docs.get(Path(*folder.parts[:i]), None) for i in range(len(folder.parts) + 1)]
-    return [d for d in chain if d is not None]
+def _chain(defaults_docs: dict[Path, YamlDoc | bool], address: str,
+           cache: dict[str, list[YamlDoc | bool]]) -> list[YamlDoc | bool]:
+    """The `_defaults` docs that apply to ``address``, outermost first; ``cache`` holds the chain of each
+    folder seen (a roster's pages share one)."""
+    folder = address.rpartition("/")[0]
+    if folder not in cache:
+        parts = Path(folder).parts
+        chain = [defaults_docs.get(Path(*parts[:i]), None) for i in range(len(parts) + 1)]
+        cache[folder] = [d for d in chain if d is not None]
+    return cache[folder]
 
 
 def _load_defaults(files: list[Path], problems: list[Problem]) -> YamlDoc | bool:

@@ -293,6 +293,8 @@ def _scalar(value: Any) -> str:
 
 def annotate(problems: list[Problem], made: Generated) -> list[Problem]:
     """Problems of a generated page, each naming the roster too: the field a value came from, or the entry."""
+    if not problems:
+        return problems
     template = display(made.template_file)
     out = []
     for p in problems:
