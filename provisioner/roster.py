@@ -117,8 +117,9 @@ def expand(pages: dict[str, list[Path]]) -> tuple[list[Generated], list[Problem]
         if not isinstance(doc.data, dict):
             problems.append(Problem(doc.file, *doc.locate(()), "", "a template must be a mapping, like a page file"))
             continue
+        hot = _hot(doc.data)
         for entry in entries[folder]:
-            made = _generate(template_address, doc, rosters[folder], entry, problems)
+            made = _generate(template_address, doc, hot, rosters[folder], entry, problems)
             if made is not None:
                 out.append(made)
     return out, problems
@@ -167,10 +168,29 @@ def _entries(doc: YamlDoc, problems: list[Problem]) -> list[_Entry]:
     return out
 
 
-def _generate(template_address: str, doc: YamlDoc, roster: YamlDoc, entry: _Entry,
+def _hot(data: Any, path: PathKey = ()) -> set[PathKey]:
+    """The paths of the template whose value holds a reference somewhere (found once per template):
+    the rest is shared by every generated page as it is, never copied."""
+    found: set[PathKey] = set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            inner = _hot(value, (*path, key))
+            if inner or (isinstance(key, str) and ("{{" in key or "}}" in key)):
+                found |= inner | {(*path, key)}
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found |= _hot(value, (*path, index))
+    elif isinstance(data, str) and ("{{" in data or "}}" in data):
+        found.add(path)
+    if found:
+        found.add(path)
+    return found
+
+
+def _generate(template_address: str, doc: YamlDoc, hot: set[PathKey], roster: YamlDoc, entry: _Entry,
               problems: list[Problem]) -> Generated | None:
-    subst = _Substitution(doc, roster, entry)
-    data = subst.value(doc.data, ())
+    subst = _Substitution(doc, hot, roster, entry)
+    data = dict(subst.value(doc.data, ()))  # its own root: member_fields is taken out of it
     member = data.pop(MEMBER_FIELDS, None)
     if member is not None:
         path = (MEMBER_FIELDS,)
@@ -178,10 +198,10 @@ def _generate(template_address: str, doc: YamlDoc, roster: YamlDoc, entry: _Entr
             subst.problem(path, "member_fields is a list of dotted paths people may change in the Schedule Editor",
                           "e.g. [config.appearance.color]")
         else:
-            lifecycle = data.setdefault("lifecycle", {})
+            lifecycle = data["lifecycle"] = dict(data.get("lifecycle") or {})  # copies: shared with the template
             if isinstance(lifecycle, dict):
                 # The paths keep their lines: a wrong one is reported where it was written.
-                ignored = lifecycle.setdefault("ignore_changes", [])
+                ignored = lifecycle["ignore_changes"] = list(lifecycle.get("ignore_changes") or [])
                 start = len(ignored) if isinstance(ignored, list) else 0
                 if isinstance(ignored, list):
                     ignored += member
@@ -213,9 +233,9 @@ def _generate(template_address: str, doc: YamlDoc, roster: YamlDoc, entry: _Entr
 class _Substitution:
     """One pass over the template for one entry: the new data, its positions, and its problems."""
 
-    def __init__(self, doc: YamlDoc, roster: YamlDoc, entry: _Entry):
-        self.doc, self.roster, self.entry = doc, roster, entry
-        self.positions: dict[PathKey, Position] = {(): doc.locate(())}
+    def __init__(self, doc: YamlDoc, hot: set[PathKey], roster: YamlDoc, entry: _Entry):
+        self.doc, self.hot, self.roster, self.entry = doc, hot, roster, entry
+        self.positions: dict[PathKey, Position] = dict(doc.positions)  # moved only under a substituted key
         self.sources: dict[str, Origin] = {}
         self.problems: list[Problem] = []
 
@@ -227,8 +247,10 @@ class _Substitution:
     def value(self, value: Any, path: PathKey, written: PathKey | None = None) -> Any:
         """``value`` (at ``path`` in the output, ``written`` in the template) with references replaced."""
         written = path if written is None else written
-        if written in self.doc.positions:
+        if path != written and written in self.doc.positions:
             self.positions[path] = self.doc.positions[written]
+        elif written not in self.hot:
+            return value  # no reference inside: shared as it is (nothing downstream mutates page data)
         if isinstance(value, dict):
             out: dict[Any, Any] = {}
             for key, item in value.items():
