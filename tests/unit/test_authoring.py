@@ -135,3 +135,10 @@ def test_the_expected_share_comes_from_the_slot_engine():
     share = dict(booking_share(fair, _hosts(3), *week))
     assert sum(share.values()) > 0 and max(share.values()) - min(share.values()) <= 1  # fairness: even
     assert booking_share(fair, _hosts(1), *week) == ()
+
+
+def test_a_renamed_key_whose_slug_stays_is_a_move_without_renamed_from():
+    state = State("l", 1, "u", {"t/p[alice]": _resource("t/p[alice]", "demo-ang")})  # slug from {{ handle }}
+    desired = {"t/p[alicia]": DesiredPage("t/p[alicia]", Path("pages/t/_p.template.yaml"), "demo-ang", None,
+                                          (SecretStr("t"),), {})}
+    assert find_moves(desired, state) == {"t/p[alicia]": "t/p[alice]"}
