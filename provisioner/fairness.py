@@ -49,7 +49,7 @@ def notes(plan: Plan, desired: Mapping[str, DesiredPage], state: State) -> tuple
     """One note per round-robin page whose update or move changes its hosts or its method."""
     out = []
     for change in plan.pages:
-        if change.action not in (Action.UPDATE, Action.MOVE, Action.RECREATE) or change.address not in desired:
+        if change.action not in (Action.UPDATE, Action.MOVE) or change.address not in desired:
             continue
         page = desired[change.address]
         record = state.resources.get(change.moved_from or change.address)
