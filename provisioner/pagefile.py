@@ -114,3 +114,6 @@ class DesiredPage:
     # Where each value was written, (file, line, column) by path: policy violations point there.
     origins: Mapping[tuple[Any, ...], tuple[str, int | None, int | None]] | None = field(
         default=None, compare=False, repr=False)
+    # A generated page: the roster line each substituted value came from, by dotted path (`roster`).
+    value_sources: Mapping[str, tuple[str, int | None, int | None]] | None = field(
+        default=None, compare=False, repr=False)

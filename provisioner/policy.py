@@ -282,8 +282,13 @@ def _check_rule(page: DesiredPage, doc: dict[str, Any], api: Api, rule_id: str, 
 
 def _violation(page: DesiredPage, rule_id: str, rule: Rule, at: PathKey, why: str) -> Violation:
     file, line, column = _where(page, at)
-    shared = file != str(page.file) or "[" in page.address  # a _defaults file, a template: say which page
-    message = f"policy {rule_id!r}: {why}" + (f" ({page.address})" if shared else "")
+    notes = []
+    if file != str(page.file) or "[" in page.address:  # a _defaults file, a template: say which page
+        notes.append(page.address)
+    source = (page.value_sources or {}).get(format_path(at))
+    if source is not None and file == str(page.file):  # substituted from a roster: name that line too
+        notes.append(f"value from {source[0]}:{source[1]}")
+    message = f"policy {rule_id!r}: {why}" + (f" ({', '.join(notes)})" if notes else "")
     hint = rule.message or f"or excuse this page: lifecycle.policy_exceptions: [{{rule: {rule_id}, reason: ...}}]"
     return Violation(rule_id, rule.severity, Problem(file, line, column, format_path(at), message, hint))
 

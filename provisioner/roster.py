@@ -344,6 +344,6 @@ def generated_pages(made: list[Generated], load: Callable[[Generated], tuple[L, 
     for made_page in made:
         page, desired = load(made_page)
         page.problems[:] = annotate(page.problems, made_page)
-        if desired is not None and made_page.renamed_from:
-            desired = replace(desired, renamed_from=made_page.renamed_from)
+        if desired is not None:
+            desired = replace(desired, renamed_from=made_page.renamed_from, value_sources=made_page.sources)
         yield page, desired
