@@ -15,10 +15,11 @@ from .settings import Settings
 
 
 def validate(settings: Settings, need_tokens: bool = False,
-             warnings: list[Problem] | None = None) -> dict[str, DesiredPage]:
+             warnings: list[Problem] | None = None, policies: bool = True) -> dict[str, DesiredPage]:
     """Load and check every page offline; ConfigError lists every problem. Pages limited to other
     targets (``targets:`` in the page file) are left out. Policy rules (`policy`) are checked on the
-    pages of this target: errors are problems; warnings go to ``warnings`` when given."""
+    pages of this target (unless ``policies`` is false: drift reports live edits whatever the rules):
+    errors are problems; warnings go to ``warnings`` when given."""
     pages = load_pages(settings.pages_dir, settings.env, need_tokens=need_tokens,
                        secret_variables=(settings.lock_key_env, settings.state_dsn_env))
     problems = [
@@ -29,7 +30,7 @@ def validate(settings: Settings, need_tokens: bool = False,
         if name not in settings.known_targets
     ]
     chosen = {a: p for a, p in pages.items() if not p.targets or settings.target_name in p.targets}
-    violations = check(chosen.values(), settings.policies)
+    violations = check(chosen.values(), settings.policies if policies else None)
     problems += [v.problem for v in violations if v.severity == "error"]
     if problems:
         raise ConfigError(problems)

@@ -141,11 +141,11 @@ async def _plan(
 
 
 def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = True,
-         progress: Reporter | None = None) -> Plan:
+         progress: Reporter | None = None, policies: bool = True) -> Plan:
     """`provisioner plan`: read state (no lock), refresh live pages (told to ``progress``), diff."""
     targets = _parse_targets(targets)  # before anything is read or locked
     policy_warnings: list[Problem] = []
-    desired = validate(settings, need_tokens=need_tokens, warnings=policy_warnings)
+    desired = validate(settings, need_tokens=need_tokens, warnings=policy_warnings, policies=policies)
     seal = sealer(settings)
     state = backend(settings, seal).read(settings.target.api_url)
 
@@ -222,7 +222,7 @@ def apply(
 def drift(settings: Settings, targets: tuple[str, ...] = (), progress: Reporter | None = None) -> DriftReport:
     """`provisioner drift`: live pages against what was last applied."""
     # Drift reads live pages with edit tokens only: the access-token variables need not be set.
-    return drift_report(plan(settings, targets, need_tokens=False, progress=progress))
+    return drift_report(plan(settings, targets, need_tokens=False, progress=progress, policies=False))
 
 
 # --- state commands -------------------------------------------------------------------------------
