@@ -16,17 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pydantic import SecretStr
-
-from provisioner.apis.nylas_v2.client import SchedulerClient
-from provisioner.apis.nylas_v2.model import Page
+from provisioner.apis import Api, Handle, LivePage, Pages
 
 from .changes import Action, PageChange, Plan
 from .errors import ApiError, NotFound, OutcomeUnknown, PlanRefused, ProvisionerError
 from .pagefile import DesiredPage
 from .plan import live_document
 from .safety import Limits, refusals
-from .state.base import Resource, Transaction
+from .state.base import NO_TOKEN, Resource, Transaction
 
 CREATE_ATTEMPTS = 3  # a create whose outcome is unknown and whose page is not found is re-sent at most this often
 
@@ -63,12 +60,13 @@ class Applier:
 
     def __init__(
         self,
-        client: SchedulerClient,
+        client: Pages,
         txn: Transaction,
         desired: Mapping[str, DesiredPage],
         reporter: Reporter,
+        api: Api | None = None,
     ):
-        self.client, self.txn = client, txn
+        self.client, self.txn, self.api = client, txn, api
         self.desired, self.reporter = desired, reporter
         self.result = ApplyResult()
 
@@ -101,26 +99,27 @@ class Applier:
             self.txn.move(change.moved_from, change.address)
         resource = self.txn.state.resources[change.address]
         if change.body is None:  # no API write: only the record of what is live is refreshed
-            live = await self.client.get_page(resource.id, resource.edit_token)
+            live = await self.client.get(resource.handle)
             self._record(change.address, live, change.tokens_digest or resource.tokens_digest)
             return "moved" if change.action is Action.MOVE else "state refreshed"
         page = self.desired[change.address]
-        updated = await self._update(resource.id, resource.edit_token, change.body, page, change.sends_tokens)
+        updated = await self._update(resource.handle, change.body, page, change.sends_tokens, _changed(change))
         # Without a hosts line the page already holds these tokens (the plan checked), so their digest holds.
         self._record(change.address, updated, change.tokens_digest or resource.tokens_digest, change.body)
         return f"updated (page {updated.id}{_hosts(updated) if change.sends_tokens else ''})"
 
     async def _update(
-        self, page_id: int, token: SecretStr, body: dict[str, Any], page: DesiredPage, send_tokens: bool
-    ) -> Page:
+        self, handle: Handle, body: dict[str, Any], page: DesiredPage, send_tokens: bool,
+        changed: tuple[str, ...] | None = None,
+    ) -> LivePage:
         self.result.api_writes += 1
-        return await self.client.update_page(
-            page_id,
-            token,
+        return await self.client.update(
+            handle,
             name=body["name"],
             slug=body["slug"],
             config=body["config"],
-            access_tokens=list(page.access_tokens) if send_tokens else None,
+            owner=page.owner if send_tokens else None,
+            changed=changed,
         )
 
     async def _create(self, change: PageChange) -> str:
@@ -130,23 +129,23 @@ class Applier:
         existing = None
         pending_slug = self.txn.state.pending_creates.get(change.address)
         if pending_slug is not None:  # an earlier run sent a create and never heard back
-            existing = await self.client.find_by_slug(page.access_tokens, pending_slug)
+            existing = await self.client.find_by_slug(page.owner, pending_slug)
             if existing is None and pending_slug != page.slug:
-                existing = await self.client.find_by_slug(page.access_tokens, page.slug)
+                existing = await self.client.find_by_slug(page.owner, page.slug)
         for _attempt in range(CREATE_ATTEMPTS):
             if existing is not None:
                 break
             self.txn.intend_create(change.address, page.slug)
             try:
                 self.result.api_writes += 1
-                created = await self.client.create_page(
-                    page.access_tokens,
+                created = await self.client.create(
+                    page.owner,
                     name=change.body["name"],
                     slug=change.body["slug"],
                     config=change.body["config"],
                 )
             except OutcomeUnknown:
-                existing = await self.client.find_by_slug(page.access_tokens, page.slug)
+                existing = await self.client.find_by_slug(page.owner, page.slug)
                 continue
             except ApiError as exc:
                 # A definite refusal: nothing was created, so the intent no longer holds.
@@ -155,7 +154,7 @@ class Applier:
                 if exc.status == 400 and "already taken" in str(exc):
                     raise ApiError(
                         f"slug {page.slug!r} is taken by a page provisioner does not manage; adopt it with "
-                        f"`provisioner import {change.address} --page-id ID`, or choose another slug",
+                        f"`provisioner import {change.address} {_import_flags(page)}`, or choose another slug",
                         status=400,
                     ) from None
                 raise
@@ -164,8 +163,9 @@ class Applier:
         if existing is None:
             raise ApiError(f"creating {change.address} failed {CREATE_ATTEMPTS} times with an unknown outcome")
         # The page exists from an earlier attempt: adopt it, then make sure it holds the desired config.
-        if live_document(existing) != change.body:
-            existing = await self._update(existing.id, existing.edit_token, change.body, page, False)
+        if live_document(existing, self.api) != change.body:
+            every = tuple(sorted(set(existing.config) | set(change.body["config"])))  # v3: each top-level key
+            existing = await self._update(existing.handle, change.body, page, False, every)
         self._record(change.address, existing, digest)
         return f"adopted (page {existing.id}, created by an interrupted earlier attempt)"
 
@@ -176,14 +176,14 @@ class Applier:
             return f"forgotten (page {resource.id} was already gone)"
         try:
             self.result.api_writes += 1
-            await self.client.delete_page(resource.id, resource.edit_token)
+            await self.client.delete(resource.handle)
         except NotFound:
             pass  # already gone: the goal is reached
         self.txn.forget(change.address)
         return f"deleted (page {resource.id})"
 
-    def _record(self, address: str, live: Page, digest: str | None, sent: dict[str, Any] | None = None) -> None:
-        doc = live_document(live)
+    def _record(self, address: str, live: LivePage, digest: str | None, sent: dict[str, Any] | None = None) -> None:
+        doc = live_document(live, self.api)
         if sent is not None and doc["config"] == sent["config"]:
             doc["config"] = sent["config"]  # the same value: keep one copy in memory
         self.txn.record(
@@ -191,15 +191,27 @@ class Applier:
                 address=address,
                 id=live.id,
                 slug=live.slug,
-                edit_token=live.edit_token,
+                edit_token=live.handle.edit_token or NO_TOKEN,
                 name=doc["name"],
                 config=doc["config"],
                 tokens_digest=digest,
                 prevent_destroy=self.desired[address].prevent_destroy if address in self.desired else False,
+                grant=live.handle.grant,
             )
         )
 
 
-def _hosts(page: Page) -> str:
+def _hosts(page: LivePage) -> str:
     """``; hosts: a@example.com, b@example.com``: who hosts a page the API just wrote (not secret)."""
-    return "; hosts: " + ", ".join(info.account_email for info in page.access_token_infos)
+    return "; hosts: " + ", ".join(page.hosts)
+
+
+def _changed(change: PageChange) -> tuple[str, ...]:
+    """The top-level config keys a plan changes (v3 sends each of those objects whole)."""
+    return tuple(sorted({c.path.split(".")[1] for c in change.changes if c.path.startswith("config.")}))
+
+
+def _import_flags(page: DesiredPage) -> str:
+    if page.grant is not None:
+        return f"--configuration-id ID --grant {page.grant}"
+    return "--page-id ID"

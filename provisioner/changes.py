@@ -97,7 +97,7 @@ class PageChange:
     address: str
     action: Action
     slug: str
-    page_id: int | None = None
+    page_id: int | str | None = None  # v3: a configuration id
     moved_from: str | None = None
     changes: tuple[FieldChange, ...] = ()
     drift: tuple[DriftItem, ...] = ()
@@ -152,12 +152,19 @@ class Target:
     api_url: str
     name: str | None = None
     emulator: bool = False
+    api: str = "nylas-v2"  # which Scheduler API (`provisioner.apis`)
 
     def describe(self) -> str:
         label = f"{self.name} " if self.name else ""
         if self.emulator:
-            return f"Target: {label}local emulator ({self.api_url}), not Nylas"
-        return f"Target: {label}{self.api_url}"
+            return f"Target: {label}local emulator ({self.api_url}), not Nylas; API {self.api}"
+        return f"Target: {label}{self.api_url}; API {self.api}"
+
+    @property
+    def state_key(self) -> str:
+        """What the state is kept for: the API URL (v2, as ever), or ``nylas-v3:URL`` (a v2 state is
+        never read as a v3 one, even on the same emulator)."""
+        return self.api_url if self.api == "nylas-v2" else f"{self.api}:{self.api_url}"
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from .cli_options import (
     MAX_DELETES,
     PARALLELISM,
     TARGET,
+    Choice,
     ProvisionerGroup,
     color_wanted,
     common,
@@ -201,19 +202,28 @@ def _secret_input(env_var: str | None, what: str) -> SecretStr:
 
 @main.command("import")
 @click.argument("address", required=False)
-@click.option("--page-id", type=click.IntRange(1, 2**63 - 1), help="The live page's id.")
-@click.option("--edit-token-env", metavar="VAR", help="Read the page's edit token from this variable (else stdin).")
+@click.option("--page-id", type=click.IntRange(1, 2**63 - 1), help="v2: the live page's id.")
+@click.option("--edit-token-env", metavar="VAR", help="v2: read the page's edit token from this variable (else stdin).")
 @click.option("--account-token-env", metavar="VAR",
-              help="Adopt every page of the account whose access token is in VAR, as ADDRESS/SLUG.")
+              help="v2: adopt every page of the account whose access token is in VAR, as ADDRESS/SLUG.")
+@click.option("--configuration-id", metavar="ID", help="v3: the live configuration's id.")
+@click.option("--grant", metavar="GRANT", help="v3: the grant it lives under (alone: adopt every configuration).")
 @common
 def import_(settings: Settings, address: str | None, page_id: int | None, edit_token_env: str | None,
-            account_token_env: str | None) -> None:
-    """Adopt an existing live page (or a whole account's pages) into the state."""
-    from . import workflows
+            account_token_env: str | None, configuration_id: str | None, grant: str | None) -> None:
+    """Adopt an existing live page (or a whole account's pages; v3: a grant's configurations) into the state."""
+    from . import adoption
+    from .apis import Handle
 
-    if account_token_env:
-        token = _secret_input(account_token_env, "access token")
-        done = workflows.import_account(settings, token, address or "")
+    if settings.api.owner_is_secret and (configuration_id or grant):
+        raise click.UsageError(f"--configuration-id and --grant are for nylas-v3 targets; this target is "
+                               f"{settings.api_name}: use --page-id (or --account-token-env)")
+    if not settings.api.owner_is_secret and (page_id or edit_token_env or account_token_env):
+        raise click.UsageError("this target is nylas-v3: use --configuration-id ID --grant GRANT (or --grant alone)")
+    owner = grant if grant and not configuration_id else None
+    if account_token_env or owner:
+        done = adoption.import_account(settings, owner or (_secret_input(account_token_env, "access token"),),
+                                        address or "")
         for addr, page in done.adopted:
             click.echo(f"Imported page {page.id} ({page.slug}) as {addr}: wrote {settings.pages_dir}/{addr}.yaml")
         for page, reason in done.skipped:
@@ -221,9 +231,17 @@ def import_(settings: Settings, address: str | None, page_id: int | None, edit_t
         click.echo(f"{len(done.adopted)} page(s) adopted, {len(done.skipped)} skipped; "
                    "`provisioner plan` should now show no changes.")
         return
-    if address is None or page_id is None:
+    if configuration_id and grant:
+        if address is None:
+            raise click.UsageError("give ADDRESS --configuration-id ID --grant GRANT (or --grant GRANT alone)")
+        handle = Handle(configuration_id, grant=grant)
+    elif configuration_id:
+        raise click.UsageError("--configuration-id needs --grant GRANT (the grant the configuration lives under)")
+    elif address is None or page_id is None:
         raise click.UsageError("give ADDRESS and --page-id ID (or --account-token-env VAR)")
-    page = workflows.import_page(settings, address, page_id, _secret_input(edit_token_env, "edit token"))
+    else:
+        handle = Handle(page_id, edit_token=_secret_input(edit_token_env, "edit token"))
+    page = adoption.import_page(settings, address, handle)
     click.echo(f"Imported page {page.id} ({page.slug}) as {address}.")
     if not (settings.pages_dir / f"{address}.yaml").exists():
         click.echo(f"Next: `provisioner pull {address}` writes its page file.")
@@ -235,9 +253,9 @@ def import_(settings: Settings, address: str | None, page_id: int | None, edit_t
 @common
 def pull(settings: Settings, address: str, force: bool) -> None:
     """Write the live page at ADDRESS as YAML to pages/ADDRESS.yaml."""
-    from . import workflows
+    from . import adoption
 
-    path, differing = workflows.pull(settings, address, force)
+    path, differing = adoption.pull(settings, address, force)
     click.echo(f"Wrote {path}.")
     if differing:
         click.echo("Note: values from _defaults.yaml make these fields differ from the live page: "
@@ -299,8 +317,9 @@ def state_show(settings: Settings, address: str) -> None:
     from . import workflows
 
     r = workflows.state_show(settings, address)
-    doc = {"address": r.address, "id": r.id, "slug": r.slug, "name": r.name, "edit_token": "(sensitive)",
-           "prevent_destroy": r.prevent_destroy, "config": r.config}
+    doc = {"address": r.address, "id": r.id, "slug": r.slug, "name": r.name, "prevent_destroy": r.prevent_destroy,
+           "config": r.config}
+    doc.update({"grant": r.grant} if r.grant is not None else {"edit_token": "(sensitive)"})  # v3 has no edit token
     click.echo(json.dumps(doc, indent=2, sort_keys=True))
 
 
@@ -350,14 +369,16 @@ def keygen() -> None:
 
 
 @main.command()
+@click.option("--api", "api_name", type=Choice(["nylas-v3", "nylas-v2"]), default="nylas-v2",
+              show_default=True, help="Whose page file.")
 @DEBUG
-def schema() -> None:
+def schema(api_name: str) -> None:
     """Print the JSON Schema of a page file, for editors."""
     import json
 
     from .pagefile import page_schema
 
-    click.echo(json.dumps(page_schema(), indent=2, sort_keys=True))
+    click.echo(json.dumps(page_schema(api_name), indent=2, sort_keys=True))
 
 
 @main.group()

@@ -76,6 +76,10 @@ class NotFound(ApiError):
     """404: the page is gone."""
 
 
+class SlugTaken(ApiError):
+    """A create or update refused because another page or configuration already has the slug."""
+
+
 class OutcomeUnknown(ApiError):
     """A write whose outcome is unknown (timeout, dropped connection, 5xx after sending)."""
 

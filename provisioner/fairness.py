@@ -23,13 +23,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from provisioner.apis.nylas_v2.model import Config
-
 from .changes import Action, Plan
 from .pagefile import DesiredPage
 from .slots import Booking, Host, SlotUnavailable, compute_slots, next_host
 from .state.base import State
 
+Config = Any  # the v2 page config (`provisioner.apis` v2 `config_model`): `booking_share` serves v2 preview
 V2_METHOD = "config.booking.scheduling_method"
 V3_METHOD = "config.availability.availability_rules.availability_method"
 V3_HOSTS = "config.participants"
@@ -55,7 +54,7 @@ def notes(plan: Plan, desired: Mapping[str, DesiredPage], state: State) -> tuple
         record = state.resources.get(change.moved_from or change.address)
         before = _method(record.config) if record is not None else None
         after = _method(page.config)
-        v3 = getattr(page, "grant", None) is not None
+        v3 = page.grant is not None
         paths = [c.path for c in change.changes]
         hosts = any(p == "hosts" or _touches(p, V3_HOSTS) for p in paths)
         method = any(_touches(p, V2_METHOD) or _touches(p, V3_METHOD) for p in paths)

@@ -21,11 +21,12 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
-from provisioner.apis.nylas_v2.model import dump_config, token_problem
+from provisioner.apis import V2, Api, get_api
+from provisioner.apis.base import token_problem
 
 from .errors import ConfigError, Problem
 from .load_problems import Origin, kind, printable, translate
-from .pagefile import DesiredPage, PageFile
+from .pagefile import DesiredPage
 from .roster import expand, generated_pages
 from .schema_paths import ignore_path_problem, lax_scalar_problems
 from .secrets import InterpolationError, VariablePolicy, interpolate, is_reference, references
@@ -81,15 +82,17 @@ class _Page:
 
 
 def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = True,
-               secret_variables: Iterable[str | None] = ()) -> dict[str, DesiredPage]:
+               secret_variables: Iterable[str | None] = (), api: Api | None = None) -> dict[str, DesiredPage]:
     """Every page under ``pages_dir``, by ADDRESS (sorted), validated; or `ConfigError` with all problems.
 
     ``env`` supplies ``${VAR}`` values; values other than access tokens may not read a secret
     variable (`secrets.VariablePolicy`), ``secret_variables`` among them (the target's lock-key and
     DSN variables, whatever their names). Files and folders whose name starts with ``.`` are ignored.
     With ``need_tokens`` false (commands that never send an access token: drift, pull), a token
-    variable that is not set is no error and the token is a placeholder.
+    variable that is not set is no error and the token is a placeholder. ``api`` (v2 by default) gives
+    the page model: v2 pages name their access tokens, v3 pages their grant (not a secret).
     """
+    api = api or get_api(V2)
     if not pages_dir.is_dir():
         raise ConfigError([Problem(_display(pages_dir), None, None, "", "pages directory not found")])
     pages, defaults, problems = discover(pages_dir)
@@ -111,7 +114,8 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
                 for f in files
             ]
             continue
-        page, desired = _load_page(address, files[0], _chain(defaults_docs, address, chains), env, secrets, need_tokens)
+        page, desired = _load_page(address, files[0], _chain(defaults_docs, address, chains), env, secrets,
+                                   need_tokens, api)
         problems += page.problems
         token_variables |= page.token_variables
         reads += [(page.where(path), format_path(path), name) for path, name in page.reads]
@@ -119,7 +123,8 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
         if isinstance(page.data.get("slug"), str):
             slugs.append(_SlugSeen(page.data["slug"], page.display, page.where(("slug",))))
     for page, desired in generated_pages(made, lambda g: _load_page(  # the roster's pages: `roster`
-            g.address, g.template_file, _chain(defaults_docs, g.address, chains), env, secrets, need_tokens, g.layers)):
+            g.address, g.template_file, _chain(defaults_docs, g.address, chains), env, secrets, need_tokens, api,
+            g.layers)):
         problems += page.problems
         token_variables |= page.token_variables
         reads += [(page.where(path), format_path(path), name) for path, name in page.reads]
@@ -168,10 +173,12 @@ def _load_defaults(files: list[Path], problems: list[Problem]) -> YamlDoc | bool
 
 def _load_page(
     address: str, file: Path, chain: list[YamlDoc | bool], env: Mapping[str, str], secrets: set[str],
-    need_tokens: bool = True, layers: tuple[YamlDoc, ...] = (),
+    need_tokens: bool = True, api: Api | None = None, layers: tuple[YamlDoc, ...] = (),
 ) -> tuple[_Page, DesiredPage | None]:
     """One page over its `_defaults` chain (outermost first); the desired page only if it has no problems.
     ``layers``: the page's own docs, already parsed (a generated page: template, then its override)."""
+    api = api or get_api(V2)
+    owner = api.owner_field
     page = _Page(_display(file))
     try:
         doc = layers[0] if layers else load_yaml(file, page.display)
@@ -179,10 +186,10 @@ def _load_page(
         page.problems += e.problems
         return page, None
     if doc.data is None:
-        page.problem((), "the file is empty", "a page needs at least slug and access_tokens")
+        page.problem((), "the file is empty", f"a page needs at least slug and {owner}")
         return page, None
     if not isinstance(doc.data, dict):
-        page.problem((), f"a page must be a mapping (slug, access_tokens, config...), not {kind(doc.data)}")
+        page.problem((), f"a page must be a mapping (slug, {owner}, config...), not {kind(doc.data)}")
         return page, None
     if False in chain:  # a broken _defaults above: its own problems are reported already
         return page, None
@@ -190,22 +197,25 @@ def _load_page(
         assert isinstance(layer, YamlDoc)
         page.overlay(layer)
     page.origins[()] = (page.display, *doc.locate(()))
-    data = {k: _interpolate(page, v, (k,), env) for k, v in page.data.items() if k != "access_tokens"}
-    tokens = _resolve_tokens(page, env, need_tokens)
-    secrets.update(t for t in tokens or [] if t)
-    _refuse_tokens_elsewhere(page, data, [t for t in tokens or [] if t and t != UNRESOLVED_TOKEN])
-    data["access_tokens"] = tokens if tokens is not None else ["-"]  # never a token-shaped literal
-    lax = lax_scalar_problems(data, PageFile)  # reported instead of pydantic's error at the same path
+    secret_owner = api.owner_is_secret
+    data = {k: _interpolate(page, v, (k,), env) for k, v in page.data.items()
+            if k != "access_tokens" or not secret_owner}
+    if secret_owner:
+        tokens = _resolve_tokens(page, env, need_tokens)
+        secrets.update(t for t in tokens or [] if t)
+        _refuse_tokens_elsewhere(page, data, [t for t in tokens or [] if t and t != UNRESOLVED_TOKEN])
+        data["access_tokens"] = tokens if tokens is not None else ["-"]  # never a token-shaped literal
+    lax = lax_scalar_problems(data, api.page_model)  # reported instead of pydantic's error at the same path
     for path, message, hint in lax:
         page.problem(path, message, hint)
     flagged = {path for path, _, _ in lax}
-    _check_ignore_changes(page, data)
+    _check_ignore_changes(page, data, api)
     try:
-        model = PageFile.model_validate(data)
+        model: Any = api.page_model.model_validate(data)
     except ValidationError as e:
         for error in e.errors(include_input=False, include_url=False):
             if tuple(error["loc"]) not in flagged:
-                page.problems.append(translate(page.where, data, error))
+                page.problems.append(translate(page.where, data, error, api))
         return page, None
     if page.problems:
         return page, None
@@ -214,11 +224,12 @@ def _load_page(
         file=file,
         slug=model.slug,
         name=model.name,
-        access_tokens=tuple(model.access_tokens),
-        config=dump_config(model.config),
+        access_tokens=tuple(model_owner) if isinstance(model_owner := api.owner_of(model), tuple) else (),
+        config=api.desired_config(model),
         prevent_destroy=model.lifecycle.prevent_destroy,
         ignore_changes=tuple(model.lifecycle.ignore_changes),
         targets=tuple(model.targets or ()),
+        grant=model_owner if isinstance(model_owner, str) else None,
         policy_exceptions=tuple((e.rule, e.reason) for e in model.lifecycle.policy_exceptions),
         origins=page.origins,
     )
@@ -327,11 +338,11 @@ def _secret_reads(reads: list[tuple[Origin, str, str]], policy: VariablePolicy) 
 # --- the schema ----------------------------------------------------------------------------------
 
 
-def _check_ignore_changes(page: _Page, data: dict[Any, Any]) -> None:
+def _check_ignore_changes(page: _Page, data: dict[Any, Any], api: Api) -> None:
     lifecycle = data.get("lifecycle")
     paths = lifecycle.get("ignore_changes") if isinstance(lifecycle, dict) else None
     for index, path in enumerate(paths if isinstance(paths, list) else []):
-        found = ignore_path_problem(path) if isinstance(path, str) else None
+        found = ignore_path_problem(path, api.config_model) if isinstance(path, str) else None
         if found:
             page.problem(("lifecycle", "ignore_changes", index), *found)
 

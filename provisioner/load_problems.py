@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from provisioner.apis.nylas_v2.model import Config
+from provisioner.apis import V2, Api, get_api
 
 from .errors import Problem
 from .schema_paths import annotation_at, fields_of
@@ -53,17 +53,19 @@ def kind(value: Any) -> str:
     return "a list" if isinstance(value, list) else "a mapping"
 
 
-def translate(where: Callable[[PathKey], Origin], data: dict[Any, Any], error: Mapping[str, Any]) -> Problem:
+def translate(where: Callable[[PathKey], Origin], data: dict[Any, Any], error: Mapping[str, Any],
+              api: Api | None = None) -> Problem:
     """One pydantic error (from ``errors(include_input=False)``) as a `Problem` at its source position
     (``where`` gives the file, line and column a path was written at)."""
     loc, code, msg = tuple(error["loc"]), error["type"], str(error["msg"])
     file, line, column = where(loc)
     hint = None
     if code == "extra_forbidden":
-        fields = fields_of(annotation_at(loc[:-1])) or {}
+        chosen = api or get_api(V2)
+        fields = fields_of(annotation_at(loc[:-1], chosen.page_model)) or {}
         message = f"unknown field {loc[-1]!r}"
         hint = did_you_mean(str(loc[-1]), list(fields))
-        if not loc[:-1] and loc[-1] in Config.model_fields:
+        if not loc[:-1] and loc[-1] in chosen.config_model.model_fields:
             hint = f"{loc[-1]!r} belongs under config:"
     elif code == "invalid_key" or loc[-1:] == ("[key]",):
         loc = loc[:-1] if code != "invalid_key" else loc

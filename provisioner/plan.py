@@ -20,8 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.apis.nylas_v2.model import Page, dump_config
-from provisioner.apis.nylas_v2.spec import normalize
+from provisioner.apis import V2, Api, LivePage, get_api
 
 from .changes import (
     HOSTS,
@@ -42,17 +41,17 @@ from .state.base import Resource, State
 Document = dict[str, Any]
 
 
-def document(name: str | None, slug: str, config: dict[str, Any]) -> Document:
-    """The comparable form of a page: name, slug and normalized config."""
-    return {"name": name, "slug": slug, "config": normalize(config)}
+def document(name: str | None, slug: str, config: dict[str, Any], api: Api | None = None) -> Document:
+    """The comparable form of a page: name, slug and normalized config (v2 unless ``api`` says)."""
+    return {"name": name, "slug": slug, "config": (api or get_api(V2)).normalize(config)}
 
 
-def desired_document(page: DesiredPage) -> Document:
-    return document(page.name, page.slug, page.config)
+def desired_document(page: DesiredPage, api: Api | None = None) -> Document:
+    return document(page.name, page.slug, page.config, api)
 
 
-def live_document(page: Page) -> Document:
-    return document(page.name, page.slug, dump_config(page.config))
+def live_document(page: LivePage, api: Api | None = None) -> Document:
+    return document(page.name, page.slug, page.config, api)
 
 
 def state_document(resource: Resource) -> Document:
@@ -73,28 +72,28 @@ class LiveView:
     """What a plan needs of a live page: its id, comparable document, hosts' e-mails and content
     fingerprint."""
 
-    id: int
+    id: int | str
     doc: Document
     fingerprint: str
     hosts: tuple[str, ...] = ()  # account e-mail of each access token, in order (not secret)
 
     @classmethod
-    def of(cls, page: Page, last: Resource | None = None) -> LiveView:
-        doc = live_document(page)
+    def of(cls, page: LivePage, last: Resource | None = None, api: Api | None = None) -> LiveView:
+        doc = live_document(page, api)
         if last is not None and doc["config"] == last.config:
             doc["config"] = last.config  # share it: a converged page costs no second copy in memory
-        hosts = tuple(info.account_email for info in page.access_token_infos)
+        hosts = page.hosts
         body = json.dumps({"id": page.id, "hosts": hosts, **doc}, sort_keys=True)
         return cls(page.id, doc, hashlib.sha256(body.encode()).hexdigest()[:16], hosts)
 
 
-def fingerprint(page: Page) -> str:
+def fingerprint(page: LivePage, api: Api | None = None) -> str:
     """A digest of a live page's content, to detect that it changed after a plan was made."""
-    return LiveView.of(page).fingerprint
+    return LiveView.of(page, api=api).fingerprint
 
 
-def _view(live: Page | LiveView | None) -> LiveView | None:
-    return LiveView.of(live) if isinstance(live, Page) else live
+def _view(live: LivePage | LiveView | None, api: Api | None) -> LiveView | None:
+    return LiveView.of(live, api=api) if isinstance(live, LivePage) else live
 
 
 def _related(path: str, paths: set[str]) -> bool:
@@ -141,14 +140,18 @@ def _drift_items(
     return items
 
 
-def _creation(page: DesiredPage, action: Action, resource: Resource | None, digest: str | None) -> PageChange:
-    doc = desired_document(page)
+def _creation(
+    page: DesiredPage, action: Action, resource: Resource | None, digest: str | None, api: Api | None = None
+) -> PageChange:
+    doc = desired_document(page, api)
     written = {"name": page.name, "slug": page.slug, "config": page.config}  # listed as written
     changes = tuple(
         FieldChange(path, None, value, Origin.YAML, before_present=False)
         for path, value in leaves(written)
         if value is not None
-    ) + (FieldChange(HOSTS, None, Hosts(len(page.access_tokens)), Origin.YAML, before_present=False),)
+    )
+    if page.grant is None:  # v2: the page's hosts are its access tokens (v3: the grant, in the state)
+        changes += (FieldChange(HOSTS, None, Hosts(len(page.access_tokens)), Origin.YAML, before_present=False),)
     return PageChange(
         address=page.address,
         action=action,
@@ -169,8 +172,9 @@ def _convergence(
     token_digest: str | None,
     moved_from: str | None,
     hosts_verified: bool,
+    api: Api | None = None,
 ) -> PageChange:
-    desired, last, now = desired_document(page), state_document(resource), live.doc
+    desired, last, now = desired_document(page, api), state_document(resource), live.doc
     # A page file without `name:` leaves the name to the server and the editor (the API cannot unset it).
     ignored = page.ignore_changes + (("name",) if page.name is None else ())
     effective = _with_ignored(desired, now, ignored)
@@ -245,10 +249,11 @@ def make_plan(
     target: Target,
     desired: Mapping[str, DesiredPage],
     state: State,
-    live: Mapping[str, Page | LiveView | None],
+    live: Mapping[str, LivePage | LiveView | None],
     token_digests: Mapping[str, str] | None = None,
     hosts_verified: frozenset[str] = frozenset(),
     unchecked: int = 0,
+    api: Api | None = None,
 ) -> Plan:
     """The plan that converges the live pages to ``desired``.
 
@@ -264,20 +269,20 @@ def make_plan(
         old_address = moves.get(address, address)
         resource = state.resources.get(old_address)
         if resource is None:
-            pages.append(_creation(page, Action.CREATE, None, digests.get(address)))
+            pages.append(_creation(page, Action.CREATE, None, digests.get(address), api))
             continue
-        current = _view(live.get(old_address))
+        current = _view(live.get(old_address), api)
         if current is None:
-            pages.append(_creation(page, Action.RECREATE, resource, digests.get(address)))
+            pages.append(_creation(page, Action.RECREATE, resource, digests.get(address), api))
         else:
             moved_from = old_address if old_address != address else None
             verified = address in hosts_verified
-            pages.append(_convergence(page, resource, current, digests.get(address), moved_from, verified))
+            pages.append(_convergence(page, resource, current, digests.get(address), moved_from, verified, api))
     moved = set(moves.values())
     for address, resource in state.resources.items():
         if address in desired or address in moved:
             continue
-        current = _view(live.get(address))
+        current = _view(live.get(address), api)
         pages.append(
             PageChange(
                 address=address,

@@ -40,7 +40,7 @@ def _digest(value: Any) -> str:
 
 def checksum(plan: Plan) -> str:
     """Digest of everything apply would do, and of the live pages it touches as they were read."""
-    work: list[Any] = [plan.target.api_url, plan.serial]  # lineage is checked apart (see verify)
+    work: list[Any] = [plan.target.state_key, plan.serial]  # lineage is checked apart (see verify)
     work += [_work(page) for page in plan.pages if page.needs_apply]
     return _digest(work)
 
@@ -90,7 +90,7 @@ def save(path: Path, plan: Plan, rendered_json: str, targets: tuple[str, ...]) -
     doc = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "api_url": plan.target.api_url,
+        "api_url": plan.target.state_key,
         "lineage": plan.lineage,
         "serial": plan.serial,
         "checksum": checksum(plan),
@@ -137,8 +137,8 @@ def load(path: Path) -> SavedPlan:
 
 def verify(saved: SavedPlan, fresh: Plan) -> None:
     """Refuse (PlanRefused) unless ``fresh`` is exactly the plan that was saved, naming what moved."""
-    if saved.api_url != fresh.target.api_url:
-        raise PlanRefused(f"the saved plan is for {saved.api_url}, not {fresh.target.api_url}")
+    if saved.api_url != fresh.target.state_key:
+        raise PlanRefused(f"the saved plan is for {saved.api_url}, not {fresh.target.state_key}")
     # With no state yet (serial 0), each read makes up a fresh lineage: only the serial can match.
     same_lineage = saved.lineage == fresh.lineage or saved.serial == fresh.serial == 0
     if not same_lineage:

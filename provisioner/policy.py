@@ -139,7 +139,7 @@ def _builtin(rule: Rule, api: Api) -> list[tuple[str, Rule, Any]]:
 
 def api_of(page: DesiredPage) -> Api:
     """v3 pages have a grant (and the v3 configuration object), v2 pages access tokens."""
-    return "v3" if getattr(page, "grant", None) is not None else "v2"
+    return "v3" if page.grant is not None else "v2"
 
 
 def document(page: DesiredPage) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """`provisioner.yaml`: named targets (environments), each with its API, state, key and variables.
 
 ```yaml
+api: nylas-v2                               # the project's default API (nylas-v2 without it)
 targets:
   staging:
     api_url: https://staging-scheduler.internal.example
@@ -13,6 +14,10 @@ targets:
     rate_limits: {per_account: 50, per_application: 500}
     max_deletes: 2                          # plan/apply safety limits (see provisioner.safety)
     max_changes_percent: 20
+  v3:
+    api: nylas-v3                           # Scheduler v3: configurations under grants
+    api_url: https://api.us.nylas.com
+    api_key_env: NYLAS_API_KEY              # the variable holding the API key (a secret; the default)
 ```
 
 With no file, provisioner has one unnamed target: ``--api-url`` or the embedded emulator.
@@ -24,7 +29,7 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -50,7 +55,14 @@ class RateLimitSettings(_Strict):
     per_application: float | None = Field(500, gt=0, description="Requests per second in all.")
 
 
+ApiName = Literal["nylas-v2", "nylas-v3"]
+DEFAULT_API: ApiName = "nylas-v2"
+API_KEY_ENV = "NYLAS_API_KEY"
+
+
 class TargetSettings(_Strict):
+    api: ApiName | None = Field(None, description="nylas-v2 or nylas-v3 (default: the project's, else nylas-v2).")
+    api_key_env: str = Field(API_KEY_ENV, description="Variable holding the v3 API key (a secret).")
     api_url: str | None = Field(None, description="Scheduler API base URL; absent: the embedded emulator.")
     state: str | PostgresState | None = Field(None, description="Lockfile path, or {postgres_dsn_env: VAR}.")
     lock_key_env: str = Field(KEY_ENV, description="Variable holding this target's sealing key.")
@@ -65,6 +77,7 @@ class TargetSettings(_Strict):
 
 
 class ProjectFile(_Strict):
+    api: ApiName = Field(DEFAULT_API, description="The API of every target that names none.")
     targets: dict[str, TargetSettings] = Field(default_factory=dict)
     policies: Policies | None = Field(None, description="Rules every page must follow (see provisioner.policy).")
 
@@ -76,6 +89,8 @@ class ResolvedTarget:
     name: str | None
     settings: TargetSettings
     env: dict[str, str]  # the process environment with this target's variables over it
+    api: str = DEFAULT_API  # the target's API, else the project's
+
 
     @property
     def postgres_dsn_env(self) -> str | None:
@@ -103,7 +118,7 @@ def resolve_target(project: ProjectFile | None, name: str | None, env: Mapping[s
     if project is None or not project.targets:
         if name:
             raise ProvisionerError(f"--target-env {name}: no targets are defined (there is no {PROJECT_FILE})")
-        return ResolvedTarget(None, TargetSettings(), dict(env))
+        return ResolvedTarget(None, TargetSettings(), dict(env), project.api if project else DEFAULT_API)
     names = sorted(project.targets)
     if name is None:
         if len(names) > 1:
@@ -123,4 +138,4 @@ def resolve_target(project: ProjectFile | None, name: str | None, env: Mapping[s
             merged[key] = interpolate(value, env)
         except InterpolationError as exc:
             raise ProvisionerError(f"{PROJECT_FILE}: targets.{name}.variables.{key}: {exc}") from None
-    return ResolvedTarget(name, settings, merged)
+    return ResolvedTarget(name, settings, merged, settings.api or project.api)

@@ -9,9 +9,8 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from provisioner.apis.nylas_v2.model import Config
+from provisioner.apis import V2, get_api
 
-from .pagefile import PageFile
 from .yamlfile import PathKey
 
 
@@ -38,9 +37,10 @@ def fields_of(annotation: Any) -> dict[str, Any] | None:
     return None
 
 
-def annotation_at(path: PathKey) -> Any:
-    """The annotation at a path of data under `PageFile`, or None when the path leaves the schema."""
-    annotation: Any = PageFile
+def annotation_at(path: PathKey, root: Any = None) -> Any:
+    """The annotation at a path of data under ``root`` (the v2 page file by default), or None when the
+    path leaves the schema."""
+    annotation: Any = root if root is not None else get_api(V2).page_model
     for part in path:
         fields = fields_of(annotation)
         inner = unwrap(annotation)
@@ -75,7 +75,7 @@ def lax_scalar_problems(value: Any, annotation: Any, path: PathKey = ()) -> list
     return []
 
 
-def ignore_path_problem(path: str) -> tuple[str, str | None] | None:
+def ignore_path_problem(path: str, config_model: Any = None) -> tuple[str, str | None] | None:
     """Why ``path`` is not a valid ``lifecycle.ignore_changes`` entry, as (message, hint); None if valid.
 
     Valid: ``name``, or ``config.`` followed by fields of the config model; any key is fine under a
@@ -86,7 +86,7 @@ def ignore_path_problem(path: str) -> tuple[str, str | None] | None:
         return None
     if parts[0] != "config" or len(parts) < 2:
         return (f"cannot ignore {path!r}: only name and config.* paths", "for example config.appearance")
-    annotation: Any = Config
+    annotation: Any = config_model if config_model is not None else get_api(V2).config_model
     for i, part in enumerate(parts[1:], start=1):
         inner, fields, done = unwrap(annotation), fields_of(annotation), ".".join(parts[:i])
         if fields is not None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from provisioner.apis import Api, ClientOptions, Pages, get_api
+
 from .changes import Target
 from .errors import ProvisionerError, StateError
 from .fileio import is_within
@@ -21,8 +23,6 @@ from .secrets import KEY_ENV, Sealer, load_key
 from .state.switch import refuse_silent_switch
 
 if TYPE_CHECKING:  # imported where used: `validate` and `--help` need no HTTP, state backend or emulator
-    from provisioner.apis.nylas_v2.client import SchedulerClient
-
     from .state.base import StateBackend
 
 EMBEDDED_URL = "http://emulator.local"  # base URL of the in-process emulator (never on the network)
@@ -47,6 +47,12 @@ class Settings:
     rate_limits: RateLimitSettings | None = None
     limits: Limits = Limits()  # plan/apply safety limits: flags over the target's over the defaults
     policies: Policies | None = None  # policies: of provisioner.yaml (checked by validate and plan)
+    api_name: str = "nylas-v2"  # which Scheduler API (`provisioner.apis`), from provisioner.yaml
+    api_key_env: str = "NYLAS_API_KEY"  # v3: the variable holding the API key (a secret)
+
+    @property
+    def api(self) -> Api:
+        return get_api(self.api_name)
 
     @property
     def embedded(self) -> bool:
@@ -55,8 +61,9 @@ class Settings:
     @property
     def target(self) -> Target:
         if self.api_url:
-            return Target(api_url=self.api_url.rstrip("/"), name=self.target_name)
-        return Target(api_url=f"emulator:{self.state_dir / 'emulator.db'}", name=self.target_name, emulator=True)
+            return Target(api_url=self.api_url.rstrip("/"), name=self.target_name, api=self.api_name)
+        return Target(api_url=f"emulator:{self.state_dir / 'emulator.db'}", name=self.target_name, emulator=True,
+                      api=self.api_name)
 
 
 def settings_for(
@@ -91,6 +98,8 @@ def settings_for(
         rate_limits=chosen.rate_limits,
         limits=_limits(chosen, max_deletes, max_changes_percent),
         policies=project.policies if project else None,
+        api_name=target.api,
+        api_key_env=chosen.api_key_env,
     )
 
 
@@ -199,14 +208,17 @@ def backend(settings: Settings, seal: Sealer | None = None) -> StateBackend:
         raise ProvisionerError(f"the lockfile {settings.lockfile} is inside {settings.pages_dir}/, where every file "
                                f"is a page; keep it elsewhere")
     elif not settings.state_chosen:
-        refuse_silent_switch(settings.lockfile, settings.target_name, settings.target.api_url, settings.other_states)
+        refuse_silent_switch(settings.lockfile, settings.target_name, settings.target.state_key, settings.other_states)
     return open_backend(spec, seal or sealer(settings), target=settings.target_name or "default")
 
 
-@asynccontextmanager
-async def open_client(settings: Settings) -> AsyncIterator[SchedulerClient]:
-    from provisioner.apis.nylas_v2.client import SchedulerClient
+EMBEDDED_API_KEY = "embedded-emulator-key"  # the in-process emulator's placeholder API key (not a secret)
 
+
+@asynccontextmanager
+async def open_client(settings: Settings) -> AsyncIterator[Pages]:
+    """The target API's client (`provisioner.apis.Pages`): the in-process emulator, or the API URL."""
+    api = settings.api
     if settings.embedded:
         from .emulator import Emulator  # the embedded default target, in-process
 
@@ -214,9 +226,10 @@ async def open_client(settings: Settings) -> AsyncIterator[SchedulerClient]:
         with emulator_database(db):
             emulator = Emulator(db)
         try:
-            async with SchedulerClient(
-                EMBEDDED_URL, transport=emulator.transport(), parallelism=settings.parallelism
-            ) as client:
+            options = ClientOptions(EMBEDDED_URL, transport=emulator.transport(), parallelism=settings.parallelism,
+                                    env={settings.api_key_env: EMBEDDED_API_KEY}, api_key_env=settings.api_key_env,
+                                    embedded=True)
+            async with api.open_client(options) as client:
                 yield client
         finally:
             emulator.close()
@@ -224,9 +237,10 @@ async def open_client(settings: Settings) -> AsyncIterator[SchedulerClient]:
         from .ratelimit import RateLimits
 
         limits = settings.rate_limits
-        async with SchedulerClient(
-            settings.target.api_url,
-            parallelism=settings.parallelism,
-            limits=RateLimits(limits.per_account, limits.per_application) if limits else None,
-        ) as client:
+        options = ClientOptions(
+            settings.target.api_url, parallelism=settings.parallelism,
+            rate_limits=RateLimits(limits.per_account, limits.per_application) if limits else None,
+            env=settings.env, api_key_env=settings.api_key_env,
+        )
+        async with api.open_client(options) as client:
             yield client

@@ -20,8 +20,9 @@ def validate(settings: Settings, need_tokens: bool = False,
     targets (``targets:`` in the page file) are left out. Policy rules (`policy`) are checked on the
     pages of this target (unless ``policies`` is false: drift reports live edits whatever the rules):
     errors are problems; warnings go to ``warnings`` when given."""
+    api_key = settings.api_key_env if not settings.api.owner_is_secret else None  # v3: the API key's variable
     pages = load_pages(settings.pages_dir, settings.env, need_tokens=need_tokens,
-                       secret_variables=(settings.lock_key_env, settings.state_dsn_env))
+                       secret_variables=(settings.lock_key_env, settings.state_dsn_env, api_key), api=settings.api)
     problems = [
         Problem(str(page.file), None, None, "targets",
                 f"unknown target {name!r}", f"targets of {PROJECT_FILE}: {', '.join(settings.known_targets) or 'none'}")

@@ -15,22 +15,20 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from provisioner.apis.nylas_v2.client import SchedulerClient
-from provisioner.apis.nylas_v2.model import Config, Page
+from provisioner.apis import V2, Api, Pages, get_api
 
 from . import planfile
-from .addresses import address_problem, parse_address, parse_file_address, parse_folder, shown
-from .adopt import account_address, page_yaml
+from .addresses import parse_address
 from .apply import Applier, ApplyResult, Reporter, check_safety
 from .changes import Action, DriftReport, Plan
-from .diff import diff, under
+from .diff import under
 from .drift import drift_report
 from .errors import Aborted, NotFound, Problem, ProvisionerError, StateError
 from .fairness import notes as fairness_notes
 from .fileio import is_within, same_file
 from .load import UNRESOLVED_TOKEN as UNRESOLVED
-from .pagefile import DesiredPage, page_slug_problem
-from .plan import LiveView, desired_document, find_moves, live_document, make_plan
+from .pagefile import DesiredPage
+from .plan import LiveView, find_moves, make_plan
 from .preview import Preview, compare, preview_hosts
 from .project import PROJECT_FILE
 from .safety import refusals
@@ -39,12 +37,12 @@ from .settings import Settings, backend, open_client, sealer
 from .state import current_holder
 from .state.base import Resource, State
 from .state.migrate import migrate, open_backend
-from .tree import page_file_of, page_slugs, write_page_file
 from .validation import validate
 
 
 async def refresh(
-    client: SchedulerClient, state: State, accounts: Mapping[str, SecretStr], progress: Reporter | None = None
+    client: Pages, state: State, accounts: Mapping[str, SecretStr], progress: Reporter | None = None,
+    api: Api | None = None,
 ) -> dict[str, LiveView | None]:
     """The live page of every state resource (``None`` when the API says it is gone). ``accounts``
     maps addresses to an access token of the page, the account that rate limits charge; ``progress``
@@ -53,8 +51,9 @@ async def refresh(
     async def one(address: str) -> tuple[str, LiveView | None]:
         resource = state.resources[address]
         try:
-            page = await client.get_page(resource.id, resource.edit_token, account=accounts.get(address))
-            view: LiveView | None = LiveView.of(page, resource)  # the page is not kept: memory is O(pages)
+            account = accounts.get(address)
+            page = await client.get(resource.handle, owner=(account,) if account is not None else None)
+            view: LiveView | None = LiveView.of(page, resource, api)  # the page is not kept: memory is O(pages)
         except NotFound:
             view = None
         if progress is not None:
@@ -94,18 +93,11 @@ def _select(
 
 
 async def hosts_verified(
-    client: SchedulerClient, state: State, desired: Mapping[str, DesiredPage], live: Mapping[str, LiveView | None]
+    client: Pages, state: State, desired: Mapping[str, DesiredPage], live: Mapping[str, LiveView | None]
 ) -> frozenset[str]:
     """Imported pages (no tokens recorded yet) whose tokens in pages/ are already their live hosts:
     each token opens the page and there are as many distinct tokens as hosts. Their tokens need not
     be sent; every other imported page gets a hosts line in the plan."""
-
-    async def opens(page_id: int, token: SecretStr) -> bool:
-        try:
-            await client.get_page(page_id, token, account=token)
-            return True
-        except ProvisionerError:  # 401/403: not a token of this page (or not a token at all)
-            return False
 
     async def check(address: str) -> str | None:
         resource, view, page = state.resources[address], live.get(address), desired[address]
@@ -113,7 +105,7 @@ async def hosts_verified(
         distinct = {t.get_secret_value() for t in tokens}
         if view is None or len(distinct) != len(tokens) or len(tokens) != len(view.hosts):
             return None
-        results = await asyncio.gather(*(opens(resource.id, t) for t in tokens))
+        results = await asyncio.gather(*(client.opens(resource.handle, t) for t in tokens))
         return address if all(results) else None
 
     unknown = [a for a, r in state.resources.items() if r.tokens_digest is None and a in desired]
@@ -121,20 +113,37 @@ async def hosts_verified(
 
 
 async def _plan(
-    settings: Settings, client: SchedulerClient, state: State, desired: dict[str, DesiredPage],
+    settings: Settings, client: Pages, state: State, desired: dict[str, DesiredPage],
     targets: tuple[str, ...], seal: Sealer, need_tokens: bool = True, progress: Reporter | None = None,
 ) -> Plan:
     chosen_desired, chosen_state, others = _select(desired, state, targets)
     accounts = {
-        a: p.access_tokens[0] for a, p in chosen_desired.items() if p.access_tokens[0].get_secret_value() != UNRESOLVED
+        a: p.access_tokens[0] for a, p in chosen_desired.items()
+        if p.access_tokens and p.access_tokens[0].get_secret_value() != UNRESOLVED
     }
-    live = await refresh(client, chosen_state, accounts, progress)
-    if not need_tokens:  # drift: tokens are neither known nor sent
-        return make_plan(settings.target, chosen_desired, chosen_state, live, unchecked=others)
+    api = settings.api
+    _refuse_grant_changes(chosen_desired, chosen_state)
+    live = await refresh(client, chosen_state, accounts, progress, api)
+    if not need_tokens or not api.owner_is_secret:  # drift, or v3: no tokens to know or send
+        made = make_plan(settings.target, chosen_desired, chosen_state, live, unchecked=others, api=api)
+        return made if not need_tokens else replace(made, refusals=refusals(made, settings.limits))
     digests = {a: seal.digest(p.access_tokens) for a, p in chosen_desired.items()}
     verified = await hosts_verified(client, chosen_state, chosen_desired, live)
-    made = make_plan(settings.target, chosen_desired, chosen_state, live, digests, verified, others)
+    made = make_plan(settings.target, chosen_desired, chosen_state, live, digests, verified, others, api)
     return replace(made, refusals=refusals(made, settings.limits))
+
+
+def _refuse_grant_changes(desired: Mapping[str, DesiredPage], state: State) -> None:
+    """A v3 configuration lives under one grant: a page file naming another grant for a managed
+    configuration is refused (moving it is a delete and a create, which provisioner does not guess)."""
+    moves = find_moves(desired, state)
+    for address, page in desired.items():
+        resource = state.resources.get(moves.get(address, address))
+        if resource is not None and page.grant is not None and resource.grant != page.grant:
+            raise ProvisionerError(
+                f"{page.file}: grant {page.grant!r} differs from {resource.grant!r}, the grant configuration "
+                f"{resource.id} lives under; a configuration cannot move between grants: restore the grant, "
+                f"or give the page a new address (the old configuration is deleted, a new one created)")
 
 
 # --- commands --------------------------------------------------------------------------------------
@@ -147,7 +156,7 @@ def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = 
     policy_warnings: list[Problem] = []
     desired = validate(settings, need_tokens=need_tokens, warnings=policy_warnings, policies=policies)
     seal = sealer(settings)
-    state = backend(settings, seal).read(settings.target.api_url)
+    state = backend(settings, seal).read(settings.target.state_key)
 
     async def run() -> Plan:
         async with open_client(settings) as client:
@@ -200,10 +209,10 @@ def apply(
     desired = validate(settings, need_tokens=True)
     seal = sealer(settings)
     store = backend(settings, seal)
-    store.read(settings.target.api_url)  # a broken or foreign state fails here, before anything is touched
+    store.read(settings.target.state_key)  # a broken or foreign state fails here, before anything is touched
 
     async def run() -> tuple[Plan, ApplyResult | None]:
-        with store.transaction(settings.target.api_url, current_holder(settings.env)) as txn:
+        with store.transaction(settings.target.state_key, current_holder(settings.env)) as txn:
             async with open_client(settings) as client:
                 fresh = await _plan(settings, client, txn.state, desired, targets, seal, progress=refreshing)
                 if saved is not None:
@@ -213,7 +222,7 @@ def apply(
                     return fresh, None
                 if not confirm(fresh):
                     raise Aborted("apply cancelled; nothing was changed")
-                result = await Applier(client, txn, desired, reporter).run(fresh)
+                result = await Applier(client, txn, desired, reporter, settings.api).run(fresh)
                 return fresh, result
 
     return asyncio.run(run())
@@ -229,7 +238,7 @@ def drift(settings: Settings, targets: tuple[str, ...] = (), progress: Reporter 
 
 
 def state_read(settings: Settings) -> State:
-    return backend(settings).read(settings.target.api_url)
+    return backend(settings).read(settings.target.state_key)
 
 
 def state_show(settings: Settings, address: str) -> Resource:
@@ -243,7 +252,7 @@ def state_show(settings: Settings, address: str) -> Resource:
 
 @contextmanager
 def _state_txn(settings: Settings) -> Iterator:
-    with backend(settings).transaction(settings.target.api_url, current_holder(settings.env)) as txn:
+    with backend(settings).transaction(settings.target.state_key, current_holder(settings.env)) as txn:
         yield txn
 
 
@@ -259,135 +268,6 @@ def state_rm(settings: Settings, address: str) -> None:
         txn.forget(address)  # refuses an unknown address
 
 
-# --- adoption -------------------------------------------------------------------------------------
-
-
-def _adopted(address: str, page: Page, prevent_destroy: bool) -> Resource:
-    doc = live_document(page)
-    # tokens_digest None: the tokens are unknown until provisioner first writes them.
-    return Resource(address, page.id, page.slug, page.edit_token, doc["name"], doc["config"], None, prevent_destroy)
-
-
-def import_page(settings: Settings, address: str, page_id: int, edit_token: SecretStr) -> Page:
-    """`provisioner import`: record an existing live page under ADDRESS, without changing it."""
-    address = parse_file_address(address)
-
-    async def fetch() -> Page:
-        async with open_client(settings) as client:
-            return await client.get_page(page_id, edit_token)
-
-    with _state_txn(settings) as txn:
-        _refuse_managed(txn.state, address, page_id)
-        page = asyncio.run(fetch())
-        txn.record(_adopted(address, page, False))
-    return page
-
-
-def _refuse_managed(state: State, address: str, page_id: int) -> None:
-    if address in state.resources:
-        raise StateError(f"{address} is already managed (page {state.resources[address].id})")
-    for other in state.resources.values():
-        if other.id == page_id:
-            raise StateError(f"page {page_id} is already managed as {other.address}")
-
-
-@dataclass(frozen=True)
-class AccountImport:
-    """What `import --account-token-env` did: pages adopted, and pages left alone with the reason."""
-
-    adopted: list[tuple[str, Page]]
-    skipped: list[tuple[Page, str]]
-
-
-def import_account(settings: Settings, access_token: SecretStr, folder: str) -> AccountImport:
-    """Adopt every page an account lists, at FOLDER/SLUG, and write each page file.
-
-    Adoption never breaks the tree: a page already managed, whose slug a file in pages/ already
-    has, whose address is taken (in the state or by a file) or is no valid address, is skipped and
-    named. Each page file is written before its state entry, and removed again if that fails.
-    """
-    folder = parse_folder(folder)
-
-    async def fetch() -> list[Page]:
-        async with open_client(settings) as client:
-            return await client.list_pages(access_token)
-
-    adopted: list[tuple[str, Page]] = []
-    skipped: list[tuple[Page, str]] = []
-    with _state_txn(settings) as txn:
-        slugs = page_slugs(settings.pages_dir)
-        for page in sorted(asyncio.run(fetch()), key=lambda p: p.slug):
-            address = account_address(folder, page)
-            reason = _adoption_conflict(settings, txn.state, address, page, slugs)
-            if reason is not None:
-                skipped.append((page, reason))
-                continue
-            path = _write_page_file(settings, address, page, overwrite=False)
-            try:
-                txn.record(_adopted(address, page, False))
-            except BaseException:
-                path.unlink(missing_ok=True)  # no page file without its state entry
-                raise
-            slugs[page.slug] = path
-            adopted.append((address, page))
-    return AccountImport(adopted, skipped)
-
-
-def _adoption_conflict(
-    settings: Settings, state: State, address: str, page: Page, slugs: dict[str, Path]
-) -> str | None:
-    """Why ``page`` cannot be adopted at ``address`` without breaking pages/ or the state, if it cannot."""
-    managed = next((r.address for r in state.resources.values() if r.id == page.id), None)
-    if managed is not None:
-        return f"already managed as {managed}"
-    if page.slug in slugs:
-        return f"its slug is already used by {slugs[page.slug]}"
-    slug_problem = page_slug_problem(page.slug)
-    if slug_problem is not None:
-        return slug_problem + "; rename it in the Scheduler first"
-    problem = address_problem(address)
-    if problem is not None:
-        return f"{shown(address)} is no valid address ({problem})"
-    if address in state.resources:
-        return f"{address} is already managed (page {state.resources[address].id})"
-    existing = page_file_of(settings.pages_dir, address)
-    if existing is not None:
-        return f"{existing} already exists"
-    return None
-
-
-def _write_page_file(settings: Settings, address: str, page: Page, overwrite: bool) -> Path:
-    return write_page_file(settings.pages_dir, address, page_yaml(page, address), overwrite)
-
-
-def pull(settings: Settings, address: str, overwrite: bool) -> tuple[Path, list[str]]:
-    """`provisioner pull`: write the live page at ADDRESS as YAML. Returns the file and the paths that
-    still differ once loaded (values merged in from a `_defaults.yaml`), which the caller reports."""
-    address = parse_file_address(address)
-    state = state_read(settings)
-    if address not in state.resources:
-        raise StateError(f"{address} is not managed; adopt it first with `provisioner import {address} --page-id ID`")
-    resource = state.resources[address]
-
-    async def fetch() -> Page:
-        async with open_client(settings) as client:
-            return await client.get_page(resource.id, resource.edit_token)
-
-    page = asyncio.run(fetch())
-    slug_problem = page_slug_problem(page.slug)
-    if slug_problem is not None:
-        raise ProvisionerError(f"{address}: the live page's {slug_problem.removeprefix('its ')}; rename it in the "
-                               f"Scheduler first")
-    own = page_file_of(settings.pages_dir, address)
-    clash = page_slugs(settings.pages_dir).get(page.slug)
-    if clash is not None and clash != own:
-        raise ProvisionerError(f"the live page's slug {page.slug!r} is already used by {clash}; pulling it to "
-                               f"{address} would define it twice. Rename that file, or `provisioner state mv` "
-                               f"{address} to its address")
-    path = _write_page_file(settings, address, page, overwrite)
-    loaded = validate(settings).get(address)
-    differing = [leaf.path for leaf in diff(live_document(page), desired_document(loaded))] if loaded else []
-    return path, differing
 
 
 # --- preview --------------------------------------------------------------------------------------
@@ -402,19 +282,23 @@ def preview(settings: Settings, addresses: list[str], start: date, days: int) ->
     if missing:
         raise ProvisionerError(f"{missing[0]}: no such page in {settings.pages_dir}/")
     resources = state_read(settings).resources
+    api = settings.api
+    if api.name != V2:
+        raise ProvisionerError(f"preview is not supported yet for {api.name} (the slot engine reads v2 pages)")
 
-    async def fetch(address: str, client: SchedulerClient) -> Preview:
+    async def fetch(address: str, client: Pages) -> Preview:
         live, accounts = None, []
         if address in resources:
             resource = resources[address]
             try:
-                live = await client.get_page(resource.id, resource.edit_token)
-                accounts = await client.get_calendars(resource.id, resource.edit_token)
+                live = await client.get(resource.handle)
+                accounts = await client.calendars(resource.handle)
             except NotFound:
                 live, accounts = None, []
-        desired = Config.model_validate(pages[address].config)
+        desired = api.config_model.model_validate(pages[address].config)
         hosts = preview_hosts(desired, accounts, len(pages[address].access_tokens))
-        return compare(address, desired, live.config if live else None, hosts, start, days)
+        live_config = api.config_model.model_validate(live.config) if live else None
+        return compare(address, desired, live_config, hosts, start, days)
 
     async def run() -> list[Preview]:
         async with open_client(settings) as client:
@@ -423,14 +307,12 @@ def preview(settings: Settings, addresses: list[str], start: date, days: int) ->
     return asyncio.run(run()) if addresses else []
 
 
-SLOT_PATHS = ("config.booking", "config.event", "config.timezone", "config.calendar_ids", "config.expire_after")
-
-
 def slot_changes(plan: Plan) -> list[str]:
     """Addresses of pages whose planned changes can move bookable slots (for `plan --preview`)."""
+    paths = get_api(plan.target.api).slot_paths()
     return [
         p.address for p in plan.pages
-        if p.action in (Action.UPDATE, Action.CREATE) and any(under(c.path, SLOT_PATHS) for c in p.changes)
+        if p.action in (Action.UPDATE, Action.CREATE) and any(under(c.path, paths) for c in p.changes)
     ]
 
 
@@ -441,4 +323,4 @@ def state_migrate(settings: Settings, to: str) -> State:
     seal = sealer(settings)  # one sealer for both sides: sealed tokens are copied as they are
     source = backend(settings, seal)
     target = open_backend(to, seal, target=settings.target_name or "default")
-    return migrate(source, target, settings.target.api_url, current_holder(settings.env))
+    return migrate(source, target, settings.target.state_key, current_holder(settings.env))

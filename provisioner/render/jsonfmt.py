@@ -9,7 +9,7 @@ Plan (``kind: "plan"``)::
     {
       "format_version": 1,
       "kind": "plan",
-      "target": {"api_url": str, "name": str|null, "emulator": bool, "description": str},
+      "target": {"api_url": str, "api": str, "name": str|null, "emulator": bool, "description": str},
       "lineage": str,                 # the state this plan was made against
       "serial": int,
       "has_changes": bool,            # false when every page is noop
@@ -79,6 +79,7 @@ def dump(doc: dict[str, Any]) -> str:
 def _target(target: Target) -> dict[str, Any]:
     return {
         "api_url": target.api_url,
+        "api": target.api,
         "name": target.name,
         "emulator": target.emulator,
         "description": target.describe(),

@@ -12,7 +12,12 @@ from typing import Any, Protocol
 
 from pydantic import SecretStr
 
+from provisioner.apis import Handle
+
 STATE_VERSION = 1
+"""The lockfile format of a v2 state (unchanged, so every v2 lockfile keeps loading and keeps its bytes)."""
+STATE_VERSION_V3 = 2
+"""The lockfile format once a record holds a v3 configuration (id and grant, no edit token)."""
 
 
 @dataclass(frozen=True)
@@ -20,13 +25,25 @@ class Resource:
     """One managed page: its address in pages/, how to reach it, and what was last applied."""
 
     address: str
-    id: int
+    id: int | str  # v2 page id; v3 configuration id (a UUID)
     slug: str
-    edit_token: SecretStr
+    edit_token: SecretStr  # v2; a v3 configuration has none (`NO_TOKEN`)
     name: str | None
     config: dict[str, Any]  # normalized config last applied (what drift is measured against)
     tokens_digest: str | None = None  # keyed digest of the access tokens last applied
     prevent_destroy: bool = False  # kept from the page file, so a page deleted from YAML is still guarded
+    grant: str | None = None  # v3: the grant the configuration lives under (not a secret); v2: None
+
+    @property
+    def handle(self) -> Handle:
+        """How the API client reaches this page."""
+        if self.grant is not None:
+            return Handle(self.id, grant=self.grant)
+        return Handle(self.id, edit_token=self.edit_token)
+
+
+NO_TOKEN = SecretStr("")
+"""The edit token of a v3 record: v3 has none (never written to the state)."""
 
 
 @dataclass(frozen=True)
@@ -45,10 +62,10 @@ class State:
         return replace(self, resources={**self.resources, resource.address: resource})
 
 
-def shared_page_id(resources: dict[str, Resource]) -> tuple[str, str, int] | None:
+def shared_page_id(resources: dict[str, Resource]) -> tuple[str, str, int | str] | None:
     """Two addresses that hold one page (first, second, page id), if any: state must never have them,
     since that page would be updated twice and deleted by one of them."""
-    first: dict[int, str] = {}
+    first: dict[int | str, str] = {}
     for address, resource in resources.items():
         other = first.setdefault(resource.id, address)
         if other != address:

@@ -50,12 +50,13 @@ from ..journal import (
     replay,
 )
 from ..secrets import Sealer
-from .base import STATE_VERSION, Holder, Resource, State, same_api_url, shared_page_id
+from .base import NO_TOKEN, STATE_VERSION, STATE_VERSION_V3, Holder, Resource, State, same_api_url, shared_page_id
 from .jsonkeys import DuplicateKey, key_lines, loads_strict
 from .lock import hold_lock
 
 _TOP_KEYS = {"version", "lineage", "serial", "api_url", "pages", "pending_creates"}
 _PAGE_KEYS = {"id", "slug", "name", "edit_token", "config", "tokens_digest", "prevent_destroy"}
+_V3_PAGE_KEYS = {"id", "grant", "slug", "name", "config", "prevent_destroy"}  # no edit token, no tokens
 _HAND_EDITED = "edited by hand or damaged; restore it from git"
 
 
@@ -67,6 +68,9 @@ class _PageCodec:
         self._sealer = sealer
 
     def encode(self, r: Resource) -> dict[str, Any]:
+        if r.grant is not None:  # a v3 configuration: its id and grant, neither a secret
+            return {"id": r.id, "grant": r.grant, "slug": r.slug, "name": r.name, "config": r.config,
+                    "prevent_destroy": r.prevent_destroy}
         return {"id": r.id, "slug": r.slug, "name": r.name, "edit_token": self._sealer.seal(r.edit_token),
                 "config": r.config, "tokens_digest": r.tokens_digest, "prevent_destroy": r.prevent_destroy}
 
@@ -74,6 +78,8 @@ class _PageCodec:
         at = f"{where}: page {address}"
         if not isinstance(raw, dict):
             raise StateError(f"{at} is not an object; {_HAND_EDITED}")
+        if "grant" in raw:
+            return self._decode_v3(address, raw, at)
         unknown = sorted(set(raw) - _PAGE_KEYS)
         if unknown:
             raise StateError(f"{at} has unknown field(s) {', '.join(unknown)}; {_HAND_EDITED}")
@@ -89,6 +95,19 @@ class _PageCodec:
         token = self._sealer.unseal(sealed, what=f"the edit token of {address} in {where}")
         return Resource(address=address, id=ident, slug=slug, edit_token=token, name=name, config=config,
                         tokens_digest=digest, prevent_destroy=guard)
+
+
+    def _decode_v3(self, address: str, raw: dict[str, Any], at: str) -> Resource:
+        unknown = sorted(set(raw) - _V3_PAGE_KEYS)
+        if unknown:
+            raise StateError(f"{at} has unknown field(s) {', '.join(unknown)}; {_HAND_EDITED}")
+        guard = raw.get("prevent_destroy", False)
+        if not isinstance(guard, bool):
+            raise StateError(f"{at}: prevent_destroy must be true or false; {_HAND_EDITED}")
+        return Resource(address=address, id=_field(raw, "id", str, at), slug=_field(raw, "slug", str, at),
+                        edit_token=NO_TOKEN, name=_field(raw, "name", str, at, optional=True),
+                        config=_field(raw, "config", dict, at), prevent_destroy=guard,
+                        grant=_field(raw, "grant", str, at))
 
 
 _TYPE_NAMES = {int: "an integer", str: "a string", dict: "an object"}
@@ -145,8 +164,9 @@ class LockfileBackend:
 
     def render_chunks(self, state: State) -> Iterator[str]:
         """The lockfile for ``state`` as text chunks (for writing without holding it whole)."""
+        v3 = any(r.grant is not None for r in state.resources.values())
         doc: dict[str, Any] = {
-            "version": STATE_VERSION,
+            "version": STATE_VERSION_V3 if v3 else STATE_VERSION,
             "lineage": state.lineage,
             "serial": state.serial,
             "api_url": state.api_url,
@@ -186,11 +206,11 @@ class LockfileBackend:
         if version is None:
             raise StateError(f"{where} has no format version; it is not a provisioner lockfile, or was "
                              f"{_HAND_EDITED}")
-        if version != STATE_VERSION:
-            newer = isinstance(version, int) and not isinstance(version, bool) and version > STATE_VERSION
+        if version not in (STATE_VERSION, STATE_VERSION_V3) or isinstance(version, bool):
+            newer = isinstance(version, int) and not isinstance(version, bool) and version > STATE_VERSION_V3
             hint = "upgrade provisioner" if newer else _HAND_EDITED
-            raise StateError(f"{where} has format version {version!r}, but this provisioner reads version "
-                             f"{STATE_VERSION}; {hint}")
+            raise StateError(f"{where} has format version {version!r}, but this provisioner reads versions "
+                             f"{STATE_VERSION} (v2) and {STATE_VERSION_V3} (v3); {hint}")
         unknown = sorted(set(doc) - _TOP_KEYS)
         if unknown:
             raise StateError(f"{where} has unknown field(s) {', '.join(unknown)}; {_HAND_EDITED}")

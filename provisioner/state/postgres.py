@@ -6,7 +6,8 @@ versioned in ``meta`` (a newer schema is refused; an older one is migrated forwa
 - ``states``: one row per target: lineage, serial, API URL, the pending creates (a JSON object of
   address -> slug) and ``dirty``, set by every step and cleared when the serial is bumped.
 - ``pages``: one row per managed page; the edit token is sealed with `secrets.Sealer`, exactly as in
-  the lockfile (the sealer keeps a sealed form while the token does not change), the config is ``jsonb``.
+  the lockfile (the sealer keeps a sealed form while the token does not change), the config is ``jsonb``;
+  a v3 configuration has its id (text, schema 2) and ``grant_id``, and no edit token.
 - ``holders``: who holds each target's apply lock, named only while its connection holds the lock.
 
 Each step of a transaction commits on its own before it returns, so a crash loses at most the step in
@@ -41,10 +42,10 @@ from ..addresses import address_problem, shown
 from ..errors import StateError
 from ..journal import Forget, IntendCreate, Move, Record, Step, StepRecorder, apply_step
 from ..secrets import Sealer
-from .base import Holder, Resource, State, same_api_url, shared_page_id
+from .base import NO_TOKEN, Holder, Resource, State, same_api_url, shared_page_id
 from .lock import held_error
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LOCK_CLASS = 0x70726F76  # "prov": the first key of every advisory lock taken here
 _DDL_LOCK = 0  # second key of the lock that serialises schema creation (targets hash to 1..2**31-1)
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -62,6 +63,12 @@ _MIGRATIONS: dict[int, list[str]] = {
             prevent_destroy boolean NOT NULL DEFAULT false, PRIMARY KEY (target, address))""",
         """CREATE TABLE {s}.holders (target text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL,
             started text NOT NULL, ci_job_url text, backend_pid integer NOT NULL, backend_start timestamptz)""",
+    ],
+    # v3 configurations: a UUID id and the grant, no edit token (v2 rows keep theirs, ids as text).
+    2: [
+        "ALTER TABLE {s}.pages ALTER COLUMN id TYPE text USING id::text",
+        "ALTER TABLE {s}.pages ALTER COLUMN edit_token DROP NOT NULL",
+        "ALTER TABLE {s}.pages ADD COLUMN grant_id text",
     ],
 }
 
@@ -199,7 +206,7 @@ class PostgresBackend:
         if not isinstance(pending, dict) or not all(isinstance(v, str) for v in pending.values()):
             raise StateError(f"{self.location}: pending_creates must map addresses to slugs; it was damaged")
         pages = conn.execute(self._q(
-            "SELECT address, id, slug, name, edit_token, config, tokens_digest, prevent_destroy "
+            "SELECT address, id, slug, name, edit_token, config, tokens_digest, prevent_destroy, grant_id "
             "FROM {s}.pages WHERE target = %s ORDER BY address"), (self.target,)).fetchall()
         resources = {r[0]: self._decode(*r) for r in pages}
         shared = shared_page_id(resources)
@@ -210,13 +217,18 @@ class PostgresBackend:
         return State(lineage=lineage, serial=int(serial), api_url=url, resources=resources,
                      pending_creates=dict(pending))
 
-    def _decode(self, address: str, ident: int, slug: str, name: str | None, sealed: str, config: Any,
-                digest: str | None, guard: bool) -> Resource:
+    def _decode(self, address: str, ident: str, slug: str, name: str | None, sealed: str | None, config: Any,
+                digest: str | None, guard: bool, grant: str | None) -> Resource:
         problem = address_problem(address)
         if problem is not None:
             raise StateError(f"{self.location}: address {shown(address)} is not valid ({problem}); it was damaged")
         if not isinstance(config, dict):
             raise StateError(f"{self.location}: page {address} has a config that is not an object")
+        if grant is not None:  # a v3 configuration: its id and grant, no edit token
+            return Resource(address=address, id=str(ident), slug=slug, edit_token=NO_TOKEN, name=name, config=config,
+                            prevent_destroy=bool(guard), grant=grant)
+        if sealed is None or not str(ident).isdigit():
+            raise StateError(f"{self.location}: page {address} has no edit token or a non-numeric id; it was damaged")
         token = self._sealer.unseal(sealed, what=f"the edit token of {address} in {self.location}")
         return Resource(address=address, id=int(ident), slug=slug, edit_token=token, name=name, config=config,
                         tokens_digest=digest, prevent_destroy=bool(guard))
@@ -326,12 +338,14 @@ class PostgresBackend:
 
     def _upsert(self, conn: psycopg.Connection[Any], r: Resource) -> None:
         conn.execute(self._q(
-            "INSERT INTO {s}.pages VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (target, address) "
-            "DO UPDATE SET (id, slug, name, edit_token, config, tokens_digest, prevent_destroy) = (SELECT "
+            "INSERT INTO {s}.pages (target, address, id, slug, name, edit_token, config, tokens_digest, "
+            "prevent_destroy, grant_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (target, address) "
+            "DO UPDATE SET (id, slug, name, edit_token, config, tokens_digest, prevent_destroy, grant_id) = (SELECT "
             "excluded.id, excluded.slug, excluded.name, excluded.edit_token, excluded.config, "
-            "excluded.tokens_digest, excluded.prevent_destroy)"),
-            (self.target, r.address, r.id, r.slug, r.name, self._sealer.seal(r.edit_token), Jsonb(r.config),
-             r.tokens_digest, r.prevent_destroy))
+            "excluded.tokens_digest, excluded.prevent_destroy, excluded.grant_id)"),
+            (self.target, r.address, str(r.id), r.slug, r.name,
+             self._sealer.seal(r.edit_token) if r.grant is None else None, Jsonb(r.config),
+             r.tokens_digest, r.prevent_destroy, r.grant))
 
     def _replace_all(self, conn: psycopg.Connection[Any], state: State) -> None:
         """Make the target's rows exactly ``state`` (lineage and serial included), in one commit."""

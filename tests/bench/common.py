@@ -85,7 +85,7 @@ def served(mode: str, db: Path, latency_ms: float) -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     cmd = [*CLI, "emulator", "serve", "--host", "127.0.0.1", "--port", str(port), "--db", str(db),
-           "--latency-ms", str(latency_ms)]
+           "--latency-ms", str(round(latency_ms))]
     child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20

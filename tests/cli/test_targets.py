@@ -46,7 +46,7 @@ def test_each_target_has_its_own_api_state_variables_and_pages(project: Project,
 
     production = project.run("apply", "--auto-approve", env={**env, "PROVISIONER_TARGET_ENV": "production"})
     assert production.exit_code == 0, production.output
-    assert production.output.splitlines()[0] == f"Target: production {served.url}"
+    assert production.output.splitlines()[0] == f"Target: production {served.url}; API nylas-v2"
     lock = json.loads((project.root / "pages.production.lock").read_text())
     assert lock["api_url"] == served.url and "prod-only" in lock["pages"]
     assert '"Acme"' in production.output

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from provisioner.apis.nylas_v2.api import V2Pages
 from provisioner.apis.nylas_v2.client import SchedulerClient
 from provisioner.apply import BLOCKED, Applier, ApplyResult
 from provisioner.changes import Action, Plan, Target
@@ -67,7 +68,7 @@ class Rig:
     backend: LockfileBackend
     seal: Sealer
 
-    async def plan(self, client: SchedulerClient, desired: Mapping[str, DesiredPage]) -> Plan:
+    async def plan(self, client: V2Pages, desired: Mapping[str, DesiredPage]) -> Plan:
         state = self.backend.read(URL)
         live = await refresh(client, state, {})
         digests = {a: self.seal.digest(p.access_tokens) for a, p in desired.items()}
@@ -77,7 +78,8 @@ class Rig:
     def apply(self, desired: Mapping[str, DesiredPage], faults: FaultConfig | None = None) -> tuple[Plan, ApplyResult]:
         async def run() -> tuple[Plan, ApplyResult]:
             async with SchedulerClient(URL, transport=self.emulator.transport(), sleep=_no_sleep,
-                                       retry=RetryPolicy(max_attempts=8)) as client:
+                                       retry=RetryPolicy(max_attempts=8)) as raw:
+                client = V2Pages(raw)
                 plan = await self.plan(client, desired)  # planned without faults: faults hit apply only
                 self.emulator.faults = faults or FaultConfig()
                 try:
@@ -91,8 +93,8 @@ class Rig:
 
     def converged(self, desired: Mapping[str, DesiredPage]) -> bool:
         async def run() -> Plan:
-            async with SchedulerClient(URL, transport=self.emulator.transport()) as client:
-                return await self.plan(client, desired)
+            async with SchedulerClient(URL, transport=self.emulator.transport()) as raw:
+                return await self.plan(V2Pages(raw), desired)
 
         return not asyncio.run(run()).has_changes
 

@@ -165,22 +165,6 @@ async def test_a_limited_client_gets_no_429_from_an_enforcing_emulator_on_a_fake
         emulator.close()
 
 
-async def test_a_limited_client_gets_no_429_under_concurrency_in_real_time() -> None:
-    """Small numbers on the real clock (about 1.5 s); nothing about timing is asserted."""
-    config = RateLimitConfig(per_account=10, per_application=30)
-    emulator = Emulator(":memory:", rate_limits=config)
-    try:
-        pages = await seed_pages(emulator, 48)
-        assert 429 in await get_all(emulator, pages, None, concurrent=True)  # control
-        emulator.rate_limiter.config = config
-        refused = emulator.rate_limiter.rejected
-        limiter = RateLimiter(RateLimits(per_account=10, per_application=30))
-        assert await get_all(emulator, pages, limiter, concurrent=True) == [200] * 48
-        assert emulator.rate_limiter.rejected == refused and limiter.stats.delayed > 0
-    finally:
-        emulator.close()
-
-
 def test_serve_flags_make_the_configuration() -> None:
     assert config_from_flags(None, None) is None
     assert config_from_flags(50, None) == RateLimitConfig(per_account=50, per_application=None)

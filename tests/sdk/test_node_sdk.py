@@ -55,7 +55,7 @@ def error(calls: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
 def test_the_node_sdk_sends_basic_auth() -> None:
     # What nylas-connection.js builds (the emulator must read it as the token).
     header = "Basic " + base64.b64encode(f"{TOKEN}:".encode()).decode()
-    from provisioner.emulator.auth import request_token
+    from provisioner.apis.nylas_v2.emulator.auth import request_token
     assert request_token({"authorization": header}) == TOKEN
 
 

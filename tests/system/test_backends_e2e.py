@@ -110,7 +110,7 @@ class E2E:
         if self.project.backend == "lockfile":
             text = (self.project.root / "pages.lock").read_text()
             return {a: p["id"] for a, p in json.loads(text)["pages"].items()}, text
-        rows = self.project.sql(f"SELECT address, id, edit_token FROM {PG_SCHEMA}.pages WHERE target = %s",
+        rows = self.project.sql(f"SELECT address, id::bigint, edit_token FROM {PG_SCHEMA}.pages WHERE target = %s",
                                 (self.project.target,))
         return {a: i for a, i, _ in rows}, repr(rows)
 

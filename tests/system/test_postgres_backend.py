@@ -208,10 +208,10 @@ def test_reading_creates_nothing_and_a_transaction_creates_the_versioned_schema(
     with pg().transaction(API, HOLDER):
         pass
     assert pg_query(exists, (f"{pg_schema}.states",)) == [(True,)]
-    assert pg_query(f"SELECT version FROM {pg_schema}.meta") == [(1,)]
-    pg_query(f"UPDATE {pg_schema}.meta SET version = 2")
+    assert pg_query(f"SELECT version FROM {pg_schema}.meta") == [(2,)]
+    pg_query(f"UPDATE {pg_schema}.meta SET version = 3")
     for attempt in (lambda: pg().read(API), lambda: pg().transaction(API, HOLDER).__enter__()):
-        with pytest.raises(StateError, match="schema version 2, but this provisioner knows version 1; upgrade"):
+        with pytest.raises(StateError, match="schema version 3, but this provisioner knows version 2; upgrade"):
             attempt()
 
 

@@ -17,6 +17,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from provisioner.adopt import page_yaml
+from provisioner.apis import LivePage
+from provisioner.apis.nylas_v2.api import live as as_live
 from provisioner.apis.nylas_v2.model import Page
 from provisioner.load import load_pages
 from provisioner.secrets import escape, interpolate
@@ -32,8 +34,8 @@ SCALARS = ["1e3", "0o17", "0x1F", ".inf", "-.Inf", ".nan", "~", "null", "", "yes
            "%yaml", "@x", "`x", "|", ">"]
 
 
-def live_page(text: str, options: list[str], key: str) -> Page:
-    return Page.model_validate({
+def live_page(text: str, options: list[str], key: str) -> LivePage:
+    return as_live(Page.model_validate({
         "id": 7, "edit_token": "edit-token-of-page-7", "slug": "pulled", "name": text,
         "config": {
             "event": {"title": text, "location": text, "duration": 30},
@@ -44,10 +46,10 @@ def live_page(text: str, options: list[str], key: str) -> Page:
         },
         "access_token_infos": [{"account_email": "owner@example.com", "account_name": "Owner"}],
         "app_client_id": "app", "app_organization_id": 1, "created_at": "2024-01-01", "modified_at": "2024-01-01",
-    })
+    }))
 
 
-def pulled_then_loaded(tmp_path: Path, page: Page) -> dict[str, Any]:
+def pulled_then_loaded(tmp_path: Path, page: LivePage) -> dict[str, Any]:
     pages = tmp_path / "pages"
     pages.mkdir(exist_ok=True)
     (pages / "pulled.yaml").write_text(page_yaml(page, "pulled"), encoding="utf-8")

@@ -146,7 +146,7 @@ def _edit(doc: dict, change) -> str:
 
 HAND_EDITS = {
     "no version": (lambda d: d.pop("version"), "no format version"),
-    "newer version": (lambda d: d.update(version=2), "upgrade provisioner"),
+    "newer version": (lambda d: d.update(version=3), "upgrade provisioner"),
     "string version": (lambda d: d.update(version="1"), "format version '1'"),
     "serial as text": (lambda d: d.update(serial="3"), "'serial' must be an integer"),
     "no lineage": (lambda d: d.pop("lineage"), "no 'lineage'"),

@@ -8,6 +8,8 @@ import pytest
 from pydantic import SecretStr
 
 from provisioner import planfile
+from provisioner.apis import LivePage
+from provisioner.apis.nylas_v2.api import live as as_live
 from provisioner.apis.nylas_v2.model import Page
 from provisioner.apis.nylas_v2.spec import fill_server_defaults, normalize
 from provisioner.changes import HOSTS, Action, Hosts, Origin, Resolution, Target
@@ -33,15 +35,15 @@ def desired(address="team/demo", slug="demo", config=None, **kw) -> DesiredPage:
     )
 
 
-def live(config, page_id=7, slug="demo", name="Demo", hosts=("alice@example.com",)) -> Page:
-    return Page.model_validate(
+def live(config, page_id=7, slug="demo", name="Demo", hosts=("alice@example.com",)) -> LivePage:
+    return as_live(Page.model_validate(
         {
             "id": page_id, "edit_token": "e" * 32, "name": name, "slug": slug,
             "access_token_infos": [{"account_email": e, "account_name": e.split("@")[0]} for e in hosts],
             "config": fill_server_defaults(config), "app_client_id": "c", "app_organization_id": 1,
             "created_at": "2026-01-01", "modified_at": "2026-01-01",
         }
-    )
+    ))
 
 
 def resource(config, address="team/demo", slug="demo", **kw) -> Resource:

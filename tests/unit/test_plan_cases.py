@@ -18,6 +18,8 @@ import pytest
 import yaml
 from pydantic import SecretStr
 
+from provisioner.apis import LivePage
+from provisioner.apis.nylas_v2.api import live as as_live
 from provisioner.apis.nylas_v2.model import Page
 from provisioner.apis.nylas_v2.spec import fill_server_defaults, normalize
 from provisioner.changes import HOSTS, Plan, Target
@@ -42,15 +44,15 @@ def _resource(address: str, r: dict[str, Any]) -> Resource:
                     r.get("tokens_digest"), r.get("prevent_destroy", False))
 
 
-def _live(resource: Resource, p: dict[str, Any] | None) -> Page | None:
+def _live(resource: Resource, p: dict[str, Any] | None) -> LivePage | None:
     if p is None:
         return None
-    return Page.model_validate({
+    return as_live(Page.model_validate({
         "id": resource.id, "edit_token": "e" * 32, "name": p.get("name"), "slug": p["slug"],
         "config": fill_server_defaults(p["config"]), "app_client_id": "c", "app_organization_id": 1,
         "created_at": "2026-01-01", "modified_at": "2026-01-01",
         "access_token_infos": [{"account_email": e, "account_name": e} for e in p.get("hosts", [])],
-    })
+    }))
 
 
 def run_case(case: dict[str, Any]) -> Plan:

@@ -1,7 +1,9 @@
-"""The Scheduler API client: the only code in provisioner that speaks HTTP.
+"""The v2 Scheduler API client: pages, over the HTTP core both API clients share.
 
 One async implementation on `httpx.AsyncClient`; the transport is the I/O seam (a real network, an
-``httpx.ASGITransport`` around the embedded emulator, an ``httpx.MockTransport`` in tests).
+``httpx.ASGITransport`` around the embedded emulator, an ``httpx.MockTransport`` in tests). The retry
+loop, attempts, deadlines, rate limits and scrubbing are `provisioner.apis.http`'s; this module says
+what is v2's: the endpoints, the bearer, the error body and the page JSON.
 
 Contract
 --------
@@ -43,127 +45,35 @@ Contract
 
 from __future__ import annotations
 
-import asyncio
-import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
 from pydantic import SecretStr, ValidationError
 
+from provisioner.apis.http import ClientStats, HttpClient, failure_text, json_of, scrub
 from provisioner.apis.nylas_v2 import model
-from provisioner.errors import ApiError, DeadlineExceeded, NotFound, OutcomeUnknown
-from provisioner.ratelimit import RateLimiter, RateLimits
-from provisioner.retry import ATTEMPT_DEADLINE, REQUEST_DEADLINE, Budget, RetryPolicy
+from provisioner.errors import ApiError
+
+__all__ = ["LIST_LIMIT", "PAGES_PATH", "ClientStats", "SchedulerClient"]
 
 PAGES_PATH = "/manage/pages"
 LIST_LIMIT = 100
 """Page size when listing; the list ends at the first short page (as the official SDKs do)."""
 
-# Raised before any byte of the request left this process: even a create may be retried.
-_NEVER_SENT: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-# Transient transport trouble worth another attempt (for requests that may be retried at all).
-# Others (UnsupportedProtocol, LocalProtocolError, ProxyError) will fail the same way again.
-_TRANSIENT: tuple[type[Exception], ...] = (
-    httpx.TimeoutException,
-    httpx.NetworkError,
-    httpx.RemoteProtocolError,
-)
-_MASK = "**********"
 
-class _Expired(Exception):
-    """An attempt ran past its deadline (``seconds``); never leaves this module."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(seconds)
-        self.seconds = seconds
-
-
-@dataclass
-class ClientStats:
-    """Counters for benchmarks and debugging; only ever incremented."""
-
-    requests: int = 0
-    """HTTP attempts sent (every retry counts)."""
-    by_method: dict[str, int] = field(default_factory=dict)
-    retries: int = 0
-    """Attempts that were a retry of an earlier one."""
-    backoff_seconds: float = 0.0
-    """Total time spent (or asked to be spent) sleeping between attempts."""
-    peak_in_flight: int = 0
-
-
-class SchedulerClient:
+class SchedulerClient(HttpClient):
     """Async client of the Scheduler API's page-management endpoints (see the module docstring).
 
-    Use as ``async with SchedulerClient(url) as client: ...``. ``sleep`` and ``rng`` are injected so
-    that tests run the retry logic without waiting and with reproducible jitter. ``limits`` builds a
-    `RateLimiter` on the real clock; pass ``limiter`` instead to share one or to inject its clock.
-    ``timeout`` is httpx's (per connect, read, write); ``attempt_deadline`` and ``deadline`` bound a
-    whole attempt and a whole request (see the module docstring; ``None`` turns one off).
+    Use as ``async with SchedulerClient(url) as client: ...``. The constructor is `HttpClient`'s:
+    ``sleep`` and ``rng`` are injected so that tests run the retry logic without waiting and with
+    reproducible jitter. ``limits`` builds a `RateLimiter` on the real clock; pass ``limiter`` instead
+    to share one or to inject its clock. ``timeout`` is httpx's (per connect, read, write);
+    ``attempt_deadline`` and ``deadline`` bound a whole attempt and a whole request (see the module
+    docstring; ``None`` turns one off).
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        parallelism: int = 8,
-        timeout: httpx.Timeout | float = 30.0,
-        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so a shared default is safe
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        rng: random.Random | None = None,
-        limits: RateLimits | None = None,
-        limiter: RateLimiter | None = None,
-        attempt_deadline: float | None = ATTEMPT_DEADLINE,
-        deadline: float | None = REQUEST_DEADLINE,
-    ):
-        if parallelism < 1:
-            raise ValueError(f"parallelism must be at least 1, got {parallelism}")
-        for name, value in (("attempt_deadline", attempt_deadline), ("deadline", deadline)):
-            if value is not None and not value > 0:
-                raise ValueError(f"{name} must be a positive number of seconds or None, got {value!r}")
-        if limits is not None and limiter is not None:
-            raise ValueError("give limits or a limiter, not both")
-        self.limiter = limiter if limits is None else RateLimiter(limits)
-        self.base_url = base_url
-        self.parallelism = parallelism
-        self.retry = retry
-        self.attempt_deadline = attempt_deadline
-        self.deadline = deadline
-        self.stats = ClientStats()
-        self._sleep = sleep
-        self._rng = rng if rng is not None else random.Random()
-        self._slots = asyncio.Semaphore(parallelism)
-        self._in_flight = 0
-        self._http = httpx.AsyncClient(
-            base_url=base_url,
-            transport=transport,
-            timeout=timeout,
-            # At most `parallelism` attempts are in flight, so as many kept-alive connections serve every
-            # one of them (httpx's default of 20 would reconnect for each request above 20).
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=parallelism),
-            follow_redirects=False,
-            headers={"Accept": "application/json", "User-Agent": "provisioner"},
-        )
-        # What AsyncClient.build_request would merge into every request, merged once (a plan's hot path).
-        self._root = str(self._http.base_url).rstrip("/") + "/"
-        self._headers = list(self._http.headers.raw)
-        self._timeout = self._http.timeout.as_dict()
-
-    def __repr__(self) -> str:
-        return f"SchedulerClient({self.base_url!r}, parallelism={self.parallelism})"
-
-    async def __aenter__(self) -> SchedulerClient:
-        await self._http.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
+    noun = "page"
 
     # --- endpoints -------------------------------------------------------------------------------
 
@@ -273,7 +183,7 @@ class SchedulerClient:
                     return page
         return None
 
-    # --- the one request loop --------------------------------------------------------------------
+    # --- the one request loop (provisioner.apis.http) --------------------------------------------
 
     async def _send(
         self,
@@ -288,165 +198,28 @@ class SchedulerClient:
         gone_ok_after_ambiguous: bool = False,
         account: SecretStr | None = None,
     ) -> httpx.Response:
-        """Send one logical request with retries; the 2xx response (or, with
-        ``gone_ok_after_ambiguous``, the 404 that shows an earlier attempt succeeded).
+        """Send one logical request with retries (`HttpClient.send`) with ``token`` as the bearer.
 
-        ``where`` names the request in messages (default ``"METHOD path"``).
+        ``where`` names the request in messages (default ``"METHOD path"``); ``account`` is the
+        account the rate limiter charges (default: the token's).
         """
         where = where or f"{method} {path}"
-        secrets = [token, *secrets]
-        create = method == "POST"
         bad = model.token_problem(token.get_secret_value())
         if bad:  # httpx and h11 would refuse the header with an error quoting it
             raise ApiError(f"{where}: {bad}")
-        auth = f"Bearer {token.get_secret_value()}"
-        ambiguous = False  # an earlier attempt may have been processed
-        last_failure = ""
-        last_status: int | None = None
-        last_type: str | None = None
-        retry_headers: httpx.Headers | None = None
-        budget = Budget(self.attempt_deadline, self.deadline)
-        for attempt in range(self.retry.max_attempts):
-            if attempt:
-                delay = self.retry.delay(attempt - 1, self._rng, headers=retry_headers)
-                if budget.exhausted(delay):
-                    raise self._late(where, budget, attempt, last_failure, secrets, last_status, last_type)
-                await self._backoff(delay)
-                budget.spent += delay
-            if self.limiter is not None:
-                await self.limiter.acquire(account or token)  # outside the parallelism slot: see module docs
-            try:
-                response = await self._attempt(self._request(method, path, auth, body, params), budget)
-            except _Expired as exc:
-                failure = f"no complete answer within {exc.seconds:g} s"
-                if create:
-                    raise self._unknown(where, failure, secrets) from None
-                ambiguous = True
-                last_failure, last_status, last_type, retry_headers = failure, None, None, None
-                if budget.exhausted():
-                    raise self._late(where, budget, attempt + 1, last_failure, secrets, None, None) from None
-                continue
-            except httpx.TransportError as exc:
-                failure = _describe(exc)
-                never_sent = isinstance(exc, _NEVER_SENT)
-                if create and not never_sent:
-                    raise self._unknown(where, failure, secrets) from None
-                if not isinstance(exc, _TRANSIENT):
-                    raise ApiError(_scrub(f"{where}: {failure}", secrets)) from None
-                ambiguous = ambiguous or not never_sent
-                last_failure, last_status, last_type, retry_headers = failure, None, None, None
-                continue
-            except httpx.HTTPError as exc:  # decoding errors and the like: not worth retrying
-                raise ApiError(_scrub(f"{where}: {_describe(exc)}", secrets)) from None
-
-            status = response.status_code
-            if self.limiter is not None:
-                self.limiter.observe(account or token, status, response.headers)
-            if 200 <= status < 300:
-                return response
-            if status == 404 and gone_ok_after_ambiguous and ambiguous:
-                return response
-            if self.retry.retries_status(status):
-                last_failure, kind = _failure(response)
-                if create and status != 429:
-                    raise self._unknown(where, last_failure, secrets, status=status)
-                ambiguous = ambiguous or status != 429
-                last_status, last_type, retry_headers = status, kind, response.headers
-                continue
-            raise self._error(response, where, secrets)
-
-        raise ApiError(
-            _scrub(f"{where}: gave up after {self.retry.max_attempts} attempt(s); last: {last_failure}",
-                   secrets),
-            status=last_status,
-            type=last_type,
+        return await self.send(
+            method, path, auth=f"Bearer {token.get_secret_value()}", rate_key=account or token, where=where,
+            secrets=[token, *secrets], body=body, params=params, gone_ok_after_ambiguous=gone_ok_after_ambiguous,
         )
 
-    def _request(
-        self, method: str, path: str, auth: str, body: dict[str, Any] | None, params: Mapping[str, int] | None
-    ) -> httpx.Request:
-        """The request `AsyncClient.build_request` would build, without re-merging the client's defaults."""
-        request = httpx.Request(
-            method,
-            self._root + path.lstrip("/"),
-            json=body,
-            params=params,
-            headers=[*self._headers, (b"Authorization", auth.encode())],
-            extensions={"timeout": self._timeout},
-        )
-        if self._http.cookies.jar:  # a server's cookies go back to it, as AsyncClient would send them
-            self._http.cookies.set_cookie_header(request)
-        return request
-
-    async def _attempt(self, request: httpx.Request, budget: Budget) -> httpx.Response:
-        """One HTTP exchange inside a parallelism slot, within the budget's attempt deadline; the time
-        it takes (not the wait for the slot) is charged to the budget. `_Expired` past the deadline."""
-        async with self._slots:
-            self.stats.requests += 1
-            method = request.method
-            self.stats.by_method[method] = self.stats.by_method.get(method, 0) + 1
-            self._in_flight += 1
-            self.stats.peak_in_flight = max(self.stats.peak_in_flight, self._in_flight)
-            loop = asyncio.get_running_loop()
-            limit = budget.for_attempt()
-            started = loop.time()
-            try:
-                async with asyncio.timeout(limit) as scope:
-                    # Not streamed: the body is read here, so read errors happen inside the slot too.
-                    return await self._http.send(request)
-            except TimeoutError:
-                if scope.expired():
-                    raise _Expired(limit or 0.0) from None
-                raise
-            finally:
-                budget.spent += loop.time() - started
-                self._in_flight -= 1
-
-    async def _backoff(self, delay: float) -> None:
-        self.stats.retries += 1
-        self.stats.backoff_seconds += delay
-        await self._sleep(delay)
+    def failure(self, response: httpx.Response) -> tuple[str, str | None]:
+        return _failure(response)
 
     # --- translation -----------------------------------------------------------------------------
 
     @staticmethod
-    def _unknown(
-        where: str, failure: str, secrets: Sequence[SecretStr], *, status: int | None = None
-    ) -> OutcomeUnknown:
-        return OutcomeUnknown(
-            _scrub(f"{where}: outcome unknown after {failure}; the page may or may not have been "
-                   "created (look it up by slug before creating it again)", secrets),
-            status=status,
-        )
-
-    @staticmethod
-    def _late(
-        where: str, budget: Budget, attempts: int, last_failure: str, secrets: Sequence[SecretStr],
-        status: int | None, kind: str | None,
-    ) -> DeadlineExceeded:
-        return DeadlineExceeded(
-            _scrub(f"{where}: no answer within the {budget.total:g} s deadline ({attempts} attempt(s); "
-                   f"last: {last_failure})", secrets),
-            status=status,
-            type=kind,
-        )
-
-    @staticmethod
-    def _error(response: httpx.Response, where: str, secrets: Sequence[SecretStr]) -> ApiError:
-        failure, kind = _failure(response)
-        text = _scrub(f"{where}: {failure}", secrets)
-        cls = NotFound if response.status_code == 404 else ApiError
-        return cls(text, status=response.status_code, type=kind)
-
-    @staticmethod
     def _json(response: httpx.Response, where: str) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            raise ApiError(
-                f"{where}: unexpected response (HTTP {response.status_code}, not JSON)",
-                status=response.status_code,
-            ) from None
+        return json_of(response, where)
 
     def _page(self, response: httpx.Response, where: str, secrets: Sequence[SecretStr]) -> model.Page:
         # Parsed and validated in one pass by pydantic-core (the hot path of a plan: one per page).
@@ -500,9 +273,7 @@ def _failure(response: httpx.Response) -> tuple[str, str | None]:
     message, kind = data.get("message"), data.get("type")
     message = message if isinstance(message, str) else None
     kind = kind if isinstance(kind, str) else None
-    text = f"HTTP {response.status_code}" + (f" {kind}" if kind else "")
-    text += f": {message}" if message else f" {httpx.codes.get_reason_phrase(response.status_code)}"
-    return text, kind
+    return failure_text(response.status_code, kind, message), kind
 
 
 def _unexpected(
@@ -515,20 +286,6 @@ def _unexpected(
     ]
     shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
     return ApiError(
-        _scrub(f"{where}: unexpected response (not a valid page: {shown})", secrets),
+        scrub(f"{where}: unexpected response (not a valid page: {shown})", secrets),
         status=response.status_code,
     )
-
-
-def _describe(exc: Exception) -> str:
-    text = str(exc).rstrip(".")
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _scrub(text: str, secrets: Sequence[SecretStr]) -> str:
-    """Defence in depth: no message leaves here with a token in it, whatever a server echoed."""
-    for secret in secrets:
-        value = secret.get_secret_value()
-        if value:
-            text = text.replace(value, _MASK)
-    return text

@@ -33,6 +33,8 @@ from pydantic import (
     model_validator,
 )
 
+from provisioner.apis.base import token_problem
+
 # --- secrets -------------------------------------------------------------------------------------
 
 
@@ -41,25 +43,9 @@ def _dump_secret(value: SecretStr, info: SerializationInfo) -> str:
     return value.get_secret_value() if ctx.get("reveal_secrets") else str(value)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def token_problem(value: str, what: str = "the token") -> str | None:
-    """What makes ``value`` unusable as a token, without quoting it; None when it is fine.
-
-    A token travels in an HTTP header or a JSON body: whitespace at either end (a trailing newline
-    from ``echo`` or a file), control characters and non-ASCII characters are refused here, before
-    an HTTP library refuses them with an error that quotes the header (and so the token).
-    """
-    if not value.strip():
-        return f"{what} is empty"
-    if value != value.strip():
-        return f"{what} has whitespace (a space, tab or newline) at its start or end"
-    if _CONTROL.search(value):
-        return f"{what} contains a control character"
-    if not value.isascii():
-        return f"{what} contains non-ASCII characters"
-    return None
+# `token_problem` is shared by every API package (v3 checks its API key the same way).
 
 
 def _check_token(value: SecretStr) -> SecretStr:

@@ -9,8 +9,9 @@ so, **[choice]** ours. Nothing here does I/O.
 from __future__ import annotations
 
 import hashlib
-import string
 import uuid
+
+from provisioner.apis.stable_ids import base36
 
 # --- the configuration object (model) ------------------------------------------------------------
 
@@ -118,34 +119,24 @@ GRANT_ID_MAX = 256  # [choice] longer grant ids in a path are refused with 400
 ME_GRANT = "me"
 """[spec] ``/me/`` names the grant of an access token; the emulator's v3 API takes API keys, so a
 ``me`` grant is refused with 400 [choice]. An e-mail address in the path is a grant id of its own."""
-_BASE36 = string.digits + string.ascii_lowercase
-
-
-def _base36(data: bytes, length: int) -> str:
-    number = int.from_bytes(data, "big")
-    out = []
-    for _ in range(length):
-        number, digit = divmod(number, 36)
-        out.append(_BASE36[digit])
-    return "".join(out)
 
 
 def grant_email_for(grant_id: str) -> str:
     """[choice] The stable, obviously fake e-mail of a grant."""
     digest = hashlib.sha256(b"provisioner-emulator/v3-grant:" + grant_id.encode()).digest()
-    return f"grant-{_base36(digest, 8)}@emulator.example.com"
+    return f"grant-{base36(digest, 8)}@emulator.example.com"
 
 
 def primary_calendar_id_for(grant_id: str) -> str:
     """[choice] The stable id of a grant's primary calendar. ``primary`` names it too."""
     digest = hashlib.sha256(b"provisioner-emulator/v3-calendar:" + grant_id.encode()).digest()
-    return _base36(digest, 25)
+    return base36(digest, 25)
 
 
 def grant_id_for_email(email: str) -> str:
     """[choice] The grant of a participant given without ``grant_id`` who is not the organizer
     (the organizer's grant is the one in the path): a stable id derived from the e-mail."""
-    return "email-" + _base36(hashlib.sha256(b"provisioner-emulator/v3-email:" + email.lower().encode()).digest(), 20)
+    return "email-" + base36(hashlib.sha256(b"provisioner-emulator/v3-email:" + email.lower().encode()).digest(), 20)
 
 
 PRIMARY_ALIAS = "primary"  # [choice] ``calendar_ids: [primary]`` means the grant's primary calendar

@@ -113,3 +113,53 @@ def normalize(config: dict[str, Any]) -> dict[str, Any]:
     for participant in out.get("participants") or []:
         _sort_days(((participant or {}).get("availability") or {}).get("open_hours"))
     return out
+
+
+def _strip(obj: Any, defaults: dict[str, Any]) -> None:
+    if isinstance(obj, dict):
+        for key, value in defaults.items():
+            if key in obj and obj[key] == value:
+                del obj[key]
+
+
+def _drop_if_empty(parent: dict[str, Any], key: str) -> None:
+    if parent.get(key) == {}:
+        del parent[key]
+
+
+def strip_server_defaults(config: dict[str, Any]) -> dict[str, Any]:
+    """The smallest configuration that `fill_server_defaults` turns back into ``config``'s (for
+    `pull`): read-only fields and ``None`` dropped, every value equal to the default the server
+    fills in left out, and the objects the server adds (``availability_rules``, ``buffer``,
+    ``scheduler``) dropped when nothing else is left in them. Objects the server fills only when sent
+    (``email_template``, ``notetaker_settings``, ``meeting_settings``) stay, if only as ``{}``, since
+    leaving them out is not the same configuration. ``normalize`` of the result equals ``normalize``
+    of ``config``."""
+    out: dict[str, Any] = _drop_none({k: v for k, v in copy.deepcopy(config).items() if k not in READ_ONLY_FIELDS})
+    _strip(out, TOP_LEVEL_DEFAULTS)
+    availability = out.get("availability")
+    if isinstance(availability, dict):
+        _strip(availability, AVAILABILITY_DEFAULTS)
+        rules = availability.get("availability_rules")
+        if isinstance(rules, dict):
+            _strip(rules, AVAILABILITY_RULES_DEFAULTS)
+            _strip(rules.get("buffer"), BUFFER_DEFAULTS)
+            _drop_if_empty(rules, "buffer")
+        _drop_if_empty(availability, "availability_rules")
+    for participant in out.get("participants") or []:
+        _strip(participant, PARTICIPANT_DEFAULTS)
+    event_booking = out.get("event_booking")
+    if isinstance(event_booking, dict):
+        _strip(event_booking, EVENT_BOOKING_DEFAULTS)
+        for reminder in event_booking.get("reminders") or []:
+            _strip(reminder, REMINDER_DEFAULTS)
+    scheduler = out.get("scheduler")
+    if isinstance(scheduler, dict):
+        _strip(scheduler, SCHEDULER_DEFAULTS)
+        _strip(scheduler.get("email_template"), EMAIL_TEMPLATE_DEFAULTS)
+        notetaker = scheduler.get("notetaker_settings")
+        _strip(notetaker, NOTETAKER_DEFAULTS)
+        if isinstance(notetaker, dict):
+            _strip(notetaker.get("meeting_settings"), MEETING_SETTINGS_DEFAULTS)
+        _drop_if_empty(out, "scheduler")
+    return out

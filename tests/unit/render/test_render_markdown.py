@@ -43,7 +43,7 @@ def _big_plan(n: int, action: Action = Action.UPDATE, fields: int = 4) -> Plan:
 
 def test_structure(samples) -> None:
     out = render_plan(samples["update"], "markdown")
-    assert out.startswith("### provisioner plan: staging https://api.staging.example/v2\n")
+    assert out.startswith("### provisioner plan: staging https://api.staging.example/v2; API nylas-v2\n")
     assert "**Plan: 0 to create, 1 to update, 0 to delete, 0 to recreate.**" in out
     assert "| page | action | reverts live edits | changed fields |" in out
     assert "| `sales/demo` | ~ update |" in out

@@ -25,7 +25,8 @@ from provisioner.apis.nylas_v2 import model
 from provisioner.apis.nylas_v2.emulator import calstore, choices
 from provisioner.apis.nylas_v2.emulator.calstore import BookingRecord, Conn
 from provisioner.apis.nylas_v2.emulator.store import PageRecord
-from provisioner.apis.nylas_v2.emulator.wire import MAX_TIME, ApiFailure, instant, validation_message
+from provisioner.apis.nylas_v2.emulator.wire import MAX_TIME, ApiFailure, instant
+from provisioner.apis.validation_text import validation_message
 
 StrictInt = Annotated[int, Field(strict=True)]
 

@@ -37,8 +37,8 @@ from provisioner.apis.nylas_v2.emulator.wire import (
     public_page_json,
     read_object,
     unix,
-    validation_message,
 )
+from provisioner.apis.validation_text import validation_message
 
 NO_PAGE = (404, "No page with this slug")
 NO_BOOKING = (404, "No booking with this edit hash on this page")

@@ -17,6 +17,8 @@ import hashlib
 import secrets
 import string
 
+from provisioner.apis.stable_ids import base36
+
 # --- server-assigned page values -----------------------------------------------------------------
 
 APP_CLIENT_ID = "emulator-client-id"  # [choice] the emulator is one "application"
@@ -41,16 +43,6 @@ def new_slug() -> str:
 # database (page files can name account ids in calendar_ids). The raw token is never stored.
 
 ACCOUNT_ID_LENGTH = 25  # [choice] 25 base36 characters, like the service's ids
-_BASE36 = string.digits + string.ascii_lowercase
-
-
-def _base36(data: bytes, length: int) -> str:
-    number = int.from_bytes(data, "big")
-    out = []
-    for _ in range(length):
-        number, digit = divmod(number, 36)
-        out.append(_BASE36[digit])
-    return "".join(out)
 
 
 def token_hash(token: str) -> str:
@@ -61,12 +53,12 @@ def token_hash(token: str) -> str:
 def account_id_for(token: str) -> str:
     """The stable account id of an access token."""
     digest = hashlib.sha256(b"provisioner-emulator/account:" + token.encode()).digest()
-    return _base36(digest, ACCOUNT_ID_LENGTH)
+    return base36(digest, ACCOUNT_ID_LENGTH)
 
 
 def primary_calendar_id_for(account_id: str) -> str:
     """The stable id of an account's primary calendar."""
-    return _base36(hashlib.sha256(b"provisioner-emulator/calendar:" + account_id.encode()).digest(),
+    return base36(hashlib.sha256(b"provisioner-emulator/calendar:" + account_id.encode()).digest(),
                    ACCOUNT_ID_LENGTH)
 
 

@@ -16,17 +16,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from provisioner.apis.emulator_db import connect
 from provisioner.apis.nylas_v2.emulator import choices
 
 SCHEMA_VERSION = 2
-BUSY_TIMEOUT_MS = 10_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -149,28 +148,6 @@ class Principal:
 _UNSET: Any = object()
 
 
-def _enable_wal(conn: sqlite3.Connection) -> None:
-    """Switch the database to WAL. Two processes opening a new file at once can make the switch fail
-    at once with "database is locked" (SQLite calls no busy handler there), or leave the old mode:
-    retry, with a short backoff, for up to the busy timeout."""
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-    delay = 0.001
-    while True:
-        try:
-            (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
-            if str(mode).lower() == "wal":
-                return
-            failure = f"the journal mode stayed {mode!r}"
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-            failure = str(exc)
-        if time.monotonic() > deadline:
-            raise sqlite3.OperationalError(f"cannot switch the emulator database to WAL: {failure}")
-        time.sleep(delay)  # another process is switching it: wait for it to finish
-        delay = min(delay * 2, 0.05)
-
-
 @contextmanager
 def _slug_unique() -> Iterator[None]:
     """Turn the unique-slug constraint's failure into `SlugTaken` (other integrity errors pass)."""
@@ -186,17 +163,8 @@ class Store:
     """The emulator's data. Methods are synchronous and short; call them from a worker thread."""
 
     def __init__(self, db: str | Path = ":memory:") -> None:
-        path = str(db)
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                     check_same_thread=False)
-        self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self._conn.execute("PRAGMA foreign_keys = ON")
-        if path != ":memory:":
-            _enable_wal(self._conn)
-            self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn = connect(db)
         self._migrate()
 
     def _migrate(self) -> None:

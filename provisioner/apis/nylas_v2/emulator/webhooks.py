@@ -37,7 +37,8 @@ from provisioner.apis.nylas_v2.emulator import calstore
 from provisioner.apis.nylas_v2.emulator.booking import confirmation_json
 from provisioner.apis.nylas_v2.emulator.calstore import BookingRecord, Conn
 from provisioner.apis.nylas_v2.emulator.store import PageRecord, Store
-from provisioner.apis.nylas_v2.emulator.wire import ApiFailure, public_page_json, read_object, validation_message
+from provisioner.apis.nylas_v2.emulator.wire import ApiFailure, public_page_json, read_object
+from provisioner.apis.validation_text import validation_message
 
 log = logging.getLogger("provisioner.apis.nylas_v2.emulator.webhooks")
 

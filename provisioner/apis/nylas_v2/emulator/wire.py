@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse
 from provisioner.apis.nylas_v2 import model
 from provisioner.apis.nylas_v2.emulator import choices
 from provisioner.apis.nylas_v2.emulator.store import PageRecord
+from provisioner.apis.validation_text import validation_message
 
 
 class ApiFailure(Exception):
@@ -38,23 +39,6 @@ class ApiFailure(Exception):
 
 def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"message": message, "type": choices.error_type(status)}, status, headers=headers)
-
-
-def _loc(parts: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "body"
-
-
-def validation_message(exc: ValidationError, prefix: str = "") -> str:
-    """One message naming every invalid field by its path; input values are never included."""
-    problems = []
-    for err in exc.errors(include_input=False, include_url=False, include_context=False):
-        where = _loc(tuple(err["loc"]))
-        what = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
-        problems.append(f"{prefix}{where}: {what}")
-    return "Invalid request: " + "; ".join(problems)
 
 
 MAX_BODY = 1_048_576  # [choice] bytes of a request body; a page config is a few KiB

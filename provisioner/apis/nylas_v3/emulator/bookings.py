@@ -28,8 +28,9 @@ from provisioner.apis.nylas_v3 import choices
 from provisioner.apis.nylas_v3.emulator import store as st
 from provisioner.apis.nylas_v3.emulator.availability import World, calendar, load_world, unix_param
 from provisioner.apis.nylas_v3.emulator.context import V3Context
-from provisioner.apis.nylas_v3.emulator.wire import V3Failure, done, envelope, read_json, validation_message
+from provisioner.apis.nylas_v3.emulator.wire import V3Failure, done, envelope, read_json
 from provisioner.apis.nylas_v3.scalars import Email, Short, Zone
+from provisioner.apis.validation_text import validation_message
 
 FieldValue = Annotated[str, Field(max_length=choices.FIELD_VALUE_MAX)]
 FieldName = Annotated[str, Field(min_length=1, max_length=choices.KEY_MAX)]

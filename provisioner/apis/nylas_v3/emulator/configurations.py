@@ -38,8 +38,8 @@ from provisioner.apis.nylas_v3.emulator.wire import (
     envelope,
     list_envelope,
     read_json,
-    validation_message,
 )
+from provisioner.apis.validation_text import validation_message
 
 SLUG_TAKEN = "Invalid request: slug: already used by another configuration of this application"
 HAS_SESSIONS = "The configuration has active sessions: delete them or let them expire first"

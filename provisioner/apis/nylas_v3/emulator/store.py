@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from provisioner.apis.emulator_db import connect
 from provisioner.apis.nylas_v3 import choices
 
-BUSY_TIMEOUT_MS = 10_000
 SCHEMA_VERSION = 1
 
 _SCHEMA = """
@@ -141,16 +141,8 @@ class V3Store:
     """The v3 emulator's data. Methods are synchronous and short; call them from a worker thread."""
 
     def __init__(self, db: str | Path = ":memory:") -> None:
-        path = str(db)
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                     check_same_thread=False)
-        self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        if path != ":memory:":
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn = connect(db)
         with self.transaction() as conn:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -46,23 +45,6 @@ def list_envelope(data: list[Any], next_cursor: str | None) -> JSONResponse:
 def done() -> JSONResponse:
     """The answer of a delete: ``{"request_id"}``."""
     return JSONResponse({"request_id": choices.new_request_id()})
-
-
-def _loc(parts: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "body"
-
-
-def validation_message(exc: ValidationError, prefix: str = "") -> str:
-    """One message naming every invalid field by its path; input values are never included."""
-    problems = []
-    for err in exc.errors(include_input=False, include_url=False, include_context=False):
-        where = _loc(tuple(err["loc"]))
-        what = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
-        problems.append(f"{prefix}{where}: {what}")
-    return "Invalid request: " + "; ".join(problems)
 
 
 async def read_body(request: Request) -> bytes:

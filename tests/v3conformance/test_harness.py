@@ -1,0 +1,108 @@
+"""The suite's judging harness itself: every v3 exchange with a real emulator is judged, in process
+and served over HTTP, and nothing else is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from provisioner.emulator import Emulator
+from provisioner.emulator.serve import serve_in_thread
+from tests.v3conformance import contract
+from tests.v3conformance.recorder import Recorder, judging_proxy
+
+KEY = {"Authorization": "Bearer nyk_harness"}
+CONFIG: dict[str, Any] = {
+    "participants": [{"email": "ada@example.com", "is_organizer": True, "availability": {"calendar_ids": ["primary"]},
+                      "booking": {"calendar_id": "primary"}}],
+    "availability": {"duration_minutes": 30},
+    "event_booking": {"title": "Intro"},
+}
+CONFIGS = "/v3/grants/grant-harness/scheduling/configurations"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def emulator() -> Any:
+    emu = Emulator(":memory:")
+    yield emu
+    emu.close()
+
+
+@pytest.mark.anyio
+async def test_in_process_v3_exchanges_are_judged_and_v2_ones_are_not(emulator: Emulator,
+                                                                       v3_contract: Recorder) -> None:
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://emulator.local") as client:
+        created = await client.post(CONFIGS, json=CONFIG, headers=KEY)
+        assert created.status_code == 200, created.text
+        assert (await client.get(f"{CONFIGS}/{created.json()['data']['id']}", headers=KEY)).status_code == 200
+        assert (await client.get("/manage/pages", headers=KEY)).status_code == 200  # v2: not judged
+    assert v3_contract.judged == 2 and v3_contract.violations == []
+
+
+def test_served_v3_exchanges_are_judged(emulator: Emulator, v3_contract: Recorder) -> None:
+    with serve_in_thread(emulator) as url:
+        refused = httpx.post(f"{url}{CONFIGS}", json={"name": "no participants"}, headers=KEY)
+    assert refused.status_code == 400
+    assert v3_contract.judged == 1 and v3_contract.violations == []  # refusing a bad request is fine
+
+
+def test_a_judging_proxy_judges_what_passes_through_it(emulator: Emulator) -> None:
+    """The proxy the SDK tests put before an emulator served by another process."""
+    recorder = Recorder()
+
+    class Proxy:
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+    with serve_in_thread(emulator) as upstream, serve_in_thread(Proxy(judging_proxy(upstream, recorder))) as url:
+        created = httpx.post(f"{url}{CONFIGS}?x=%20y", json=CONFIG, headers=KEY)
+        listed = httpx.get(f"{url}{CONFIGS}", params={"limit": 1}, headers=KEY)
+    assert created.status_code == 200 and listed.json()["data"] == [created.json()["data"]]
+    assert recorder.judged == 2 and recorder.violations == []
+
+
+@pytest.fixture(scope="module")
+def module_emulator() -> Any:
+    """Built before any test's own recorder exists: its exchanges are still judged."""
+    emu = Emulator(":memory:")
+    yield emu
+    emu.close()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("round_", [1, 2])
+async def test_an_emulator_of_a_wider_fixture_is_judged_by_each_test(module_emulator: Emulator, round_: int,
+                                                                      v3_contract: Recorder) -> None:
+    async with httpx.AsyncClient(transport=module_emulator.transport(), base_url="http://emulator.local") as client:
+        assert (await client.get(CONFIGS, headers=KEY)).status_code == 200
+    assert v3_contract.judged == 1 and v3_contract.violations == []
+
+
+@pytest.mark.v3_contract_exempt("shows the marker")
+@pytest.mark.anyio
+async def test_an_exempt_test_is_not_judged(emulator: Emulator, v3_contract: Recorder) -> None:
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://emulator.local") as client:
+        assert (await client.get(CONFIGS, headers=KEY)).status_code == 200
+    assert v3_contract.judged == 0
+
+
+@pytest.mark.anyio
+async def test_the_known_mismatch_is_real_and_would_fail_a_test(emulator: Emulator, v3_contract: Recorder,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without its entry in `contract.KNOWN_MISMATCHES`, the emulator's reading of a null field is a
+    violation the harness catches; once the emulator refuses it, this test says to drop the entry."""
+    monkeypatch.setattr(contract, "KNOWN_MISMATCHES", {})
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://emulator.local") as client:
+        made = (await client.post(CONFIGS, json=CONFIG, headers=KEY)).json()["data"]
+        answer = await client.put(f"{CONFIGS}/{made['id']}", json={"name": None}, headers=KEY)
+    assert answer.status_code == 200, "the emulator now refuses a null name: drop the entry from KNOWN_MISMATCHES"
+    found, tolerated = v3_contract.take()  # taken, so this test itself passes
+    assert tolerated == [] and len(found) == 1
+    assert "accepted a request the spec forbids: InvalidRequestBody: name: None is not of type 'string'" in found[0]
