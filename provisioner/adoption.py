@@ -14,7 +14,7 @@ from pathlib import Path
 
 from provisioner.apis import V3, Api, Handle, LivePage, Owner
 
-from .addresses import address_problem, parse_address, parse_folder, shown
+from .addresses import address_problem, parse_file_address, parse_folder, shown
 from .adopt import account_address, page_yaml
 from .diff import diff
 from .errors import ProvisionerError, StateError
@@ -48,7 +48,7 @@ def _adopted(address: str, page: LivePage, prevent_destroy: bool, api: Api | Non
 def import_page(settings: Settings, address: str, handle: Handle) -> LivePage:
     """`provisioner import`: record an existing live page under ADDRESS, without changing it
     (``handle``: v2 page id and edit token; v3 configuration id and grant)."""
-    address = parse_address(address)
+    address = parse_file_address(address)
 
     async def fetch() -> LivePage:
         async with open_client(settings) as client:
@@ -142,7 +142,7 @@ def _write_page_file(settings: Settings, address: str, page: LivePage, overwrite
 def pull(settings: Settings, address: str, overwrite: bool) -> tuple[Path, list[str]]:
     """`provisioner pull`: write the live page at ADDRESS as YAML. Returns the file and the paths that
     still differ once loaded (values merged in from a `_defaults.yaml`), which the caller reports."""
-    address = parse_address(address)
+    address = parse_file_address(address)
     state = state_read(settings)
     if address not in state.resources:
         flags = "--configuration-id ID --grant GRANT" if settings.api_name == V3 else "--page-id ID"

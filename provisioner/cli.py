@@ -49,9 +49,13 @@ def main() -> None:
 @common
 def validate(settings: Settings) -> None:
     """Parse and check every page offline (no network, no secrets: token variables may be unset)."""
+    from .errors import Problem
     from .validation import validate as validate_pages
 
-    pages = validate_pages(settings)
+    warnings: list[Problem] = []
+    pages = validate_pages(settings, warnings=warnings)
+    for warning in warnings:  # policy rules of severity warning
+        click.echo(f"Warning: {warning.render()}", err=True)
     click.echo(f"{len(pages)} page(s) valid in {settings.pages_dir}/.")
 
 

@@ -27,6 +27,7 @@ from provisioner.apis.base import token_problem
 from .errors import ConfigError, Problem
 from .load_problems import Origin, kind, printable, translate
 from .pagefile import DesiredPage
+from .roster import expand, generated_pages
 from .schema_paths import ignore_path_problem, lax_scalar_problems
 from .secrets import InterpolationError, VariablePolicy, interpolate, is_reference, references
 from .tree import discover
@@ -95,6 +96,9 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
     if not pages_dir.is_dir():
         raise ConfigError([Problem(_display(pages_dir), None, None, "", "pages directory not found")])
     pages, defaults, problems = discover(pages_dir)
+    made, roster_problems = expand(pages)  # takes rosters and templates out of `pages`
+    chains: dict[str, list[YamlDoc | bool]] = {}
+    problems += roster_problems
     defaults_docs = {folder: _load_defaults(files, problems) for folder, files in defaults.items()}
     secrets: set[str] = set()
     token_variables: set[str] = set()
@@ -110,14 +114,22 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
                 for f in files
             ]
             continue
-        folder = Path(address).parent
-        chain = [defaults_docs.get(Path(*folder.parts[:i]), None) for i in range(len(folder.parts) + 1)]
-        page, desired = _load_page(address, files[0], [d for d in chain if d is not None], env, secrets,
+        page, desired = _load_page(address, files[0], _chain(defaults_docs, address, chains), env, secrets,
                                    need_tokens, api)
         problems += page.problems
         token_variables |= page.token_variables
         reads += [(page.where(path), format_path(path), name) for path, name in page.reads]
         loaded[address] = desired
+        if isinstance(page.data.get("slug"), str):
+            slugs.append(_SlugSeen(page.data["slug"], page.display, page.where(("slug",))))
+    for page, desired in generated_pages(made, lambda g: _load_page(  # the roster's pages: `roster`
+            g.address, g.template_file, _chain(defaults_docs, g.address, chains), env, secrets, need_tokens, api,
+            g.layers)):
+        problems += page.problems
+        token_variables |= page.token_variables
+        reads += [(page.where(path), format_path(path), name) for path, name in page.reads]
+        if desired is not None:
+            loaded[desired.address] = desired
         if isinstance(page.data.get("slug"), str):
             slugs.append(_SlugSeen(page.data["slug"], page.display, page.where(("slug",))))
     problems += _duplicate_slugs(slugs)
@@ -126,6 +138,18 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
     if problems:
         raise ConfigError(_mask(list(dict.fromkeys(problems)), secrets))
     return {address: desired for address, desired in sorted(loaded.items()) if desired is not None}
+
+
+def _chain(defaults_docs: dict[Path, YamlDoc | bool], address: str,
+           cache: dict[str, list[YamlDoc | bool]]) -> list[YamlDoc | bool]:
+    """The `_defaults` docs that apply to ``address``, outermost first; ``cache`` holds the chain of each
+    folder seen (a roster's pages share one)."""
+    folder = address.rpartition("/")[0]
+    if folder not in cache:
+        parts = Path(folder).parts
+        chain = [defaults_docs.get(Path(*parts[:i]), None) for i in range(len(parts) + 1)]
+        cache[folder] = [d for d in chain if d is not None]
+    return cache[folder]
 
 
 def _load_defaults(files: list[Path], problems: list[Problem]) -> YamlDoc | bool:
@@ -149,14 +173,15 @@ def _load_defaults(files: list[Path], problems: list[Problem]) -> YamlDoc | bool
 
 def _load_page(
     address: str, file: Path, chain: list[YamlDoc | bool], env: Mapping[str, str], secrets: set[str],
-    need_tokens: bool = True, api: Api | None = None,
+    need_tokens: bool = True, api: Api | None = None, layers: tuple[YamlDoc, ...] = (),
 ) -> tuple[_Page, DesiredPage | None]:
-    """One page over its `_defaults` chain (outermost first); the desired page only if it has no problems."""
+    """One page over its `_defaults` chain (outermost first); the desired page only if it has no problems.
+    ``layers``: the page's own docs, already parsed (a generated page: template, then its override)."""
     api = api or get_api(V2)
     owner = api.owner_field
     page = _Page(_display(file))
     try:
-        doc = load_yaml(file, page.display)
+        doc = layers[0] if layers else load_yaml(file, page.display)
     except ConfigError as e:
         page.problems += e.problems
         return page, None
@@ -168,7 +193,7 @@ def _load_page(
         return page, None
     if False in chain:  # a broken _defaults above: its own problems are reported already
         return page, None
-    for layer in [*chain, doc]:
+    for layer in [*chain, doc, *layers[1:]]:
         assert isinstance(layer, YamlDoc)
         page.overlay(layer)
     page.origins[()] = (page.display, *doc.locate(()))
@@ -205,6 +230,8 @@ def _load_page(
         ignore_changes=tuple(model.lifecycle.ignore_changes),
         targets=tuple(model.targets or ()),
         grant=model_owner if isinstance(model_owner, str) else None,
+        policy_exceptions=tuple((e.rule, e.reason) for e in model.lifecycle.policy_exceptions),
+        origins=page.origins,
     )
 
 

@@ -6,6 +6,7 @@ interpolated and validated page, addressed by its path under ``pages/``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,14 @@ class DesiredPage:
     prevent_destroy: bool = False
     ignore_changes: tuple[str, ...] = field(default_factory=tuple)
     targets: tuple[str, ...] = field(default_factory=tuple)  # empty: every target
+    renamed_from: str | None = None  # a generated page whose roster key was renamed: its old address
+    policy_exceptions: tuple[tuple[str, str], ...] = ()  # (rule, reason) from lifecycle.policy_exceptions
+    # Where each value was written, (file, line, column) by path: policy violations point there.
+    origins: Mapping[tuple[Any, ...], tuple[str, int | None, int | None]] | None = field(
+        default=None, compare=False, repr=False)
+    # A generated page: the roster line each substituted value came from, by dotted path (`roster`).
+    value_sources: Mapping[str, tuple[str, int | None, int | None]] | None = field(
+        default=None, compare=False, repr=False)
     grant: str | None = None  # v3: the grant the configuration lives under (v2: None, owners are the tokens)
 
     @property

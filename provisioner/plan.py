@@ -228,12 +228,20 @@ def _hosts_change(desired: str | None, recorded: str | None, verified: bool) -> 
 
 
 def find_moves(desired: Mapping[str, DesiredPage], state: State) -> dict[str, str]:
-    """new address -> old address, for pages whose file moved: same slug, old address gone."""
+    """new address -> old address, for pages whose file moved: same slug, old address gone; or whose
+    roster entry was renamed (`DesiredPage.renamed_from`, old address gone)."""
     orphans = {r.slug: r.address for r in state.resources.values() if r.address not in desired}
-    return {
+    renamed = {
+        address: page.renamed_from
+        for address, page in desired.items()
+        if page.renamed_from and address not in state.resources and page.renamed_from in state.resources
+        and page.renamed_from not in desired
+    }
+    return renamed | {
         address: orphans[page.slug]
         for address, page in desired.items()
-        if address not in state.resources and page.slug in orphans
+        if address not in state.resources and page.slug in orphans and address not in renamed
+        and orphans[page.slug] not in renamed.values()
     }
 
 

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .fairness import booking_share
 from .slots import Host, Slot, compute_slots
 
 Config = Any  # the v2 page config (`provisioner.apis` v2 `config_model`): preview reads v2 pages only
@@ -47,6 +48,9 @@ class Preview:
     desired: tuple[SlotRun, ...]  # every slot of the YAML, summarised
     added: tuple[SlotRun, ...] = ()  # in the YAML, not live
     removed: tuple[SlotRun, ...] = ()  # live, not in the YAML
+    # Round-robin pages: bookings per host (name, count) if every offered start were booked in turn.
+    desired_share: tuple[tuple[str, int], ...] = ()
+    live_share: tuple[tuple[str, int], ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -99,8 +103,9 @@ def compare(
     """The YAML's slots, and when the page is live, what the YAML adds and removes."""
     zone = desired.timezone or "UTC"
     wanted = slots_for(desired, hosts, start, days)
+    share = booking_share(desired, hosts, *window(zone, start, days))
     if live is None:
-        return Preview(address, zone, start, days, len(wanted), None, summarize(wanted, zone))
+        return Preview(address, zone, start, days, len(wanted), None, summarize(wanted, zone), desired_share=share)
     current = slots_for(live, hosts, start, days)
     key = lambda s: (s.start, s.end, s.account_id)  # noqa: E731 - a slot's identity
     have, want = {key(s) for s in current}, {key(s) for s in wanted}
@@ -108,6 +113,7 @@ def compare(
         address, zone, start, days, len(wanted), len(current), summarize(wanted, zone),
         added=summarize((s for s in wanted if key(s) not in have), zone),
         removed=summarize((s for s in current if key(s) not in want), zone),
+        desired_share=share, live_share=booking_share(live, hosts, *window(live.timezone or "UTC", start, days)),
     )
 
 

@@ -34,6 +34,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError, Problem, ProvisionerError
+from .policy import Policies
 from .secrets import KEY_ENV, InterpolationError, interpolate
 from .yamlfile import format_path, load_yaml
 
@@ -78,6 +79,7 @@ class TargetSettings(_Strict):
 class ProjectFile(_Strict):
     api: ApiName = Field(DEFAULT_API, description="The API of every target that names none.")
     targets: dict[str, TargetSettings] = Field(default_factory=dict)
+    policies: Policies | None = Field(None, description="Rules every page must follow (see provisioner.policy).")
 
 
 @dataclass(frozen=True)

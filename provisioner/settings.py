@@ -16,6 +16,7 @@ from provisioner.apis import Api, ClientOptions, Pages, get_api
 from .changes import Target
 from .errors import ProvisionerError, StateError
 from .fileio import is_within
+from .policy import Policies
 from .project import PROJECT_FILE, RateLimitSettings, TargetSettings, load_project, resolve_target
 from .safety import Limits
 from .secrets import KEY_ENV, Sealer, load_key
@@ -45,6 +46,7 @@ class Settings:
     other_states: tuple[Path, ...] = ()  # the lockfiles of the other targets of provisioner.yaml
     rate_limits: RateLimitSettings | None = None
     limits: Limits = Limits()  # plan/apply safety limits: flags over the target's over the defaults
+    policies: Policies | None = None  # policies: of provisioner.yaml (checked by validate and plan)
     api_name: str = "nylas-v2"  # which Scheduler API (`provisioner.apis`), from provisioner.yaml
     api_key_env: str = "NYLAS_API_KEY"  # v3: the variable holding the API key (a secret)
 
@@ -95,6 +97,7 @@ def settings_for(
                            if name != target.name),
         rate_limits=chosen.rate_limits,
         limits=_limits(chosen, max_deletes, max_changes_percent),
+        policies=project.policies if project else None,
         api_name=target.api,
         api_key_env=chosen.api_key_env,
     )

@@ -14,7 +14,7 @@ import os
 from collections import defaultdict
 from pathlib import Path
 
-from .addresses import address_problem, shown
+from .addresses import address_problem, shown, split_generated
 from .errors import ConfigError, Problem, ProvisionerError
 from .fileio import atomic_write
 from .yamlfile import load_yaml
@@ -99,6 +99,8 @@ def discover(pages_dir: Path) -> tuple[dict[str, list[Path]], dict[Path, list[Pa
                     continue
                 address = (relative / path.stem).as_posix()
                 problem = address_problem(address)
+                if problem is None and split_generated(address) is not None:
+                    problem = "brackets are kept for pages generated from a roster (sales/demo[alice])"
                 if problem is not None:
                     unreadable(path, f"this file name cannot be a page address: {problem}", "rename the file")
                 else:

@@ -9,13 +9,17 @@ from __future__ import annotations
 from .errors import ConfigError, Problem
 from .load import load_pages
 from .pagefile import DesiredPage
+from .policy import check
 from .project import PROJECT_FILE
 from .settings import Settings
 
 
-def validate(settings: Settings, need_tokens: bool = False) -> dict[str, DesiredPage]:
+def validate(settings: Settings, need_tokens: bool = False,
+             warnings: list[Problem] | None = None, policies: bool = True) -> dict[str, DesiredPage]:
     """Load and check every page offline; ConfigError lists every problem. Pages limited to other
-    targets (``targets:`` in the page file) are left out."""
+    targets (``targets:`` in the page file) are left out. Policy rules (`policy`) are checked on the
+    pages of this target (unless ``policies`` is false: drift reports live edits whatever the rules):
+    errors are problems; warnings go to ``warnings`` when given."""
     api_key = settings.api_key_env if not settings.api.owner_is_secret else None  # v3: the API key's variable
     pages = load_pages(settings.pages_dir, settings.env, need_tokens=need_tokens,
                        secret_variables=(settings.lock_key_env, settings.state_dsn_env, api_key), api=settings.api)
@@ -26,6 +30,11 @@ def validate(settings: Settings, need_tokens: bool = False) -> dict[str, Desired
         for name in page.targets
         if name not in settings.known_targets
     ]
+    chosen = {a: p for a, p in pages.items() if not p.targets or settings.target_name in p.targets}
+    violations = check(chosen.values(), settings.policies if policies else None)
+    problems += [v.problem for v in violations if v.severity == "error"]
     if problems:
         raise ConfigError(problems)
-    return {a: p for a, p in pages.items() if not p.targets or settings.target_name in p.targets}
+    if warnings is not None:
+        warnings += [v.problem for v in violations if v.severity == "warning"]
+    return chosen

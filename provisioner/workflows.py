@@ -23,7 +23,8 @@ from .apply import Applier, ApplyResult, Reporter, check_safety
 from .changes import Action, DriftReport, Plan
 from .diff import under
 from .drift import drift_report
-from .errors import Aborted, NotFound, ProvisionerError, StateError
+from .errors import Aborted, NotFound, Problem, ProvisionerError, StateError
+from .fairness import notes as fairness_notes
 from .fileio import is_within, same_file
 from .load import UNRESOLVED_TOKEN as UNRESOLVED
 from .pagefile import DesiredPage
@@ -149,10 +150,11 @@ def _refuse_grant_changes(desired: Mapping[str, DesiredPage], state: State) -> N
 
 
 def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = True,
-         progress: Reporter | None = None) -> Plan:
+         progress: Reporter | None = None, policies: bool = True) -> Plan:
     """`provisioner plan`: read state (no lock), refresh live pages (told to ``progress``), diff."""
     targets = _parse_targets(targets)  # before anything is read or locked
-    desired = validate(settings, need_tokens=need_tokens)
+    policy_warnings: list[Problem] = []
+    desired = validate(settings, need_tokens=need_tokens, warnings=policy_warnings, policies=policies)
     seal = sealer(settings)
     state = backend(settings, seal).read(settings.target.state_key)
 
@@ -160,7 +162,9 @@ def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = 
         async with open_client(settings) as client:
             return await _plan(settings, client, state, desired, targets, seal, need_tokens, progress)
 
-    return asyncio.run(run())
+    made = asyncio.run(run())
+    notes = tuple(f"policy: {w.render()}" for w in policy_warnings) + fairness_notes(made, desired, state)
+    return replace(made, warnings=made.warnings + notes) if notes else made
 
 
 def save_plan(settings: Settings, out: Path, result: Plan, rendered_json: str, targets: tuple[str, ...]) -> None:
@@ -227,7 +231,7 @@ def apply(
 def drift(settings: Settings, targets: tuple[str, ...] = (), progress: Reporter | None = None) -> DriftReport:
     """`provisioner drift`: live pages against what was last applied."""
     # Drift reads live pages with edit tokens only: the access-token variables need not be set.
-    return drift_report(plan(settings, targets, need_tokens=False, progress=progress))
+    return drift_report(plan(settings, targets, need_tokens=False, progress=progress, policies=False))
 
 
 # --- state commands -------------------------------------------------------------------------------

@@ -68,6 +68,15 @@ def page_slug(slug: str) -> str:
     return slug
 
 
+class PolicyExcuse(BaseModel):
+    """A reviewable exception to one policy rule (`provisioner.policy`) for this page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule: str = Field(description="The rule's id under policies.rules in provisioner.yaml.")
+    reason: str = Field(min_length=1, description="Why this page may break it; a reviewer reads it.")
+
+
 class Lifecycle(BaseModel):
     """provisioner's own keys; never sent to the API."""
 
@@ -79,6 +88,9 @@ class Lifecycle(BaseModel):
     ignore_changes: list[str] = Field(
         default_factory=list,
         description="Dotted paths owned by end users in the Schedule Editor, e.g. config.appearance.",
+    )
+    policy_exceptions: list[PolicyExcuse] = Field(
+        default_factory=list, description="Policy rules this page may break, each with its reason."
     )
 
 

@@ -14,7 +14,8 @@ Plan (``kind: "plan"``)::
       "serial": int,
       "has_changes": bool,            # false when every page is noop
       "summary": {"create": int, "update": int, "delete": int, "recreate": int, "move": int, "noop": int},
-      "warnings": [str],              # what needs a person
+      "warnings": [str],              # what needs a person; "policy: FILE:LINE:COL: ..." for a policy
+                                      # warning, "fairness: ADDRESS: ..." for a round-robin change
       "refusals": [str],              # limits exceeded: apply refuses the whole plan (see safety)
       "unchecked": int,               # pages --target left out: not refreshed, not planned
       "pages": [                      # every page in plan order, noop pages included

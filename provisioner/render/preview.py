@@ -33,6 +33,22 @@ def _lines(p: Preview) -> list[str]:
     ]
 
 
+def _share(p: Preview) -> list[str]:
+    """Round-robin pages: the expected share of bookings per host, YAML beside live."""
+    if not p.desired_share:
+        return []
+    total = sum(n for _, n in p.desired_share) or 1
+    live = dict(p.live_share)
+    live_total = sum(live.values()) or 1
+    lines = ["  Expected share of bookings per host (every offered start booked in turn):"]
+    for name, count in p.desired_share:
+        text = f"    {name}: YAML {count} ({100 * count // total}%)"
+        if p.live_share:
+            text += f", live {live.get(name, 0)} ({100 * live.get(name, 0) // live_total}%)"
+        lines.append(text)
+    return lines
+
+
 def preview_document(preview: Preview) -> dict[str, Any]:
     return {"format_version": FORMAT_VERSION, "kind": "preview", **asdict(preview), "start": preview.start.isoformat()}
 
@@ -41,9 +57,10 @@ def render_preview(preview: Preview, fmt: str = "text") -> str:
     if fmt == "json":
         return dump(preview_document(preview))
     if fmt == "markdown":
-        body = "\n".join(clean(line.replace("  ", "", 1)) for line in _lines(preview))
+        body = "\n".join(clean(line.replace("  ", "", 1)) for line in [*_lines(preview), *_share(preview)])
         return (f"#### Bookable slots: `{clean(preview.address)}`\n\n{_totals(preview)} _{ASSUMPTION}; "
                 f"from {preview.start.isoformat()} for {preview.days} day(s)._\n\n```diff\n{body}\n```\n")
     if fmt != "text":
         raise ValueError(f"unknown format {fmt!r}")
-    return "\n".join(clean(line) for line in [_header(preview), _totals(preview), *_lines(preview)]) + "\n"
+    lines = [_header(preview), _totals(preview), *_lines(preview), *_share(preview)]
+    return "\n".join(clean(line) for line in lines) + "\n"

@@ -45,3 +45,27 @@ def test_a_folder_may_be_pages_itself_or_end_with_a_slash():
     assert parse_folder("") == "" and parse_folder("team/") == "team"
     with pytest.raises(AddressError):
         parse_folder("/team")
+
+
+@pytest.mark.parametrize("text", ["sales/demo[alice]", "demo[bob-2]", "a/b/office_hours[c_d]"])
+def test_a_generated_page_address_is_accepted(text: str):
+    from provisioner.addresses import split_generated
+
+    assert parse_address(text) == text
+    template, key = split_generated(text) or ("", "")
+    assert f"{template}[{key}]" == text
+
+
+@pytest.mark.parametrize("text", ["sales[x]/demo", "demo[]", "demo[Alice]", "demo[a]b", "demo[a][b]", "[a]",
+                                  "demo]", "demo[a b]"])
+def test_brackets_anywhere_else_are_refused(text: str):
+    with pytest.raises(AddressError, match="sales/demo\\[alice\\]"):
+        parse_address(text)
+
+
+def test_commands_that_write_a_page_file_refuse_a_generated_address():
+    from provisioner.addresses import parse_file_address
+
+    assert parse_file_address("sales/demo") == "sales/demo"
+    with pytest.raises(AddressError, match="has no page file of its own; edit its roster entry"):
+        parse_file_address("sales/demo[alice]")
