@@ -4,29 +4,14 @@ from __future__ import annotations
 
 import difflib
 from inspect import isclass
-from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
 from provisioner.apis import V2, get_api
+from provisioner.apis.yamlout import unwrap
 
 from .yamlfile import PathKey
-
-
-def unwrap(annotation: Any) -> Any:
-    """The type under ``Annotated[...]`` and ``X | None``."""
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-        elif origin in (Union, UnionType):
-            args = [a for a in get_args(annotation) if a is not type(None)]
-            if len(args) != 1:
-                return annotation
-            annotation = args[0]
-        else:
-            return annotation
 
 
 def fields_of(annotation: Any) -> dict[str, Any] | None:

@@ -46,7 +46,7 @@ CORE_RESOLVERS: tuple[tuple[str, re.Pattern[str], list[str]], ...] = (
 """How the loader reads a plain scalar: the YAML 1.2 core schema (and ``<<`` merge keys)."""
 
 
-def _unwrap(annotation: Any) -> Any:
+def unwrap(annotation: Any) -> Any:
     """The type under ``Annotated[...]`` and ``X | None``."""
     while True:
         origin = get_origin(annotation)
@@ -63,9 +63,9 @@ def _unwrap(annotation: Any) -> Any:
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
     """The pydantic model inside ``X | None``, ``list[X]`` or ``dict[str, X]``, if any."""
-    inner = _unwrap(annotation)
+    inner = unwrap(annotation)
     if get_origin(inner) in (list, dict):
-        inner = _unwrap(get_args(inner)[-1])
+        inner = unwrap(get_args(inner)[-1])
     return inner if isclass(inner) and issubclass(inner, BaseModel) else None
 
 
