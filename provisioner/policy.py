@@ -58,7 +58,7 @@ _OPERATORS = ("min", "max", "equals", "one_of", "pattern", "required", "forbidde
 class Rule(BaseModel):
     """One rule: a built-in or a path with operators."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     builtin: Literal["min_booking_notice", "branding_off", "round_robin_hosts", "buffer_range",
                      "allowed_timezones"] | None = None
@@ -92,7 +92,7 @@ class Rule(BaseModel):
 
 
 class PolicyException(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     page: str = Field(description="The page's ADDRESS, e.g. sales/demo[bob].")
     rule: str
@@ -102,7 +102,7 @@ class PolicyException(BaseModel):
 class Policies(BaseModel):
     """The ``policies:`` section of provisioner.yaml."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     rules: dict[str, Rule] = Field(default_factory=dict)
     exceptions: list[PolicyException] = Field(default_factory=list)

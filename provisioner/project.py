@@ -43,7 +43,7 @@ TARGET_ENV = "PROVISIONER_TARGET_ENV"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class PostgresState(_Strict):

@@ -20,7 +20,6 @@ from .policy import Policies
 from .project import PROJECT_FILE, RateLimitSettings, TargetSettings, load_project, resolve_target
 from .safety import Limits
 from .secrets import KEY_ENV, Sealer, load_key
-from .state.switch import refuse_silent_switch
 
 if TYPE_CHECKING:  # imported where used: `validate` and `--help` need no HTTP, state backend or emulator
     from .state.base import StateBackend
@@ -198,6 +197,7 @@ def emulator_database(db: Path) -> Iterator[None]:
 def backend(settings: Settings, seal: Sealer | None = None) -> StateBackend:
     """The target's state: PostgreSQL when it names a DSN, else the lockfile."""
     from .state.migrate import open_backend
+    from .state.switch import refuse_silent_switch
 
     spec = str(settings.lockfile)
     if settings.state_dsn_env:  # read only when the state is needed: `validate` works without it

@@ -28,6 +28,17 @@ def _imported_after(args: list[str], cwd: str) -> set[str]:
     return set(json.loads(done.stderr.strip().splitlines()[-1]))
 
 
+def _provisioner_modules_after(args: list[str], cwd: str) -> set[str]:
+    """The ``provisioner.*`` modules loaded by running the CLI with ``args`` in a fresh interpreter."""
+    probe = ("import json, sys\nfrom provisioner.cli import main\n"
+             f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+             "sys.stderr.write('\\n' + json.dumps(sorted(m for m in sys.modules if m.startswith('provisioner'))))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONER_")}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, timeout=120)
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
 def test_importing_the_cli_loads_only_click(tmp_path):
     probe = "import json, sys, provisioner.cli; print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
     done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=120)
@@ -45,6 +56,13 @@ def test_validate_loads_no_network_state_or_cryptography(project: Project):
     loaded = _imported_after(["validate"], str(project.root))
     assert {"pydantic", "yaml"} <= loaded  # it did validate
     assert not loaded & NETWORK_AND_STATE, loaded & NETWORK_AND_STATE
+
+
+def test_validate_of_a_v2_tree_loads_neither_the_state_package_nor_the_v3_api(project: Project):
+    loaded = _provisioner_modules_after(["validate"], str(project.root))
+    assert "provisioner.apis.nylas_v2.model" in loaded  # it did validate v2 pages
+    assert not {m for m in loaded if m == "provisioner.state" or m.startswith(("provisioner.state.",
+                                                                              "provisioner.apis.nylas_v3"))}
 
 
 def test_the_cli_names_the_target_variable_as_the_project_does():
