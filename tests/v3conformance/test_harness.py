@@ -10,7 +10,6 @@ import pytest
 
 from provisioner.emulator import Emulator
 from provisioner.emulator.serve import serve_in_thread
-from tests.v3conformance import contract
 from tests.v3conformance.recorder import Recorder, judging_proxy
 
 KEY = {"Authorization": "Bearer nyk_harness"}
