@@ -86,6 +86,40 @@ def test_v3_pages_converge_on_the_embedded_emulator(v3: Project):
     assert lock(v3)["pages"]["sales/demo"]["config"]["appearance"]["color"] == "#0b5fff"
 
 
+def test_top_level_fields_removed_from_a_page_file_go_back_to_the_server_defaults(v3: Project):
+    """Each removed top-level field is reset as the spec allows (``scheduler`` sent whole with only its
+    defaults, ``requires_session_auth`` as null; ``name`` left to the server, as on v2), and every
+    exchange conforms to the spec (the contract harness judges them)."""
+    page = v3.root / "pages/sales/demo.yaml"
+    page.write_text(page.read_text().replace("config:\n", "config:\n  requires_session_auth: true\n", 1))
+    ok(v3, "apply", "--auto-approve", *LOCAL)
+    live = lock(v3)["pages"]["sales/demo"]["config"]
+    assert live["requires_session_auth"] is True and "additional_fields" in live["scheduler"]
+
+    text = page.read_text().replace("  requires_session_auth: true\n", "").replace("name: Product demo\n", "")
+    page.write_text(text[:text.index("  scheduler:\n")] + text[text.index("  appearance:\n"):])
+    defaults = v3.root / "pages/sales/_defaults.yaml"  # its scheduler is merged under each page: gone too
+    text = defaults.read_text()
+    defaults.write_text(text[:text.index("  scheduler:\n")])
+    planned = json.loads(ok(v3, "plan", "--format", "json", *LOCAL))
+    paths = {p["address"]: {c["path"] for c in p["changes"]} for p in planned["pages"]}
+    assert paths == {
+        "sales/demo": {"config.requires_session_auth", "config.scheduler.additional_fields",
+                       "config.scheduler.available_days_in_future", "config.scheduler.min_booking_notice"},
+        "sales/round-robin": {"config.scheduler.available_days_in_future", "config.scheduler.min_booking_notice"},
+    }
+    ok(v3, "apply", "--auto-approve", *LOCAL)
+    assert "No changes" in ok(v3, "plan", "--detailed-exitcode", *LOCAL)
+    server_defaults = {"available_days_in_future": 30, "min_booking_notice": 60, "min_cancellation_notice": 0,
+                       "hide_rescheduling_options": False, "hide_cancellation_options": False,
+                       "hide_additional_guests": False}
+    pages = lock(v3)["pages"]
+    assert pages["sales/demo"]["config"]["scheduler"] == server_defaults
+    assert pages["sales/round-robin"]["config"]["scheduler"] == server_defaults
+    assert pages["sales/demo"]["config"]["requires_session_auth"] is False
+    assert pages["sales/demo"]["name"] == "Product demo"  # left to the server: never unset
+
+
 def test_a_saved_v3_plan_applies_exactly_and_a_stale_one_is_refused(v3: Project, tmp_path: Path):
     ok(v3, "apply", "--auto-approve", *LOCAL)
     page = v3.root / "pages/sales/round-robin.yaml"

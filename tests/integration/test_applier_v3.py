@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from provisioner.apis import ClientOptions, get_api
+from provisioner.apis import ClientOptions, LivePage, get_api
+from provisioner.apis.nylas_v3 import spec
 from provisioner.apply import Applier
 from provisioner.changes import Action, Target
 from provisioner.emulator import Emulator, FaultConfig
@@ -90,3 +91,24 @@ def test_an_update_sends_changed_top_level_objects_whole(tmp_path: Path):
     config = backend.read(TARGET.state_key).resources["sales/demo"].config
     assert config["scheduler"]["min_booking_notice"] == 60 and config["availability"]["duration_minutes"] == 45
     assert run(emulator, backend, desired(edited))[0] is Action.NOOP
+
+
+def test_the_adapter_resets_a_left_out_field_as_the_spec_allows(tmp_path: Path):
+    """`V3Pages.update` given a config without fields it is told changed: ``scheduler`` goes back
+    to its defaults as ``{}`` and ``requires_session_auth`` as null (a null scheduler is refused as
+    the spec implies); a ``name`` of None is not sent, so the server keeps it."""
+    emulator = Emulator(tmp_path / "emulator.db")
+
+    async def go() -> LivePage:
+        options = ClientOptions(URL, transport=emulator.transport(), env={"KEY": "test-api-key-0123456789"},
+                                api_key_env="KEY")
+        async with V3.open_client(options) as client:
+            made = await client.create("grant-a", name="Demo", slug="sales-demo",
+                                       config=CONFIG | {"requires_session_auth": True})
+            without = {k: v for k, v in CONFIG.items() if k != "scheduler"}
+            return await client.update(made.handle, name=None, slug="sales-demo", config=without,
+                                        changed=["scheduler", "requires_session_auth"])
+
+    updated = asyncio.run(go())
+    assert updated.name == "Demo" and updated.config["requires_session_auth"] is False
+    assert updated.config["scheduler"] == spec.fill_server_defaults({})["scheduler"]

@@ -10,7 +10,6 @@ import pytest
 
 from provisioner.emulator import Emulator
 from provisioner.emulator.serve import serve_in_thread
-from tests.v3conformance import contract
 from tests.v3conformance.recorder import Recorder, judging_proxy
 
 KEY = {"Authorization": "Bearer nyk_harness"}
@@ -94,15 +93,13 @@ async def test_an_exempt_test_is_not_judged(emulator: Emulator, v3_contract: Rec
 
 
 @pytest.mark.anyio
-async def test_the_known_mismatch_is_real_and_would_fail_a_test(emulator: Emulator, v3_contract: Recorder,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without its entry in `contract.KNOWN_MISMATCHES`, the emulator's reading of a null field is a
-    violation the harness catches; once the emulator refuses it, this test says to drop the entry."""
-    monkeypatch.setattr(contract, "KNOWN_MISMATCHES", {})
+async def test_a_null_name_is_refused_as_the_spec_implies_and_judged_clean(emulator: Emulator,
+                                                                         v3_contract: Recorder) -> None:
+    """Once tolerated (`contract.KNOWN_MISMATCHES`): the emulator read a top-level null as "reset";
+    it now refuses a null the spec does not allow, and the exchange conforms with nothing tolerated."""
     async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://emulator.local") as client:
         made = (await client.post(CONFIGS, json=CONFIG, headers=KEY)).json()["data"]
         answer = await client.put(f"{CONFIGS}/{made['id']}", json={"name": None}, headers=KEY)
-    assert answer.status_code == 200, "the emulator now refuses a null name: drop the entry from KNOWN_MISMATCHES"
-    found, tolerated = v3_contract.take()  # taken, so this test itself passes
-    assert tolerated == [] and len(found) == 1
-    assert "accepted a request the spec forbids: InvalidRequestBody: name: None is not of type 'string'" in found[0]
+    assert answer.status_code == 400 and "name: may not be null" in answer.json()["error"]["message"]
+    found, tolerated = v3_contract.take()
+    assert found == [] and tolerated == []

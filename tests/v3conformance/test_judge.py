@@ -112,16 +112,20 @@ def test_a_blank_required_parameter_is_still_missing() -> None:
     assert "accepted a request the spec forbids" in found and "start_time" in found
 
 
-def test_known_mismatches_are_narrow() -> None:
-    """Only top-level nulls on configuration writes are tolerated for now, nothing nested or else."""
-    from tests.v3conformance.contract import known_mismatch
+def test_no_mismatch_is_tolerated_and_a_top_level_null_is_a_violation() -> None:
+    """The spec allows null only for slug, requires_session_auth and appearance: a configuration write
+    that accepts any other top-level null is a violation, and none is tolerated any more."""
+    from provisioner.apis.nylas_v3 import choices
+    from tests.v3conformance.contract import KNOWN_MISMATCHES, known_mismatch
 
-    put = f"PUT {CONFIGS}/cfg-1 → 200: accepted a request the spec forbids: InvalidRequestBody: "
-    assert known_mismatch(put + "name: None is not of type 'string'")
-    assert known_mismatch(put + "name: None is not of type 'string'; scheduler: None is not of type 'object'")
-    assert not known_mismatch(put + "availability/duration_minutes: None is not of type 'integer'")
-    assert not known_mismatch(put + "name: 5 is not of type 'string'")
-    assert not known_mismatch(f"GET {CONFIGS}/cfg-1 → 200: answer breaks the spec: InvalidData: name: None")
+    assert KNOWN_MISMATCHES == {}
+    assert choices.NULLABLE_TOP_LEVEL == {"slug", "requires_session_auth", "appearance"}
+    for field, kind in [("name", "string"), ("scheduler", "object"), ("availability", "object")]:
+        (found,) = violations(exchange("PUT", f"{CONFIGS}/cfg-1", 200, ANSWER, request={field: None}))
+        assert "accepted a request the spec forbids" in found and f"{field}: None is not of type '{kind}'" in found
+        assert known_mismatch(found) is None
+    for field in sorted(choices.NULLABLE_TOP_LEVEL):
+        assert violations(exchange("PUT", f"{CONFIGS}/cfg-1", 200, ANSWER, request={field: None})) == []
 
 
 def test_the_judge_and_the_emulator_read_put_alike() -> None:

@@ -8,8 +8,11 @@ The page file: ``slug``, ``name``, ``grant``, ``targets``, ``lifecycle`` and ``c
 v3 configuration object (`model.Configuration`) but for ``slug`` and ``name``, which sit above it.
 
 Updates follow the spec's "Updating objects": a PUT replaces every top-level object it holds and
-leaves the others untouched, so `V3Pages.update` sends each changed top-level field whole (``null``
-for one the page file no longer has: the server default again), never a partial nested object.
+leaves the others untouched, so `V3Pages.update` sends each changed top-level field whole, never a
+partial nested object. One the page file no longer has is sent as the spec allows to bring back the
+server default (`spec.reset_value`: ``scheduler: {}``, ``null`` only for the nullable fields); the
+plan's body is normalized, so it already holds those defaults and shows what is sent. A page file
+without ``name`` leaves the name to the server, as on v2: it is never sent (the spec cannot unset it).
 """
 
 from __future__ import annotations
@@ -112,7 +115,8 @@ class V3Pages:
                      owner: Owner | None = None, changed: Sequence[str] | None = None) -> LivePage:
         grant = _grant_of(handle)
         keys = list(config) if changed is None else list(changed)
-        body: dict[str, Any] = {key: config.get(key) for key in keys}  # each whole; None: back to the default
+        body: dict[str, Any] = {  # each whole; one left out: back to the server default
+            key: config[key] if config.get(key) is not None else spec.reset_value(key) for key in keys}
         body["slug"] = slug
         if name is not None:
             body["name"] = name

@@ -76,6 +76,13 @@ event_booking required), while "Updating objects" says PUT leaves top-level fiel
 The emulator follows "Updating objects": any subset of top-level fields; each nested object received
 replaces the stored one whole; the merged result must be a valid configuration."""
 
+NULLABLE_TOP_LEVEL: frozenset[str] = frozenset({"slug", "requires_session_auth", "appearance"})
+"""[spec] The top-level configuration fields whose type allows ``null``. [choice] ``null`` for one of
+these reads as left out (POST) or back to the server default (PUT); ``null`` for any other top-level
+field (``name``, ``participants``, ``availability``, ``event_booking``, ``scheduler``) is refused with
+400, as the spec types them as a string, a list or objects. A client brings ``scheduler`` back to its
+defaults with ``scheduler: {}`` (the object is replaced whole); ``name`` cannot be unset."""
+
 RESPONSE_ONEOF_AMBIGUOUS = True
 """[spec contradiction] Two response schemas are a ``oneOf`` whose branches any answer matches at once:
 a configuration ("Standard" vs "Group Configuration": neither branch requires or forbids a field) and

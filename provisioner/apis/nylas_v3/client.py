@@ -158,8 +158,9 @@ class ConfigurationsClient(HttpClient):
         """``PUT …/configurations/{id}`` with ``body``: the top-level fields to write, each whole.
 
         The server replaces every nested object it receives and keeps the top-level fields left out
-        (the spec's "Updating objects"), so send each changed top-level field complete; ``null``
-        resets one to the server default. Returns the configuration as stored.
+        (the spec's "Updating objects"), so send each changed top-level field complete; to reset one
+        to the server default send `spec.reset_value` (``null`` only where the spec allows it).
+        Returns the configuration as stored.
         """
         path = _item(grant_id, configuration_id)
         return self._one(await self._send("PUT", path, body=_body(body)), f"PUT {path}")

@@ -57,6 +57,20 @@ MEETING_SETTINGS_DEFAULTS: dict[str, Any] = {  # [spec] meeting_settings_common
 }
 
 
+RESET_VALUES: dict[str, Any] = {"scheduler": {}, "requires_session_auth": None, "appearance": None}
+"""What a PUT sends to bring back the server default of a top-level field a client no longer sets:
+``scheduler`` is replaced whole, so ``{}`` holds only its defaults; ``null`` only where the spec makes
+the field nullable. ``participants``, ``availability`` and ``event_booking`` are required (never
+reset), and ``name`` cannot be unset: a client leaves it out."""
+
+
+def reset_value(key: str) -> Any:
+    """The value a PUT sends to bring top-level ``key`` back to its server default (`RESET_VALUES`)."""
+    if key not in RESET_VALUES:
+        raise ValueError(f"config.{key} cannot be reset to a server default (the spec gives it none)")
+    return copy.deepcopy(RESET_VALUES[key])
+
+
 def _drop_none(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _drop_none(v) for k, v in value.items() if v is not None}

@@ -84,11 +84,28 @@ async def test_put_leaves_omitted_top_level_fields_and_replaces_nested_objects_w
     assert (await client.get(url)).json()["data"] == data
 
 
-async def test_put_null_resets_a_field_to_its_default(client: httpx.AsyncClient) -> None:
-    made = await create(client, config(name="Named", requires_session_auth=True))
+async def test_put_null_resets_a_nullable_field_to_its_default(client: httpx.AsyncClient) -> None:
+    made = await create(client, config(requires_session_auth=True, appearance={"color": "blue"}))
     data = (await client.put(f"{configs_url()}/{made['id']}",
-                             json={"name": None, "requires_session_auth": None})).json()["data"]
-    assert "name" not in data and data["requires_session_auth"] is False
+                             json={"requires_session_auth": None, "appearance": None})).json()["data"]
+    assert data["requires_session_auth"] is False and "appearance" not in data
+
+
+@pytest.mark.parametrize("field", ["name", "scheduler", "availability", "event_booking", "participants"])
+async def test_null_for_a_field_the_spec_does_not_make_nullable_is_refused(client: httpx.AsyncClient,
+                                                                           field: str) -> None:
+    assert field not in choices.NULLABLE_TOP_LEVEL
+    made = await create(client, config(name="Named", scheduler={"min_booking_notice": 5}))
+    url = f"{configs_url()}/{made['id']}"
+    assert f"{field}: may not be null" in error(await client.put(url, json={field: None}), 400)
+    assert (await client.get(url)).json()["data"] == made
+    assert f"{field}: may not be null" in error(await client.post(configs_url(), json=config(**{field: None})), 400)
+
+
+async def test_put_of_an_empty_scheduler_brings_back_its_defaults(client: httpx.AsyncClient) -> None:
+    made = await create(client, config(scheduler={"min_booking_notice": 5, "available_days_in_future": 7}))
+    data = (await client.put(f"{configs_url()}/{made['id']}", json={"scheduler": {}})).json()["data"]
+    assert data["scheduler"]["min_booking_notice"] == 60 and data["scheduler"]["available_days_in_future"] == 30
 
 
 async def test_invalid_put_changes_nothing(client: httpx.AsyncClient) -> None:

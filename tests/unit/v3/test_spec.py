@@ -67,3 +67,17 @@ def test_read_only_id_is_dropped_and_days_are_sorted() -> None:
     sent["availability"]["availability_rules"]["default_open_hours"][0]["days"] = [1, 3, 5]
     assert spec.normalize(live) == spec.normalize(sent)
     assert "id" not in spec.normalize(live)
+
+
+def test_reset_values_are_what_the_spec_allows_and_give_the_defaults() -> None:
+    """A reset never sends null for a field the spec does not make nullable; what it sends is stored
+    as the server defaults; required fields and ``name`` have no reset."""
+    from provisioner.apis.nylas_v3 import choices
+
+    for key, value in spec.RESET_VALUES.items():
+        assert value is not None or key in choices.NULLABLE_TOP_LEVEL
+    with_resets = MINIMAL | {key: spec.reset_value(key) for key in spec.RESET_VALUES}
+    assert spec.normalize(with_resets) == spec.normalize(MINIMAL)
+    for key in ("name", "participants", "availability", "event_booking"):
+        with pytest.raises(ValueError, match=f"config.{key} cannot be reset"):
+            spec.reset_value(key)

@@ -4,7 +4,8 @@
   ``page_token`` = a previous ``next_cursor``; ``next_cursor`` null on the last page), create (200).
 - ``GET/PUT/DELETE …/configurations/{configuration_id}``: PUT follows "Updating objects"
   (`choices.PUT_IS_PARTIAL`): top-level fields left out stay, each one sent replaces the stored one
-  whole, ``null`` resets it to the server default; the result must be a valid configuration. DELETE
+  whole, ``null`` resets it to the server default where the spec allows ``null`` (`choices.NULLABLE_TOP_LEVEL`;
+  elsewhere 400, as in a POST); the result must be a valid configuration. DELETE
   is refused (400) while sessions on the configuration are active.
 - ``POST /v3/scheduling/sessions`` ``{configuration_id | slug, time_to_live}`` (minutes, default 5,
   at most 30), ``DELETE /v3/scheduling/sessions/{session_id}``.
@@ -73,6 +74,14 @@ def limit_param(request: Request) -> int:
     return int(raw)
 
 
+def refuse_nulls(body: dict[str, Any]) -> None:
+    """400 for a top-level ``null`` the spec does not allow (`choices.NULLABLE_TOP_LEVEL`)."""
+    refused = sorted(k for k, v in body.items() if v is None and k not in choices.NULLABLE_TOP_LEVEL
+                     and k not in spec.READ_ONLY_FIELDS)
+    if refused:
+        raise V3Failure(400, "Invalid request: " + "; ".join(f"{k}: may not be null" for k in refused))
+
+
 def checked(body: dict[str, Any], grant_id: str) -> dict[str, Any]:
     """A configuration body validated and stored as the server would (400 with every problem)."""
     body = {k: v for k, v in without_editor_extras(body).items() if k not in spec.READ_ONLY_FIELDS}
@@ -112,7 +121,10 @@ def routes(ctx: V3Context) -> list[Route]:
     async def create_configuration(request: Request) -> JSONResponse:
         ctx.require_key(request)
         grant_id = auth.check_grant(request.path_params["grant_id"])
-        config = checked(await read_json(request), grant_id)
+        body = await read_json(request)
+        if not model.is_group(body):  # a group body is refused as such, by `checked`
+            refuse_nulls(body)
+        config = checked(body, grant_id)
 
         def work() -> st.ConfigurationRecord:
             with store.transaction() as conn:
@@ -132,6 +144,7 @@ def routes(ctx: V3Context) -> list[Route]:
         body = await read_json(request)
         if model.is_group(body):
             raise V3Failure(400, f"Invalid request: {choices.GROUP_NOT_SUPPORTED}")
+        refuse_nulls(body)
         merged = {**record.config, **{k: v for k, v in body.items() if k not in spec.READ_ONLY_FIELDS}}
         config = checked({k: v for k, v in merged.items() if v is not None}, record.grant_id)
 
