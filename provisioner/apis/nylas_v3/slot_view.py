@@ -1,40 +1,26 @@
 """A v3 configuration read for `provisioner preview` (`provisioner.apis.base.SlotView`). Pure.
 
 The same reading the v3 emulator's availability serves (`slot_settings`): the participants are the
-hosts, in order, each identified by its grant (its ``grant_id``; the organizer without one: the
-configuration's grant; another participant without one: `choices.grant_id_for_email`), named by its
-``name`` or e-mail. Round robin follows v3 (never-booked first, then least recently booked;
+hosts, in order, each identified by its grant (`slot_settings.grant_resolver`, as the emulator), named
+by its ``name`` or e-mail. Round robin follows v3 (never-booked first, then least recently booked;
 ``max-fairness`` offers the less recently booked half); ``collective`` needs every participant free.
 Each side (YAML, live) has its own participants.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
 
 from provisioner.apis.base import SlotView
-from provisioner.apis.nylas_v3 import choices, slot_settings
-from provisioner.apis.nylas_v3.model import Configuration, Participant
+from provisioner.apis.nylas_v3 import slot_settings
+from provisioner.apis.nylas_v3.model import Configuration
 from provisioner.errors import ProvisionerError
 
 
-def grant_resolver(config: Configuration, grant: str) -> Callable[[Participant], str]:
-    """Each participant's grant (see the module docstring)."""
-    organizer = config.organizer().email
-
-    def grant_of(p: Participant) -> str:
-        if p.grant_id:
-            return p.grant_id
-        return grant if p.email == organizer else choices.grant_id_for_email(p.email)
-
-    return grant_of
-
-
 def slot_view(config: Configuration, grant: str) -> SlotView:
-    grant_of = grant_resolver(config, grant)
+    grant_of = slot_settings.grant_resolver(config, grant)
     settings = slot_settings.settings_for(config, grant_of)
     hosts = tuple(slot_settings.hosts_for(config, grant_of, {}))
     return SlotView(settings, hosts, settings.zone.key, settings.duration_s // 60)
