@@ -28,7 +28,7 @@ from .pagefile import DesiredPage
 from .slots import Booking, Host, SlotUnavailable, compute_slots, next_host
 from .state.base import State
 
-Config = Any  # the v2 page config (`provisioner.apis` v2 `config_model`): `booking_share` serves v2 preview
+Config = Any  # what `compute_slots` reads: a v2 page config, or `slots.Settings` (v3)
 V2_METHOD = "config.booking.scheduling_method"
 V3_METHOD = "config.availability.availability_rules.availability_method"
 V3_HOSTS = "config.participants"
@@ -79,14 +79,15 @@ def notes(plan: Plan, desired: Mapping[str, DesiredPage], state: State) -> tuple
     return tuple(out)
 
 
-def booking_share(config: Config, hosts: Sequence[Host], begin: datetime, end: datetime,
-                  ) -> tuple[tuple[str, int], ...]:
+def booking_share(config: Config, hosts: Sequence[Host], begin: datetime, end: datetime, *,
+                  duration_minutes: int | None = None) -> tuple[tuple[str, int], ...]:
     """How many bookings each host (by name) gets when every start the page offers between ``begin``
-    and ``end`` is booked in turn, each by the slot engine's `next_host`. Empty for one host."""
+    and ``end`` is booked in turn (each lasting ``duration_minutes``, by default a v2 config's
+    ``event.duration``), each by the slot engine's `next_host`. Empty for one host."""
     if len(hosts) < 2:
         return ()
     starts = sorted({s.start for s in compute_slots(config, hosts, [], begin, window_start=begin, window_end=end)})
-    duration = config.event.duration if config.event and config.event.duration else 30
+    duration = duration_minutes or (config.event.duration if config.event and config.event.duration else 30)
     bookings: list[Booking] = []
     for start in starts:
         try:

@@ -1,8 +1,10 @@
 """What a page-config change does to the people booking: slots the YAML adds and removes. Pure.
 
-Both sides are computed by the same slot engine (`provisioner.slots`) over the same hosts, window and
+Both sides are computed by the same slot engine (`provisioner.slots`) over the same window and
 calendars (assumed free: provisioner cannot see the hosts' real calendars), so the difference is the
-effect of the configuration alone. Slots are summarised per weekday, host and run of local times,
+effect of the configuration alone. Each API package reads a config as the engine's parameters and
+hosts (`provisioner.apis.SlotView`: v2 both sides share the YAML's hosts; v3 the hosts are each
+side's participants). Slots are summarised per weekday, host and run of local times,
 e.g. ``Fri 14:00-17:00 Europe/Paris, Alice: -12 slots``.
 """
 
@@ -15,10 +17,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .apis import SlotView
 from .fairness import booking_share
 from .slots import Host, Slot, compute_slots
 
-Config = Any  # the v2 page config (`provisioner.apis` v2 `config_model`): preview reads v2 pages only
+Config = Any  # what `compute_slots` reads: a v2 page config, or `slots.Settings` (v3)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -63,10 +66,10 @@ def window(zone: str, start: date, days: int) -> tuple[datetime, datetime]:
     return begin, datetime.combine(start + timedelta(days=days), time(0), tz)
 
 
-def slots_for(config: Config, hosts: Sequence[Host], start: date, days: int) -> list[Slot]:
+def slots_for(config: Config, hosts: Sequence[Host], start: date, days: int, zone: str | None = None) -> list[Slot]:
     """The slots of ``config`` from the start of ``start`` (page zone) for ``days`` days, as a booker
     at that moment would see them with no bookings and free calendars."""
-    begin, end = window(config.timezone or "UTC", start, days)
+    begin, end = window(zone or config.timezone or "UTC", start, days)
     return compute_slots(config, hosts, [], begin, window_start=begin, window_end=end)
 
 
@@ -100,39 +103,30 @@ def compare(
     start: date,
     days: int,
 ) -> Preview:
+    """`compare_views` for two v2 page configs sharing ``hosts``."""
+    def view(config: Config) -> SlotView:
+        duration = config.event.duration if config.event and config.event.duration else 30
+        return SlotView(config, tuple(hosts), config.timezone or "UTC", duration)
+
+    return compare_views(address, view(desired), view(live) if live is not None else None, start, days)
+
+
+def compare_views(address: str, desired: SlotView, live: SlotView | None, start: date, days: int) -> Preview:
     """The YAML's slots, and when the page is live, what the YAML adds and removes."""
-    zone = desired.timezone or "UTC"
-    wanted = slots_for(desired, hosts, start, days)
-    share = booking_share(desired, hosts, *window(zone, start, days))
+    zone = desired.zone
+    wanted = slots_for(desired.config, desired.hosts, start, days, zone)
+    share = booking_share(desired.config, desired.hosts, *window(zone, start, days),
+                          duration_minutes=desired.duration_minutes)
     if live is None:
         return Preview(address, zone, start, days, len(wanted), None, summarize(wanted, zone), desired_share=share)
-    current = slots_for(live, hosts, start, days)
+    current = slots_for(live.config, live.hosts, start, days, live.zone)
     key = lambda s: (s.start, s.end, s.account_id)  # noqa: E731 - a slot's identity
     have, want = {key(s) for s in current}, {key(s) for s in wanted}
+    live_share = booking_share(live.config, live.hosts, *window(live.zone, start, days),
+                               duration_minutes=live.duration_minutes)
     return Preview(
         address, zone, start, days, len(wanted), len(current), summarize(wanted, zone),
         added=summarize((s for s in wanted if key(s) not in have), zone),
         removed=summarize((s for s in current if key(s) not in want), zone),
-        desired_share=share, live_share=booking_share(live, hosts, *window(live.timezone or "UTC", start, days)),
+        desired_share=share, live_share=live_share,
     )
-
-
-def preview_hosts(config: Config, accounts: list[dict[str, Any]], token_count: int) -> list[Host]:
-    """The page's hosts: its live accounts (``GET .../calendars``) when known, else one placeholder per
-    access token (rules scoped to an ``account_id`` then match nobody; the host names say so)."""
-    if accounts:
-        chosen = config.calendar_ids or {}
-        return [
-            Host(
-                account_id=a["id"], name=a.get("name") or a["id"], email=a.get("email", ""),
-                booking_calendar_id=(chosen[a["id"]].booking if a["id"] in chosen else None)
-                or next((c["id"] for c in a.get("calendars", []) if not c.get("read_only")), ""),
-            )
-            for a in accounts
-        ]
-    ids = list(config.calendar_ids or {})
-    return [
-        Host(account_id=ids[i] if i < len(ids) else f"account-{i + 1}", name=f"host {i + 1}", email="",
-             booking_calendar_id="")
-        for i in range(token_count)
-    ]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from provisioner.apis import V2, Api, Pages, get_api
+from provisioner.apis import Api, Pages, get_api
 
 from . import planfile
 from .addresses import parse_address
@@ -29,7 +29,7 @@ from .fileio import is_within, same_file
 from .load import UNRESOLVED_TOKEN as UNRESOLVED
 from .pagefile import DesiredPage
 from .plan import LiveView, find_moves, make_plan
-from .preview import Preview, compare, preview_hosts
+from .preview import Preview, compare_views
 from .project import PROJECT_FILE
 from .safety import refusals
 from .secrets import Sealer
@@ -283,8 +283,6 @@ def preview(settings: Settings, addresses: list[str], start: date, days: int) ->
         raise ProvisionerError(f"{missing[0]}: no such page in {settings.pages_dir}/")
     resources = state_read(settings).resources
     api = settings.api
-    if api.name != V2:
-        raise ProvisionerError(f"preview is not supported yet for {api.name} (the slot engine reads v2 pages)")
 
     async def fetch(address: str, client: Pages) -> Preview:
         live, accounts = None, []
@@ -295,10 +293,9 @@ def preview(settings: Settings, addresses: list[str], start: date, days: int) ->
                 accounts = await client.calendars(resource.handle)
             except NotFound:
                 live, accounts = None, []
-        desired = api.config_model.model_validate(pages[address].config)
-        hosts = preview_hosts(desired, accounts, len(pages[address].access_tokens))
-        live_config = api.config_model.model_validate(live.config) if live else None
-        return compare(address, desired, live_config, hosts, start, days)
+        desired, current = api.slot_views(pages[address].config, live.config if live else None,
+                                          pages[address].owner, accounts)
+        return compare_views(address, desired, current, start, days)
 
     async def run() -> list[Preview]:
         async with open_client(settings) as client:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from .base import V2, V3, Api, ClientOptions, Handle, Lifecycle, LivePage, Owner, Pages
+from .base import V2, V3, Api, ClientOptions, Handle, Lifecycle, LivePage, Owner, Pages, SlotView
 
 API_NAMES = (V2, V3)
 _PACKAGES = {V2: "provisioner.apis.nylas_v2.api", V3: "provisioner.apis.nylas_v3.api"}
@@ -23,4 +23,4 @@ def get_api(name: str = V2) -> Api:
 
 
 __all__ = ["API_NAMES", "V2", "V3", "Api", "ClientOptions", "Handle", "Lifecycle", "LivePage", "Owner", "Pages",
-           "get_api"]
+           "SlotView", "get_api"]

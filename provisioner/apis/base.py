@@ -18,7 +18,8 @@ An API package gives:
   lists an owner's pages, given the page's `Handle` (what the state records to reach it);
 - `LivePage`: the neutral view of a live page (id, slug, name, wire config, host e-mails);
 - `Api.pull_yaml`: a live page as a page file (adoption);
-- `Api.slot_view`: a config read for `provisioner preview` (the shared slot engine's parameters).
+- `Api.slot_views`: the YAML's and the live page's configs read for `provisioner preview` (the shared
+  slot engine's parameters and the page's hosts, `SlotView`).
 """
 
 from __future__ import annotations
@@ -27,9 +28,12 @@ import re
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+
+if TYPE_CHECKING:  # the slot engine imports the v2 model: not at run time (v2 loads lazily)
+    from provisioner.slots import Host
 
 V2 = "nylas-v2"
 V3 = "nylas-v3"
@@ -181,6 +185,16 @@ class ClientOptions:
     embedded: bool = False
 
 
+@dataclass(frozen=True)
+class SlotView:
+    """A config as the shared slot engine (`provisioner.slots.compute_slots`) takes it, for preview."""
+
+    config: Any  # v2: the page config model; v3: a `provisioner.slots.Settings` the package built
+    hosts: tuple[Host, ...]  # in page order (the order round robin turns in)
+    zone: str  # the page's time zone (slots are summarised in it)
+    duration_minutes: int  # one booking's length (the booking share books each offered start in turn)
+
+
 class Api(Protocol):
     """One Scheduler API as the engine sees it."""
 
@@ -213,4 +227,11 @@ class Api(Protocol):
 
     def slot_paths(self) -> tuple[str, ...]:
         """Paths under which a change can move bookable slots (``plan --preview``)."""
+        ...
+
+    def slot_views(self, desired: dict[str, Any], live: dict[str, Any] | None, owner: Owner,
+                   accounts: Sequence[dict[str, Any]]) -> tuple[SlotView, SlotView | None]:
+        """The YAML's wire config and the live page's (None: not live) read for preview; ``owner`` is the
+        page file's, ``accounts`` what `Pages.calendars` gave (v2 hosts; v3: empty, hosts are the
+        participants of each config)."""
         ...

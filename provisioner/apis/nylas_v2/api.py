@@ -21,6 +21,7 @@ from provisioner.apis.base import (
     LifecycleField,
     LivePage,
     Owner,
+    SlotView,
     page_slug,
 )
 from provisioner.apis.base import PAGE_SLUG as _PAGE_SLUG
@@ -153,6 +154,12 @@ class NylasV2:
 
     def slot_paths(self) -> tuple[str, ...]:
         return ("config.booking", "config.event", "config.timezone", "config.calendar_ids", "config.expire_after")
+
+    def slot_views(self, desired: dict[str, Any], live: dict[str, Any] | None, owner: Owner,
+                   accounts: Sequence[dict[str, Any]]) -> tuple[SlotView, SlotView | None]:
+        from .slot_view import slot_views
+
+        return slot_views(desired, live, len(_tokens(owner)), accounts)
 
 
 API = NylasV2()

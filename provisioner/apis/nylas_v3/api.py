@@ -34,6 +34,7 @@ from provisioner.apis.base import (
     LifecycleField,
     LivePage,
     Owner,
+    SlotView,
     page_slug,
     token_problem,
 )
@@ -193,6 +194,12 @@ class NylasV3:
 
     def slot_paths(self) -> tuple[str, ...]:
         return ("config.availability", "config.participants", "config.scheduler", "config.event_booking")
+
+    def slot_views(self, desired: dict[str, Any], live: dict[str, Any] | None, owner: Owner,
+                   accounts: Sequence[dict[str, Any]]) -> tuple[SlotView, SlotView | None]:
+        from .slot_view import slot_views
+
+        return slot_views(desired, live, _grant_of(owner))
 
 
 API = NylasV3()

@@ -2,6 +2,7 @@
 
     settings_for(config)                      -> slots.Settings (method, buffers, round_to, rules per host)
     hosts_for(config, grant_of, busy)         -> [slots.Host] in participant order
+    grant_resolver(config, grant)             -> grant_of: each participant's grant id
 
 Each participant is a host whose ``account_id`` is its grant id. Its open hours are its own
 ``availability.open_hours`` if set, else ``default_open_hours``, else `choices.DEFAULT_OPEN_HOURS`
@@ -24,6 +25,19 @@ from provisioner.apis.nylas_v3.spec import AVAILABILITY_DEFAULTS, SCHEDULER_DEFA
 
 METHODS = {"collective": slots.COLLECTIVE, "max-fairness": slots.MAX_FAIRNESS,
            "max-availability": slots.MAX_AVAILABILITY}
+
+
+def grant_resolver(config: Configuration, grant: str) -> Callable[[Participant], str]:
+    """Each participant's grant: its ``grant_id``; the organizer without one: ``grant``, the
+    configuration's; another participant without one: `choices.grant_id_for_email`."""
+    organizer = config.organizer().email
+
+    def grant_of(p: Participant) -> str:
+        if p.grant_id:
+            return p.grant_id
+        return grant if p.email == organizer else choices.grant_id_for_email(p.email)
+
+    return grant_of
 
 
 def _zone_name(config: Configuration, participant: Participant | None, own: str | None) -> str:

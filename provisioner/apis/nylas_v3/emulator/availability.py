@@ -35,14 +35,7 @@ MAX_WINDOW_S = choices.MAX_WINDOW_DAYS * 86_400
 
 
 def grant_resolver(record: st.ConfigurationRecord, config: Configuration) -> Callable[[Participant], str]:
-    organizer = config.organizer().email
-
-    def grant_of(p: Participant) -> str:
-        if p.grant_id:
-            return p.grant_id
-        return record.grant_id if p.email == organizer else choices.grant_id_for_email(p.email)
-
-    return grant_of
+    return slot_settings.grant_resolver(config, record.grant_id)
 
 
 def calendar(calendar_id: str, grant_id: str) -> str:
