@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -55,9 +54,6 @@ def served_emulator(db: Path, now: str | None = NOW) -> Iterator[str]:
 
 
 def require(available: bool, what: str) -> None:
-    """Skip when `what` is missing on a developer's machine; in CI (``CI=true``) it is a failure."""
-    if available:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{what} is missing in CI: .ci/run installs it")
-    pytest.skip(f"{what} is not installed (.ci/run installs it)")
+    """Fail when `what` is missing: nothing is skipped, `.ci/run` installs every prerequisite."""
+    if not available:
+        pytest.fail(f"{what} is missing: run `bash .ci/run`, which installs it")

@@ -99,7 +99,6 @@ def _open_together(db: str, barrier: Any, results: Any) -> None:
         results.put("")
 
 
-@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
 def test_processes_opening_a_new_file_at_the_same_moment_all_succeed(tmp_path: Path) -> None:
     """Regression: switching a new file to WAL failed at once ("database is locked", SQLite calls no busy
     handler there) in about one try in seven when processes opened it together; twenty tries catch it."""
