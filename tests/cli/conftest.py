@@ -53,6 +53,19 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     return Project(tmp_path, CliRunner())
 
 
+V3_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "v3"
+
+
+@pytest.fixture
+def v3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """A copy of the v3 example tree (pages/ and provisioner.yaml), made the working directory."""
+    shutil.copytree(V3_EXAMPLE, tmp_path, dirs_exist_ok=True)
+    monkeypatch.chdir(tmp_path)
+    for var in ("PROVISIONER_API_URL", "PROVISIONER_LOCK_KEY", "NO_COLOR", "NYLAS_API_KEY", "SALES_GRANT"):
+        monkeypatch.delenv(var, raising=False)
+    return Project(tmp_path, CliRunner())
+
+
 @dataclass
 class Served:
     url: str

@@ -14,28 +14,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner
 
 from provisioner.emulator import Emulator, FaultConfig
 from provisioner.emulator.serve import serve_in_thread
 from provisioner.secrets import keygen
 
+from .conftest import V3_EXAMPLE as EXAMPLE
 from .conftest import Project
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "v3"
 GRANT = "grant-sales-team"
 LOCAL = ("--target-env", "local")
 KEY = "nyk_v3-test-key-0123456789abcdef"  # the served emulator's API key in these tests
-
-
-@pytest.fixture
-def v3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    """A copy of the v3 example tree (pages/ and provisioner.yaml), made the working directory."""
-    shutil.copytree(EXAMPLE, tmp_path, dirs_exist_ok=True)
-    monkeypatch.chdir(tmp_path)
-    for var in ("PROVISIONER_API_URL", "PROVISIONER_LOCK_KEY", "NO_COLOR", "NYLAS_API_KEY", "SALES_GRANT"):
-        monkeypatch.delenv(var, raising=False)
-    return Project(tmp_path, CliRunner())
 
 
 def lock(project: Project, name: str = "pages.local.lock") -> dict:

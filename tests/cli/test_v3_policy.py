@@ -5,27 +5,12 @@ an exception, on the page (``lifecycle.policy_exceptions``) or in provisioner.ya
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
-
-import pytest
-from click.testing import CliRunner
 
 from .conftest import Project
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "v3"
 LOCAL = ("--target-env", "local")
 RULES = ("policies:\n  rules:\n    notice: {builtin: min_booking_notice, min: 180}\n"
          "    duration: {path: config.availability.duration_minutes, max: 25}\n")
-
-
-@pytest.fixture
-def v3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    shutil.copytree(EXAMPLE, tmp_path, dirs_exist_ok=True)
-    monkeypatch.chdir(tmp_path)
-    for var in ("PROVISIONER_API_URL", "PROVISIONER_LOCK_KEY", "NO_COLOR", "NYLAS_API_KEY", "SALES_GRANT"):
-        monkeypatch.delenv(var, raising=False)
-    return Project(tmp_path, CliRunner())
 
 
 def test_a_v3_policy_violation_names_file_and_line_and_an_exception_is_accepted(v3: Project):

@@ -5,26 +5,11 @@ availability serves (participants as hosts, v3 round robin), YAML beside live.""
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
-
-import pytest
-from click.testing import CliRunner
 
 from .conftest import Project
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "v3"
 LOCAL = ("--target-env", "local")
 MONDAY = "2030-01-07"
-
-
-@pytest.fixture
-def v3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    shutil.copytree(EXAMPLE, tmp_path, dirs_exist_ok=True)
-    monkeypatch.chdir(tmp_path)
-    for var in ("PROVISIONER_API_URL", "PROVISIONER_LOCK_KEY", "NO_COLOR", "NYLAS_API_KEY", "SALES_GRANT"):
-        monkeypatch.delenv(var, raising=False)
-    return Project(tmp_path, CliRunner())
 
 
 def ok(project: Project, *args: str) -> str:
