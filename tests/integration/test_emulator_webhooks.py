@@ -10,25 +10,11 @@ import pytest
 
 from provisioner.apis.nylas_v2.emulator.webhooks import DeliveryRefused, loopback_sender
 from tests.integration.test_emulator_booking import CONFIG, FRI_1200, HOUR, at, book, make_page, timeslots
+from tests.integration.webhook_capture import Capture
 
 pytestmark = pytest.mark.anyio
 
 HOOK = "http://127.0.0.1:9/reminder"
-
-
-class Capture:
-    """An injected webhook sender: records every POST and answers from a script of statuses."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.script: list[int | Exception] = []
-
-    async def __call__(self, url: str, payload: dict[str, Any]) -> int:
-        self.calls.append((url, payload))
-        outcome = self.script.pop(0) if self.script else 200
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from provisioner.emulator import Emulator
+from tests.integration.webhook_capture import Capture
 
 BASE_URL = "http://emulator.local"
 API_KEY = "nyk_v3_test_key"
@@ -40,21 +41,6 @@ def host(email: str, grant: str) -> dict[str, Any]:
     """A round-robin host (no is_organizer) with its own grant."""
     return {"email": email, "grant_id": grant, "availability": {"calendar_ids": ["primary"]},
             "booking": {"calendar_id": "primary"}}
-
-
-class Capture:
-    """An injected webhook sender: records every POST and answers from a script of statuses."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.script: list[int | Exception] = []
-
-    async def __call__(self, url: str, payload: dict[str, Any]) -> int:
-        self.calls.append((url, payload))
-        outcome = self.script.pop(0) if self.script else 200
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
 
 
 @pytest.fixture
