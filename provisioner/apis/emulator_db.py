@@ -4,7 +4,10 @@ processes may open it at once (the chaos tests and `emulator serve` beside the e
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 BUSY_TIMEOUT_MS = 10_000
@@ -45,3 +48,38 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
             raise sqlite3.OperationalError(f"cannot switch the emulator database to WAL: {failure}")
         time.sleep(delay)  # another process is switching it: wait for it to finish
         delay = min(delay * 2, 0.05)
+
+
+class Database:
+    """One connection behind a lock: the base of each emulated API's store. Methods of a store are
+    synchronous and short; call them from a worker thread."""
+
+    def __init__(self, db: str | Path) -> None:
+        self._lock = threading.Lock()
+        self._conn = connect(db)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: committed on success, rolled back on any exception."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction."""
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                yield self._conn
+            finally:
+                self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provisioner.apis.emulator_db import connect
+from provisioner.apis.emulator_db import Database
 from provisioner.apis.nylas_v2.emulator import choices
 
 SCHEMA_VERSION = 2
@@ -159,16 +158,15 @@ def _slug_unique() -> Iterator[None]:
         raise
 
 
-class Store:
+class Store(Database):
     """The emulator's data. Methods are synchronous and short; call them from a worker thread."""
 
     def __init__(self, db: str | Path = ":memory:") -> None:
-        self._lock = threading.Lock()
-        self._conn = connect(db)
+        super().__init__(db)
         self._migrate()
 
     def _migrate(self) -> None:
-        with self._write() as conn:
+        with self.transaction() as conn:
             (version,) = conn.execute("PRAGMA user_version").fetchone()
             if version > SCHEMA_VERSION:
                 raise RuntimeError(f"emulator database schema {version} is newer than this emulator")
@@ -176,38 +174,6 @@ class Store:
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    def transaction(self) -> Any:
-        """A write transaction (``with store.transaction() as conn``), for `calstore`."""
-        return self._write()
-
-    def snapshot(self) -> Any:
-        """A read transaction (``with store.snapshot() as conn``), for `calstore`."""
-        return self._read()
-
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN")
-            try:
-                yield self._conn
-            finally:
-                self._conn.execute("COMMIT")
 
     # --- accounts --------------------------------------------------------------------------------
 
@@ -227,7 +193,7 @@ class Store:
 
     def resolve(self, token: str) -> Principal | None:
         """The page whose edit token this is, else the known account of this access token, else None."""
-        with self._read() as conn:
+        with self.snapshot() as conn:
             row = conn.execute("SELECT id FROM pages WHERE edit_token = ? UNION ALL "
                                "SELECT id FROM deleted_pages WHERE edit_token = ?", (token, token)).fetchone()
             if row:
@@ -238,7 +204,7 @@ class Store:
 
     def page_account_ids(self, page_id: int) -> list[str] | None:
         """The account ids of a page in order, or None when there is no such page."""
-        with self._read() as conn:
+        with self.snapshot() as conn:
             if not conn.execute("SELECT 1 FROM pages WHERE id = ?", (page_id,)).fetchone():
                 return None
             rows = conn.execute("SELECT account_id FROM page_accounts WHERE page_id = ? ORDER BY position",
@@ -250,7 +216,7 @@ class Store:
     def create_page(self, *, tokens: Sequence[str], name: str | None, slug: str, config: dict[str, Any],
                     edit_token: str, today: str) -> PageRecord:
         """Insert a page (and any new accounts). Raises `SlugTaken`."""
-        with self._write() as conn:
+        with self.transaction() as conn:
             account_ids = [self._ensure_account(conn, t) for t in tokens]
             with _slug_unique():
                 cursor = conn.execute(
@@ -266,7 +232,7 @@ class Store:
     def update_page(self, page_id: int, *, today: str, name: Any = _UNSET, slug: Any = _UNSET,
                     config: Any = _UNSET, tokens: Any = _UNSET) -> PageRecord | None:
         """Change the given fields (the others are kept). None when the page is gone; raises `SlugTaken`."""
-        with self._write() as conn:
+        with self.transaction() as conn:
             if not conn.execute("SELECT 1 FROM pages WHERE id = ?", (page_id,)).fetchone():
                 return None
             sets: dict[str, Any] = {"modified_at": today}
@@ -285,24 +251,24 @@ class Store:
 
     def delete_page(self, page_id: int) -> bool:
         """Delete a page; False when there was none."""
-        with self._write() as conn:
+        with self.transaction() as conn:
             conn.execute("DELETE FROM page_accounts WHERE page_id = ?", (page_id,))
             conn.execute("INSERT OR IGNORE INTO deleted_pages (id, edit_token) "
                          "SELECT id, edit_token FROM pages WHERE id = ?", (page_id,))
             return conn.execute("DELETE FROM pages WHERE id = ?", (page_id,)).rowcount > 0
 
     def get_page(self, page_id: int) -> PageRecord | None:
-        with self._read() as conn:
+        with self.snapshot() as conn:
             return self._load(conn, page_id)
 
     def page_by_slug(self, slug: str) -> PageRecord | None:
-        with self._read() as conn:
+        with self.snapshot() as conn:
             row = conn.execute("SELECT id FROM pages WHERE slug = ?", (slug,)).fetchone()
             return self._load(conn, row[0]) if row else None
 
     def list_pages(self, account_id: str, offset: int, limit: int) -> list[PageRecord]:
         """The pages that use this account, by id, from `offset`, at most `limit`."""
-        with self._read() as conn:
+        with self.snapshot() as conn:
             rows = conn.execute(
                 "SELECT DISTINCT page_id FROM page_accounts WHERE account_id = ? ORDER BY page_id"
                 " LIMIT ? OFFSET ?", (account_id, limit, offset),

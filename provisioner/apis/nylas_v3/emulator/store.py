@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provisioner.apis.emulator_db import connect
+from provisioner.apis.emulator_db import Database
 from provisioner.apis.nylas_v3 import choices
 
 SCHEMA_VERSION = 1
@@ -137,12 +135,11 @@ class EventRecord:
     booking_id: str | None
 
 
-class V3Store:
+class V3Store(Database):
     """The v3 emulator's data. Methods are synchronous and short; call them from a worker thread."""
 
     def __init__(self, db: str | Path = ":memory:") -> None:
-        self._lock = threading.Lock()
-        self._conn = connect(db)
+        super().__init__(db)
         with self.transaction() as conn:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
@@ -151,33 +148,6 @@ class V3Store:
             if row and int(row[0]) > SCHEMA_VERSION:
                 raise RuntimeError(f"v3 emulator schema {row[0]} is newer than this emulator")
             conn.execute("INSERT OR REPLACE INTO v3_meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[Conn]:
-        """A write transaction: committed on success, rolled back on any exception."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    @contextmanager
-    def snapshot(self) -> Iterator[Conn]:
-        """A read transaction."""
-        with self._lock:
-            self._conn.execute("BEGIN")
-            try:
-                yield self._conn
-            finally:
-                self._conn.execute("COMMIT")
-
 
 # --- configurations ------------------------------------------------------------------------------
 
