@@ -3,11 +3,11 @@ number of requests the cost rule says.
 
 The live state (built once, read by every test; a test that writes works on a copy):
 
-- account A: 20 managed pages and 90 unmanaged ones. Outside provisioner: ``a/p00`` deleted, ``a/p01``
-  edited, ``a/p02`` given other hosts (it leaves A's list), ``a/p03`` edited under its
-  ``ignore_changes``; in pages/: ``a/p04`` renamed to ``a/renamed04`` (a move), ``a/p05``'s file
-  deleted (a delete: no token names its account any more), ``a/new`` added over a pending create,
-  and a pending create whose file is gone (``a/lost``);
+- account A: 20 managed pages and 232 unmanaged ones (250 in its list at plan time). Outside
+  provisioner: ``a/p00`` deleted, ``a/p01`` edited, ``a/p02`` given other hosts (it leaves A's list),
+  ``a/p03`` edited under its ``ignore_changes``; in pages/: ``a/p04`` renamed to ``a/renamed04`` (a
+  move), ``a/p05``'s file deleted (a delete: no token names its account any more), ``a/new`` added
+  over a pending create, and a pending create whose file is gone (``a/lost``);
 - account B: 3 managed pages among 200 unmanaged (listing costs 3 requests: no cheaper);
 - account C: ``c/p0`` and the round-robin ``c/rr`` (hosts C and D): two pages, listing cannot win;
 - account D: ``d/p0`` alone.
@@ -49,7 +49,7 @@ IGNORED = "lifecycle:\n  ignore_changes: [config.appearance]\n"
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Rig:
     rig = Rig.make(tmp_path_factory.mktemp("v2") / "project")
-    rig.seed_v2(TOKENS["A"], 90, "other-a")
+    rig.seed_v2(TOKENS["A"], 232, "other-a")
     rig.seed_v2(TOKENS["B"], 200, "other-b")
     for i in range(20):
         extra = {"lifecycle": IGNORED, "config": "  appearance: {color: '#0b5fff'}\n"} if i == 3 else {}
@@ -90,12 +90,12 @@ def test_the_plan_is_byte_identical_whichever_way_refresh_read(live: Rig):
     assert drifted == {"a/p01": [("config.event.title", "revert")], "a/p03": [("config.appearance.color", "keep")]}
     assert any("a/lost" in w for w in doc["warnings"])
 
-    # Requests: A lists (1 count + 2 lists of 100 for its 108 pages) and reads alone the two pages its
+    # Requests: A lists (1 count + 3 lists of 100 for its 250 pages) and reads alone the two pages its
     # list lacks (deleted; hosts changed); a/p05 has no token left: read alone; B counts 203 pages,
     # 3 lists would cost as much as its 3 reads: read alone; C (2 pages) and D (1) read alone at once.
-    assert plans["auto"].refresh == RefreshStats("auto", requests=5 + 1 + 4 + 2 + 1, listed_groups=1, read_alone=9)
+    assert plans["auto"].refresh == RefreshStats("auto", requests=6 + 1 + 4 + 2 + 1, listed_groups=1, read_alone=9)
     # list: every account with a token lists (B 1 + 3, C 1 + 1, D 1 + 1); only the 3 pages no list holds alone.
-    assert plans["list"].refresh == RefreshStats("list", requests=5 + 1 + 4 + 2 + 2, listed_groups=4, read_alone=3)
+    assert plans["list"].refresh == RefreshStats("list", requests=6 + 1 + 4 + 2 + 2, listed_groups=4, read_alone=3)
     assert plans["page"].refresh == RefreshStats("page", requests=26, listed_groups=0, read_alone=26)
 
 
@@ -105,9 +105,9 @@ def test_auto_reads_alone_an_account_of_far_more_other_pages_and_a_targeted_page
     assert live.plan("list", b_pages).refresh == RefreshStats("list", requests=4, listed_groups=1, read_alone=0)
     # --target of one page never lists its account (that would cost more than the one read).
     assert live.plan("auto", ("a/p10",)).refresh == RefreshStats("auto", requests=1, listed_groups=0, read_alone=1)
-    # A's pages alone, targeted: 1 count + 2 lists, and the two its list lacks.
+    # A's pages alone, targeted: 1 count + 3 lists, and the two its list lacks.
     a_pages = tuple(f"a/p{i:02d}" for i in range(6, 20)) + ("a/p00", "a/p02")
-    assert live.plan("auto", a_pages).refresh == RefreshStats("auto", requests=5, listed_groups=1, read_alone=2)
+    assert live.plan("auto", a_pages).refresh == RefreshStats("auto", requests=6, listed_groups=1, read_alone=2)
 
 
 def test_drift_reads_by_edit_token_without_access_tokens(live: Rig):
@@ -206,10 +206,10 @@ def test_rate_limits_are_charged_to_the_account_that_lists(live: Rig):
     assert p05 is not None
     # Reads alone of A's pages (deleted, hosts changed) are charged to A too; a/p05, whose file is
     # gone, to its edit token (no account is known), as before.
-    assert limiter.keys == {key["A"]: 5, key["B"]: 4, key["C"]: 2, key["D"]: 2, account_key(p05): 1}
+    assert limiter.keys == {key["A"]: 6, key["B"]: 4, key["C"]: 2, key["D"]: 2, account_key(p05): 1}
     digest = {hashlib.sha256(t.encode()).hexdigest(): name for name, t in TOKENS.items()}
     list_bearers = Counter(digest.get(h, "?") for path, h in recorders[0].seen if path == "/manage/pages")
-    assert list_bearers == {"A": 3, "B": 4, "C": 2, "D": 2}  # the emulator charges the bearer: the account
+    assert list_bearers == {"A": 4, "B": 4, "C": 2, "D": 2}  # the emulator charges the bearer: the account
 
 
 @pytest.mark.parametrize("status", [401, 403])
@@ -224,9 +224,10 @@ def test_a_server_that_cannot_count_is_listed_by_offset_until_the_cost_rule_stop
     by_page, _ = _read(live, "page", lambda inner: inner)
     listed, stats = _read(live, "auto", lambda inner: Recording(inner, refuse=400, counts_only=True))
     assert listed == by_page
-    # A: refused count + 2 lists + its 2 missing pages; B's 3 pages come after its 200 others: 3 lists
-    # (spent 1 and 2 < 3 unfound, the 3rd finds them); C (2 pages), D and a/p05 read alone.
-    assert stats == RefreshStats("auto", requests=5 + 4 + 2 + 1 + 1, listed_groups=2, read_alone=6)
+    # A: refused count + 3 lists (its pages come after 232 others: 19 unfound after 2) + its 2 missing
+    # pages; B's 3 pages come after its 200 others: 3 lists (spent 1 and 2 < 3 unfound, the 3rd finds
+    # them); C (2 pages), D and a/p05 read alone.
+    assert stats == RefreshStats("auto", requests=6 + 4 + 2 + 1 + 1, listed_groups=2, read_alone=6)
 
 
 def test_a_list_failing_otherwise_fails_the_refresh_like_a_read(live: Rig):
