@@ -212,16 +212,22 @@ def test_rate_limits_are_charged_to_the_account_that_lists(live: Rig):
     assert list_bearers == {"A": 4, "B": 4, "C": 2, "D": 2}  # the emulator charges the bearer: the account
 
 
+@pytest.fixture(scope="module")
+def by_page(live: Rig) -> dict[str, LiveView | None]:
+    """Every managed page as read alone, each by its own request."""
+    return _read(live, "page", lambda inner: inner)[0]
+
+
 @pytest.mark.parametrize("status", [401, 403])
-def test_a_list_refused_falls_back_to_reads_alone(live: Rig, status: int):
-    by_page, _ = _read(live, "page", lambda inner: inner)
+def test_a_list_refused_falls_back_to_reads_alone(live: Rig, by_page: dict[str, LiveView | None], status: int):
     refused, stats = _read(live, "list", lambda inner: Recording(inner, refuse=status))
     assert refused == by_page and refused["a/p00"] is None
     assert stats == RefreshStats("list", requests=4 + 26, listed_groups=0, read_alone=26)
 
 
-def test_a_server_that_cannot_count_is_listed_by_offset_until_the_cost_rule_stops(live: Rig):
-    by_page, _ = _read(live, "page", lambda inner: inner)
+def test_a_server_that_cannot_count_is_listed_by_offset_until_the_cost_rule_stops(
+    live: Rig, by_page: dict[str, LiveView | None]
+):
     listed, stats = _read(live, "auto", lambda inner: Recording(inner, refuse=400, counts_only=True))
     assert listed == by_page
     # A: refused count + 3 lists (its pages come after 232 others: 19 unfound after 2) + its 2 missing

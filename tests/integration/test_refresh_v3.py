@@ -152,9 +152,14 @@ def _read(rig: Rig, mode: str, transport: Callable[[httpx.AsyncBaseTransport], h
     return asyncio.run(run())
 
 
+@pytest.fixture(scope="module")
+def by_page(live: Rig) -> dict[str, LiveView | None]:
+    """Every managed page as read alone, each by its own request."""
+    return _read(live, "page", lambda inner: inner)[0]
+
+
 @pytest.mark.parametrize("status", [401, 403])
-def test_a_list_refused_falls_back_to_reads_alone(live: Rig, status: int):
-    by_page, _ = _read(live, "page", lambda inner: inner)
+def test_a_list_refused_falls_back_to_reads_alone(live: Rig, by_page: dict[str, LiveView | None], status: int):
     refused, stats = _read(live, "list", lambda inner: Refusing(inner, status))
     assert refused == by_page and refused["g1/p00"] is None
     assert stats == RefreshStats("list", requests=3 + 15, listed_groups=0, read_alone=15)
@@ -177,6 +182,6 @@ def test_a_saved_plan_applies_whichever_mode_refreshed_it(live: Rig, tmp_path: P
         shown, result = workflows.apply(replace(rig.settings, refresh="page"),
                                         workflows.ApplyRequest(plan_file=saved), lambda _plan: True, Quiet())
     assert result is not None and not result.failed
-    after = rig.plan("list")
+    after = rig.plan("page")
     assert not after.has_changes and not any(p.drift for p in after.pages)
     assert next(p for p in after.pages if p.address == "g1/p00").action is Action.NOOP  # recreated
