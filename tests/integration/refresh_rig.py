@@ -33,7 +33,7 @@ from provisioner.state.base import State
 from provisioner.state.lockfile import LockfileBackend
 
 T = TypeVar("T")
-TOKENS = {name: f"token-refresh-{name.lower()}-0123456789abcdef" for name in "ABCDX"}
+TOKENS = {name: f"token-refresh-{name.lower()}-0123456789abcdef" for name in "ABCDXZ"}  # Z: never used
 ENV = {f"TOK_{name}": value for name, value in TOKENS.items()}
 V3_CONFIG = {
     "participants": [{"email": "alice@example.com", "is_organizer": True,

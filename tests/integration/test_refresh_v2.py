@@ -110,6 +110,19 @@ def test_auto_reads_alone_an_account_of_far_more_other_pages_and_a_targeted_page
     assert live.plan("auto", a_pages).refresh == RefreshStats("auto", requests=6, listed_groups=1, read_alone=2)
 
 
+def test_an_account_that_lists_nothing_leaves_its_pages_to_reads_alone(live: Rig, tmp_path: Path):
+    """The emulator lists nothing for a token it has never seen (v2's "unknown token is []"): a count
+    of 0, no list, and the pages are read alone by their edit tokens."""
+    rig = live.copy(tmp_path / "copy")
+    b_pages = ("b/p0", "b/p1", "b/p2")
+    for address in b_pages:
+        rig.write(address, v2_page(address.replace("/", "-"), "Z"))
+    auto, page = rig.plan("auto", b_pages), rig.plan("page", b_pages)
+    assert plan_json(auto) == plan_json(page)
+    assert [c.path for p in auto.pages for c in p.changes] == ["hosts"] * 3  # the new token is sent by apply
+    assert auto.refresh == RefreshStats("auto", requests=1 + 3, listed_groups=0, read_alone=3)
+
+
 def test_drift_reads_by_edit_token_without_access_tokens(live: Rig):
     with live.here():
         reports = {m: workflows.drift(replace(live.settings, refresh=m)) for m in ("auto", "list", "page")}
