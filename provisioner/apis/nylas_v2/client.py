@@ -281,11 +281,12 @@ class SchedulerClient(HttpClient):
 
 
 def _id_of(item: dict[str, Any]) -> int | None:
-    """A listed page's id as the model reads it (an int, or a string of digits), before validation."""
+    """A listed page's id as the model reads it (an int, or a string of ASCII digits), before validation;
+    None for anything else (``str.isdigit`` alone accepts ``"²"``, which ``int`` refuses)."""
     value = item.get("id")
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 19 else None
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 def _page_path(page_id: int) -> str:
