@@ -35,6 +35,7 @@ class Server:
         self.extra = extra or []
         self.after_list: dict[int, Any] = {}
         self.status: dict[int, int] = {}  # offset -> an error status that batch answers
+        self.counts, self.offsets = True, True  # False: view=count refused (400); offset ignored
         self.seen: list[str] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -44,8 +45,11 @@ class Server:
             return httpx.Response(200, json=found) if found else httpx.Response(404, json={"message": "gone"})
         listed = [self.pages[i] for i in sorted(self.pages)] + self.extra
         if request.url.params.get("view") == "count":
-            return httpx.Response(200, json={"count": len(listed)})
+            return httpx.Response(200, json={"count": len(listed)}) if self.counts else httpx.Response(400, json={})
+        if len(self.seen) > 20:
+            raise RuntimeError("the client keeps listing")
         offset, limit = int(request.url.params["offset"]), int(request.url.params["limit"])
+        offset = offset if self.offsets else 0
         if offset in self.status:
             return httpx.Response(self.status[offset], json={"message": "down", "type": "api_error"})
         answer = httpx.Response(200, json=listed[offset:offset + limit])
@@ -101,3 +105,22 @@ def test_a_list_batch_failing_midway_fails_the_refresh_cleanly_without_the_token
     message = str(failed.value)
     assert message.startswith("GET /manage/pages?offset=100&limit=100: gave up after 2 attempt(s); last: HTTP 503")
     assert ACCOUNT.get_secret_value() not in message and EDIT.get_secret_value() not in message
+
+
+def test_a_server_that_ignores_offset_is_an_unexpected_response_not_an_endless_list():
+    """Without a count the list is read until a short answer; a server answering every offset with
+    the same full batch would never give one (v3's cursor that repeats is the same error)."""
+    server = Server(range(1, 251))
+    server.counts = server.offsets = False
+    with pytest.raises(ApiError, match=r"^GET /manage/pages\?offset=100&limit=100: unexpected response \(the same "
+                                       r"pages as at offset 0: the server ignores offset\)$"):
+        _refresh(server, [5, 150, 240])
+    assert len(server.seen) == 3  # the refused count and two lists
+
+    async def import_all() -> None:
+        async with SchedulerClient(BASE, transport=httpx.MockTransport(server)) as client:
+            await client.list_pages(ACCOUNT)
+
+    server.seen.clear()
+    with pytest.raises(ApiError, match="the server ignores offset"):
+        asyncio.run(import_all())
