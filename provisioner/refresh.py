@@ -176,12 +176,9 @@ class _Run:
         try:
             await self._list(owner, addresses)
         except ApiError as exc:
-            if exc.status not in FALLBACK_STATUSES:
+            if not _fallback(exc):
                 raise
         await asyncio.gather(*(self.read(a, owner) for a in addresses if a not in self.live))
-
-    def _left(self, addresses: list[str]) -> int:
-        return sum(1 for a in addresses if a not in self.live)
 
     async def _list(self, owner: Owner, addresses: list[str]) -> None:
         client, auto, managed = self.client, self.mode == "auto", len(addresses)
@@ -209,7 +206,7 @@ class _Run:
                 if spent == 1:
                     self.listed += 1
                 self.take(batch)
-                left = self._left(addresses)
+                left = sum(1 for a in addresses if a not in self.live)
                 if not left or (auto and spent >= left):  # the rest costs no more read alone
                     break
 
