@@ -179,7 +179,7 @@ class SchedulerClient(HttpClient):
         offset, first = 0, None
         while True:
             batch = await self.list_batch(access_token, offset, keep)
-            if offset and batch.first is not None and batch.first == first:
+            if batch.first is not None and batch.first == first:
                 raise ApiError(f"GET {PAGES_PATH}?offset={offset}&limit={LIST_LIMIT}: unexpected response (the same "
                                f"pages as at offset {offset - LIST_LIMIT}: the server ignores offset)", status=200)
             yield batch.pages
