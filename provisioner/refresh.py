@@ -142,7 +142,7 @@ class _Run:
         self.client, self.state, self.api, self.progress, self.mode = client, state, api, progress, mode
         self.live: dict[str, LiveView | None] = {}
         self.ids: dict[int | str, str] = {r.id: a for a, r in state.resources.items()}  # what a list keeps
-        self.listed = 0  # groups refreshed by listing
+        self.listed = 0  # groups refreshed by listing (a list request of theirs answered)
         self.alone = 0  # pages read by their own request
 
     def found(self, address: str, view: LiveView | None) -> None:
@@ -192,12 +192,13 @@ class _Run:
             answers = await asyncio.gather(*(client.list_at(owner, i, self.ids) for i in range(batches)),
                                            return_exceptions=True)
             failures = [a for a in answers if isinstance(a, BaseException)]
+            if len(failures) < len(answers):  # a batch answered: the group was listed (in part, at least)
+                self.listed += 1
             for answer in answers:
                 if not isinstance(answer, BaseException):
                     self.take(answer)
             if failures:
                 raise next((f for f in failures if not _fallback(f)), failures[0])
-            self.listed += 1
             return
         spent = 0
         async with aclosing(client.list_batches(owner, self.ids)) as listing:

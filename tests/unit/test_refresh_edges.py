@@ -124,3 +124,13 @@ def test_a_server_that_ignores_offset_is_an_unexpected_response_not_an_endless_l
     server.seen.clear()
     with pytest.raises(ApiError, match="the server ignores offset"):
         asyncio.run(import_all())
+
+
+def test_a_group_partly_listed_counts_as_listed_as_on_v3():
+    """A batch refused (403) leaves what it held to reads alone; the batches that answered were used, so
+    the group counts among ``listed_groups`` (v3's cursor list counts a group once a batch answered)."""
+    server = Server(range(1, 251))
+    server.status[100] = 403
+    done = _refresh(server, [5, 150, 240])
+    assert {a: v.id if v else None for a, v in done.live.items()} == {"p/5": 5, "p/150": 150, "p/240": 240}
+    assert done.stats == RefreshStats("list", requests=1 + 3 + 1, listed_groups=1, read_alone=1)
