@@ -23,16 +23,16 @@ Modes (`changes.REFRESH_MODES`):
   managed pages of the group still not found; those are then read alone. Worst case (the group's
   pages at the end of a long list of others): about twice the requests of reading alone.
 
-Counted lists are read in parallel (every batch at once once the count is known, bounded by the
-client's parallelism); duplicates from pages that shifted while listing are dropped by id, and a page
-shifted past the counted batches is simply not found. Only managed pages are kept from a list
-(matched by id; a v2 page in several accounts' lists: the first copy found wins), turned at once
-into the `LiveView` a plan keeps. A managed page a list did not hold is read alone: it may be gone
-(``None``: the plan recreates it) or, on v2, moved outside provisioner to other hosts (its edit token
-still reads it, and the plan shows the hosts). A list refused with 401, 403 or 404 (a token or grant
-that cannot list) leaves its group to reads alone; any other error fails the refresh as a failed
-read does (the client has already retried it within its deadlines). Rate limits are charged to the
-account or grant that lists, as the client keys them.
+Counted lists are read in parallel, `WINDOW` batches at a time (bounded further by the client's
+parallelism), until every managed page of the group is found or the counted batches end; duplicates from
+pages that shifted while listing are dropped by id, and a page shifted past the counted batches is
+simply not found. Only managed pages are kept from a list (matched by id; a v2 page in several accounts'
+lists: the first copy found wins), turned at once into the `LiveView` a plan keeps. A managed page a
+list did not hold is read alone: it may be gone (``None``: the plan recreates it) or, on v2, moved
+outside provisioner to other hosts (its edit token still reads it, and the plan shows the hosts). A list
+refused with 401, 403 or 404 (a token or grant that cannot list) leaves its group to reads alone; any
+other error fails the refresh as a failed read does (the client has already retried it within its
+deadlines). Rate limits are charged to the account or grant that lists, as the client keys them.
 
 The plan is the same whichever way a page was read: a listed page and a read page are the same
 object (per-page live fingerprints of saved plans included).
@@ -58,6 +58,9 @@ from .state.base import State
 
 if TYPE_CHECKING:
     from .apply import Reporter
+
+WINDOW = 16
+"""Counted list batches requested at once (the client's parallelism bounds them further)."""
 
 FALLBACK_STATUSES = frozenset({401, 403, 404})
 """A list answered so cannot serve its group (a token or grant that cannot list): its pages are read
@@ -189,16 +192,7 @@ class _Run:
             batches = math.ceil(count / client.list_limit)
             if batches == 0 or (auto and batches >= managed):
                 return
-            answers = await asyncio.gather(*(client.list_at(owner, i, self.ids) for i in range(batches)),
-                                           return_exceptions=True)
-            failures = [a for a in answers if isinstance(a, BaseException)]
-            if len(failures) < len(answers):  # a batch answered: the group was listed (in part, at least)
-                self.listed += 1
-            for answer in answers:
-                if not isinstance(answer, BaseException):
-                    self.take(answer)
-            if failures:
-                raise next((f for f in failures if not _fallback(f)), failures[0])
+            await self._list_counted(owner, addresses, batches)
             return
         spent = 0
         async with aclosing(client.list_batches(owner, self.ids)) as listing:
@@ -210,6 +204,26 @@ class _Run:
                 left = sum(1 for a in addresses if a not in self.live)
                 if not left or (auto and spent >= left):  # the rest costs no more read alone
                     break
+
+    async def _list_counted(self, owner: Owner, addresses: list[str], batches: int) -> None:
+        """A counted list, `WINDOW` batches at a time, until it ends or holds every managed page of the
+        group (a huge count from a faulty server costs requests in windows, never a burst of them)."""
+        listed = False
+        for start in range(0, batches, WINDOW):
+            indexes = range(start, min(start + WINDOW, batches))
+            answers = await asyncio.gather(*(self.client.list_at(owner, i, self.ids) for i in indexes),
+                                           return_exceptions=True)
+            for answer in answers:
+                if not isinstance(answer, BaseException):
+                    listed = True  # a batch answered: the group was listed (in part, at least)
+                    self.take(answer)
+            failures = [a for a in answers if isinstance(a, BaseException)]
+            if failures:
+                self.listed += int(listed)
+                raise next((f for f in failures if not _fallback(f)), failures[0])
+            if all(a in self.live for a in addresses):
+                break
+        self.listed += int(listed)
 
 
 def _fallback(error: BaseException) -> bool:

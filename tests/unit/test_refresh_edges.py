@@ -36,6 +36,7 @@ class Server:
         self.after_list: dict[int, Any] = {}
         self.status: dict[int, int] = {}  # offset -> an error status that batch answers
         self.counts, self.offsets = True, True  # False: view=count refused (400); offset ignored
+        self.claimed: int | None = None  # a count the server claims instead of the true one
         self.seen: list[str] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -45,7 +46,8 @@ class Server:
             return httpx.Response(200, json=found) if found else httpx.Response(404, json={"message": "gone"})
         listed = [self.pages[i] for i in sorted(self.pages)] + self.extra
         if request.url.params.get("view") == "count":
-            return httpx.Response(200, json={"count": len(listed)}) if self.counts else httpx.Response(400, json={})
+            count = len(listed) if self.claimed is None else self.claimed
+            return httpx.Response(200, json={"count": count}) if self.counts else httpx.Response(400, json={})
         if len(self.seen) > 20:
             raise RuntimeError("the client keeps listing")
         offset, limit = int(request.url.params["offset"]), int(request.url.params["limit"])
@@ -134,3 +136,15 @@ def test_a_group_partly_listed_counts_as_listed_as_on_v3():
     done = _refresh(server, [5, 150, 240])
     assert {a: v.id if v else None for a, v in done.live.items()} == {"p/5": 5, "p/150": 150, "p/240": 240}
     assert done.stats == RefreshStats("list", requests=1 + 3 + 1, listed_groups=1, read_alone=1)
+
+
+def test_a_huge_count_lists_in_windows_and_stops_once_every_managed_page_is_found():
+    """A faulty count (a million pages for an account of 150) costs a window of batches, not ten thousand
+    requests at once: the managed pages are all in the first window, so listing stops there."""
+    server = Server(range(1, 151))
+    server.claimed = 1_000_000
+    refreshed = _refresh(server, [5, 120], mode="list", parallelism=4)
+    assert set(refreshed.live) == {"p/5", "p/120"} and all(refreshed.live.values())
+    lists = [u for u in server.seen if "offset=" in u]
+    assert len(lists) == 16  # one window (refresh.WINDOW)
+    assert refreshed.stats == RefreshStats(mode="list", requests=17, listed_groups=1, read_alone=0)
