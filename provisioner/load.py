@@ -72,8 +72,9 @@ class _Page:
                 if isinstance(out.get(key), dict) and isinstance(value, dict):
                     out[key] = self._merge(out[key], value, sub, doc)
                 else:
-                    for old in [p for p in self.origins if len(p) > len(sub) and p[: len(sub)] == sub]:
-                        del self.origins[old]
+                    if key in out:  # what a layer below wrote under this key is replaced: so are its origins
+                        for old in [p for p in self.origins if len(p) > len(sub) and p[: len(sub)] == sub]:
+                            del self.origins[old]
                     for inner, _ in iter_paths(value, sub):
                         self.origins[inner] = (doc.file, *doc.locate(inner))
                     out[key] = value

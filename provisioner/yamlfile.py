@@ -95,6 +95,7 @@ class YamlDoc:
 # --- the loader ----------------------------------------------------------------------------------
 
 _CORE_TAGS = ("null", "bool", "int", "float", "str", "seq", "map")
+_STR_TAG = "tag:yaml.org,2002:str"
 _UNKEYED = object()  # `_key_of` for a key that is no path part: not a scalar, not constructible, unhashable
 
 
@@ -102,6 +103,8 @@ def _key_of(loader: _Rules, key_node: Node) -> Any:
     """The key a mapping key node stands for, or `_UNKEYED`."""
     if not isinstance(key_node, ScalarNode):
         return _UNKEYED
+    if key_node.tag == _STR_TAG:  # a plain key (nearly all of them): what construct_yaml_str returns
+        return key_node.value
     try:
         key = loader.construct_object(key_node)  # type: ignore[attr-defined]
         hash(key)

@@ -88,7 +88,7 @@ def _fill(obj: Any, defaults: dict[str, Any]) -> None:
 
 def fill_server_defaults(config: dict[str, Any]) -> dict[str, Any]:
     """The configuration as the server stores it: a new dict, ``None`` dropped, defaults filled."""
-    out: dict[str, Any] = _drop_none(copy.deepcopy(config))
+    out: dict[str, Any] = _drop_none(config)  # new dicts and lists all the way down: filled in place below
     _fill(out, TOP_LEVEL_DEFAULTS)
     availability = out.get("availability")
     if isinstance(availability, dict):
