@@ -58,11 +58,12 @@ def test_validate_loads_no_network_state_or_cryptography(project: Project):
     assert not loaded & NETWORK_AND_STATE, loaded & NETWORK_AND_STATE
 
 
-def test_validate_of_a_v2_tree_loads_neither_the_state_package_nor_the_v3_api(project: Project):
+def test_validate_of_a_v2_tree_loads_neither_the_state_package_nor_the_v3_api_nor_the_plan(project: Project):
     loaded = _provisioner_modules_after(["validate"], str(project.root))
     assert "provisioner.apis.nylas_v2.model" in loaded  # it did validate v2 pages
     assert not {m for m in loaded if m == "provisioner.state" or m.startswith(("provisioner.state.",
                                                                               "provisioner.apis.nylas_v3"))}
+    assert not loaded & {"provisioner.changes", "provisioner.plan", "provisioner.diff"}  # a plan's types
 
 
 def test_the_cli_names_the_target_variable_as_the_project_does():
