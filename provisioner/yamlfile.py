@@ -247,14 +247,21 @@ def _bad_value(node: Node, error: Exception) -> str:
     return f"{shown} is not a valid {tag} value"
 
 
-def _check_shape(root: Node) -> None:
+def _check_shape(loader: _Rules, root: Node) -> dict[PathKey, Position] | None:
     """Refuse, before anything recurses over it: nesting deeper than `MAX_DEPTH`, aliases that
-    contain themselves or expand past `_MAX_VALUES` values, and characters no page may hold."""
-    stack: list[tuple[Node, int, bool]] = [(root, 1, False)]
+    contain themselves or expand past `_MAX_VALUES` values, and characters no page may hold.
+
+    The same pass notes where each mapping key and list item is written (what `_walk` gives), unless
+    the file uses ``<<`` merge keys: constructing it moves merged keys into their mappings, so its
+    positions are taken afterwards (None)."""
+    positions: dict[PathKey, Position] = {}
+    # (node, depth, leaving, path of the node or None when it has none, where that path is written)
+    stack: list[tuple[Node, int, bool, PathKey | None, Position | None]] = [(root, 1, False, (), None)]
     on_path: set[int] = set()
     seen = 0
+    merges = False
     while stack:
-        node, depth, leaving = stack.pop()
+        node, depth, leaving, path, position = stack.pop()
         if leaving:
             on_path.discard(id(node))
             continue
@@ -267,6 +274,8 @@ def _check_shape(root: Node) -> None:
         if depth > MAX_DEPTH:
             raise yaml.MarkedYAMLError(problem=f"nested more than {MAX_DEPTH} levels deep",
                                        problem_mark=node.start_mark)
+        if position is not None and path is not None:
+            positions[path] = position
         if isinstance(node, ScalarNode):
             bad = _BAD_CHAR.search(node.value)
             if bad:
@@ -274,10 +283,31 @@ def _check_shape(root: Node) -> None:
                     problem=f"text holds the character U+{ord(bad.group()):04X}, which no page may hold",
                     problem_mark=node.start_mark)
             continue
-        children = [n for pair in node.value for n in pair] if isinstance(node, MappingNode) else node.value
         on_path.add(id(node))
-        stack.append((node, depth, True))
-        stack.extend((child, depth + 1, False) for child in reversed(children))
+        stack.append((node, depth, True, None, None))
+        below = depth + 1
+        if isinstance(node, MappingNode):
+            for key_node, value_node in reversed(node.value):
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    merges = True
+                key = _key_of(loader, key_node) if path is not None else _UNKEYED
+                if path is None or key is _UNKEYED or key is None:
+                    stack.append((value_node, below, False, None, None))
+                else:
+                    mark = key_node.start_mark
+                    stack.append((value_node, below, False, (*path, key), (mark.line + 1, mark.column + 1)))
+                stack.append((key_node, below, False, None, None))
+        else:
+            for index in range(len(node.value) - 1, -1, -1):
+                item = node.value[index]
+                if path is None:
+                    stack.append((item, below, False, None, None))
+                else:
+                    mark = item.start_mark
+                    stack.append((item, below, False, (*path, index), (mark.line + 1, mark.column + 1)))
+    return None if merges else positions
+
+
 LOADER_RESOLVERS: dict[Any, Any] = _Loader.yaml_implicit_resolvers
 """How the loader reads a plain scalar (first character -> [(tag, pattern)]): writers of page files
 (`adopt`) quote any text these would read as something else."""
@@ -389,13 +419,15 @@ def _parse(kind: type[_Loader] | type[_FastLoader], text: str, file: str) -> Yam
         raise ConfigError([_problem_from(e, file, text)]) from None
     try:
         node = loader.get_single_node()
-        if node is not None:
-            _check_shape(node)
+        surveyed = _check_shape(loader, node) if node is not None else None
         data = loader.construct_document(node) if node is not None else None
         positions: dict[PathKey, Position] = {}
         if node is not None:
             positions[()] = (node.start_mark.line + 1, node.start_mark.column + 1)
-            _walk(loader, node, (), positions, set())
+            if surveyed is not None:
+                positions.update(surveyed)
+            else:
+                _walk(loader, node, (), positions, set())
     except yaml.YAMLError as e:
         raise ConfigError([*loader.problems, _problem_from(e, file, text)]) from None
     finally:
