@@ -247,13 +247,14 @@ def _bad_value(node: Node, error: Exception) -> str:
     return f"{shown} is not a valid {tag} value"
 
 
-def _check_shape(loader: _Rules, root: Node) -> dict[PathKey, Position] | None:
+def _check_shape(loader: _Rules, root: Node, chars: bool = True) -> dict[PathKey, Position] | None:
     """Refuse, before anything recurses over it: nesting deeper than `MAX_DEPTH`, aliases that
     contain themselves or expand past `_MAX_VALUES` values, and characters no page may hold.
 
     The same pass notes where each mapping key and list item is written (what `_walk` gives), unless
     the file uses ``<<`` merge keys: constructing it moves merged keys into their mappings, so its
-    positions are taken afterwards (None)."""
+    positions are taken afterwards (None). ``chars`` false: no scalar can hold such a character (see
+    `_parse`), so none is searched."""
     positions: dict[PathKey, Position] = {}
     # (node, depth, leaving, path of the node or None when it has none, where that path is written)
     stack: list[tuple[Node, int, bool, PathKey | None, Position | None]] = [(root, 1, False, (), None)]
@@ -277,7 +278,7 @@ def _check_shape(loader: _Rules, root: Node) -> dict[PathKey, Position] | None:
         if position is not None and path is not None:
             positions[path] = position
         if isinstance(node, ScalarNode):
-            bad = _BAD_CHAR.search(node.value)
+            bad = _BAD_CHAR.search(node.value) if chars else None
             if bad:
                 raise yaml.MarkedYAMLError(
                     problem=f"text holds the character U+{ord(bad.group()):04X}, which no page may hold",
@@ -419,7 +420,10 @@ def _parse(kind: type[_Loader] | type[_FastLoader], text: str, file: str) -> Yam
         raise ConfigError([_problem_from(e, file, text)]) from None
     try:
         node = loader.get_single_node()
-        surveyed = _check_shape(loader, node) if node is not None else None
+        # A scalar's text is the file's, folded lines and escapes aside: only an escape (a backslash) can
+        # make a character the file does not hold.
+        chars = "\\" in text or _BAD_CHAR.search(text) is not None
+        surveyed = _check_shape(loader, node, chars) if node is not None else None
         data = loader.construct_document(node) if node is not None else None
         positions: dict[PathKey, Position] = {}
         if node is not None:
