@@ -44,7 +44,9 @@ def address_problem(text: object) -> str | None:
         return "an address cannot be empty"
     if len(text) > MAX_ADDRESS:
         return f"an address has at most {MAX_ADDRESS} characters"
-    bad = next((c for c in text if unicodedata.category(c) in _BAD_CATEGORIES or not c.isprintable()), None)
+    plain = text.isascii() and text.isprintable()  # no ASCII character is format, surrogate or unassigned
+    bad = None if plain else next(
+        (c for c in text if unicodedata.category(c) in _BAD_CATEGORIES or not c.isprintable()), None)
     if bad is not None:
         return f"an address cannot contain the character {bad!r} (control, format or not valid text)"
     if "\\" in text:

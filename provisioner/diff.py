@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
-
 _PART = re.compile(r"\[('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\d+)\]")
 
 
@@ -46,6 +44,8 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> list[Leaf]:
     """
     if old == new:
         return []
+    from deepdiff import DeepDiff  # ~50 ms to import: a plan with nothing to change never needs it
+
     result = DeepDiff(old, new, verbose_level=2, ignore_numeric_type_changes=True)
     leaves: list[Leaf] = []
     for kind, items in result.items():

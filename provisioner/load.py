@@ -32,7 +32,7 @@ from .schema_paths import ignore_path_problem, lax_scalar_problems
 from .secrets import InterpolationError, VariablePolicy, interpolate, is_reference, references
 from .tree import discover
 from .tree import display as _display
-from .yamlfile import PathKey, YamlDoc, format_path, iter_paths, load_yaml
+from .yamlfile import PathKey, YamlDoc, format_path, load_yaml
 
 _MASK = "**********"
 
@@ -72,13 +72,24 @@ class _Page:
                 if isinstance(out.get(key), dict) and isinstance(value, dict):
                     out[key] = self._merge(out[key], value, sub, doc)
                 else:
-                    for old in [p for p in self.origins if len(p) > len(sub) and p[: len(sub)] == sub]:
-                        del self.origins[old]
-                    for inner, _ in iter_paths(value, sub):
-                        self.origins[inner] = (doc.file, *doc.locate(inner))
+                    if key in out:  # what a layer below wrote under this key is replaced: so are its origins
+                        for old in [p for p in self.origins if len(p) > len(sub) and p[: len(sub)] == sub]:
+                            del self.origins[old]
+                    self._note(value, sub, doc)
                     out[key] = value
             return out
         return over
+
+    def _note(self, value: Any, path: PathKey, doc: YamlDoc) -> None:
+        """The origin of ``path`` and of every path below it, all written in ``doc``."""
+        found = doc.positions.get(path)  # nearly always there: else the nearest written ancestor's
+        self.origins[path] = (doc.file, *(found if found is not None else doc.locate(path)))
+        if isinstance(value, dict):
+            for key, item in value.items():
+                self._note(item, (*path, key), doc)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                self._note(item, (*path, index), doc)
 
 
 def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = True,
@@ -240,10 +251,22 @@ def _load_page(
 
 def _refuse_tokens_elsewhere(page: _Page, data: dict[Any, Any], tokens: list[str]) -> None:
     """An access token in any other value would be shown in plans and sent as page content."""
-    for path, value in iter_paths(data):
-        if isinstance(value, str) and any(token in value for token in tokens):
-            page.problem(path, "holds an access token; tokens belong in access_tokens only",
-                         "use another variable for this value")
+
+    def visit(value: Any, path: PathKey) -> None:
+        if isinstance(value, str):
+            if any(token in value for token in tokens):
+                page.problem(path, "holds an access token; tokens belong in access_tokens only",
+                             "use another variable for this value")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                visit(item, (*path, key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                visit(item, (*path, index))
+
+    if tokens:
+        visit(data, ())
+
 
 _UNSET_HINT = "set it in the environment, or write ${VAR:-default} for a value that is not secret"
 
@@ -254,17 +277,17 @@ def _interpolate(page: _Page, value: Any, path: PathKey, env: Mapping[str, str])
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            new = _interpolate(page, key, (*path, key), env) if isinstance(key, str) else key
+            new = _interpolate(page, key, (*path, key), env) if isinstance(key, str) and "$" in key else key
             if new != key:  # the value's positions move to the interpolated key
                 n = len(path) + 1
                 page.origins.update({(*path, new, *p[n:]): o for p, o in list(page.origins.items())
                                      if p[:n] == (*path, key)})
             if new in out:
                 page.problem((*path, key), f"key {key!r} is {new!r} after interpolation, a duplicate")
-            out[new] = _interpolate(page, item, (*path, new), env)
+            out[new] = _interpolate(page, item, (*path, new), env) if _may_interpolate(item) else item
         return out
     if isinstance(value, list):
-        return [_interpolate(page, v, (*path, i), env) for i, v in enumerate(value)]
+        return [_interpolate(page, v, (*path, i), env) if _may_interpolate(v) else v for i, v in enumerate(value)]
     if isinstance(value, str) and "$" in value:
         page.reads += [(path, name) for name in references(value)]
         try:
@@ -272,6 +295,11 @@ def _interpolate(page: _Page, value: Any, path: PathKey, env: Mapping[str, str])
         except InterpolationError as e:
             page.problem(path, str(e), _UNSET_HINT if "not set" in str(e) else None)
     return value
+
+
+def _may_interpolate(value: Any) -> bool:
+    """Whether `_interpolate` could change ``value`` or find a problem in it (else it is kept as it is)."""
+    return isinstance(value, dict | list) or (isinstance(value, str) and "$" in value)
 
 
 UNRESOLVED_TOKEN = "(unresolved)"

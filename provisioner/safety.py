@@ -16,8 +16,10 @@ Both are flags of `plan` and `apply` and keys of a target in ``provisioner.yaml`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .changes import Action, Plan
+if TYPE_CHECKING:  # `Limits` is part of the settings of every command, `validate` too: no plan types then
+    from .changes import Plan
 
 MAX_DELETES = 5
 MAX_CHANGES_PERCENT = 30.0
@@ -34,11 +36,15 @@ class Limits:
 def _rewrites(plan: Plan) -> int:
     """Managed pages whose live content apply rewrites: updates and moves that write to the API (a
     change of ``lifecycle`` alone is recorded in the state only)."""
+    from .changes import Action
+
     return sum(1 for p in plan.pages if p.action in (Action.UPDATE, Action.MOVE) and p.body is not None)
 
 
 def refusals(plan: Plan, limits: Limits) -> tuple[str, ...]:
     """Why apply refuses ``plan`` as a whole (empty when it is within ``limits``), each with its fix."""
+    from .changes import Action
+
     out = []
     deletes = sum(1 for p in plan.pages if p.destructive and not p.blocked)
     if deletes > limits.max_deletes:

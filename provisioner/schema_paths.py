@@ -42,21 +42,52 @@ def annotation_at(path: PathKey, root: Any = None) -> Any:
     return annotation
 
 
+# What `lax_scalar_problems` needs to know of an annotation, worked out once per annotation (a page file
+# has a few dozen; the loader asks for every value of every page). Keyed by id, the annotation kept alive
+# with its entry (an ``Annotated[...]`` is not always hashable).
+_BOOL, _NUMBER, _MODEL, _ITEMS, _OTHER = range(5)
+_SHAPES: dict[int, tuple[Any, int, Any]] = {}
+
+
+def _shape(annotation: Any) -> tuple[int, Any]:
+    """(kind, detail): bool; int or float; a model (detail: its fields); a list or dict (detail: the
+    item annotation); anything else."""
+    known = _SHAPES.get(id(annotation))
+    if known is not None and known[0] is annotation:
+        return known[1], known[2]
+    inner, fields = unwrap(annotation), fields_of(annotation)
+    if inner is bool:
+        kind, detail = _BOOL, None
+    elif inner in (int, float):
+        kind, detail = _NUMBER, None
+    elif fields is not None:
+        kind, detail = _MODEL, fields
+    elif get_origin(inner) in (list, dict):
+        kind, detail = _ITEMS, get_args(inner)[-1]
+    else:
+        kind, detail = _OTHER, None
+    _SHAPES[id(annotation)] = (annotation, kind, detail)
+    return kind, detail
+
+
 def lax_scalar_problems(value: Any, annotation: Any, path: PathKey = ()) -> list[tuple[PathKey, str, str | None]]:
     """``(path, message, hint)`` for what pydantic's lax mode would accept but YAML users do not mean:
     ``yes``/``no``/``on`` as booleans, and ``true`` as the number 1. ``access_tokens`` is not looked
     into (its values are secrets, checked in `load` without quoting them)."""
-    inner, fields = unwrap(annotation), fields_of(annotation)
-    if inner is bool and isinstance(value, str) and value not in ("true", "false"):
-        return [(path, f"must be true or false, not the text {value[:20]!r}", "write true or false")]
-    if inner in (int, float) and isinstance(value, bool):
-        return [(path, "must be a number, not true/false", None)]
-    if fields is not None and isinstance(value, dict):
-        return [found for key, item in value.items() if key in fields and key != "access_tokens"
-                for found in lax_scalar_problems(item, fields[key], (*path, key))]
-    if get_origin(inner) in (list, dict) and isinstance(value, list | dict):
+    kind, detail = _shape(annotation)
+    if kind == _BOOL:
+        if isinstance(value, str) and value not in ("true", "false"):
+            return [(path, f"must be true or false, not the text {value[:20]!r}", "write true or false")]
+    elif kind == _NUMBER:
+        if isinstance(value, bool):
+            return [(path, "must be a number, not true/false", None)]
+    elif kind == _MODEL:
+        if isinstance(value, dict):
+            return [found for key, item in value.items() if key in detail and key != "access_tokens"
+                    for found in lax_scalar_problems(item, detail[key], (*path, key))]
+    elif kind == _ITEMS and isinstance(value, list | dict):
         items = value.items() if isinstance(value, dict) else enumerate(value)
-        return [found for key, item in items for found in lax_scalar_problems(item, get_args(inner)[-1], (*path, key))]
+        return [found for key, item in items for found in lax_scalar_problems(item, detail, (*path, key))]
     return []
 
 

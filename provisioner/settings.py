@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from provisioner.apis import Api, ClientOptions, Pages, get_api
 
-from .changes import Target
 from .errors import ProvisionerError, StateError
 from .fileio import is_within
 from .policy import Policies
@@ -22,6 +21,7 @@ from .safety import Limits
 from .secrets import KEY_ENV, Sealer, load_key
 
 if TYPE_CHECKING:  # imported where used: `validate` and `--help` need no HTTP, state backend or emulator
+    from .changes import Target  # nor the plan's types
     from .state.base import StateBackend
 
 EMBEDDED_URL = "http://emulator.local"  # base URL of the in-process emulator (never on the network)
@@ -60,6 +60,8 @@ class Settings:
 
     @property
     def target(self) -> Target:
+        from .changes import Target
+
         if self.api_url:
             return Target(api_url=self.api_url.rstrip("/"), name=self.target_name, api=self.api_name)
         return Target(api_url=f"emulator:{self.state_dir / 'emulator.db'}", name=self.target_name, emulator=True,

@@ -10,6 +10,7 @@ it, never a silent gap: a folder skipped would make a plan delete its pages. Nam
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import defaultdict
 from pathlib import Path
@@ -31,12 +32,19 @@ def _decodable(name: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=8)
+def _real(folder: str) -> str:
+    return os.path.realpath(folder)
+
+
 def display(path: Path) -> str:
+    """How a file is named in messages: relative to the working directory when it lies below it."""
     if path.is_absolute():
-        try:
-            return str(path.resolve().relative_to(Path.cwd().resolve()))
-        except ValueError:
-            return str(path)
+        real, base = os.path.realpath(path), _real(os.getcwd())  # getcwd() changes with a chdir, not its target
+        if real == base:
+            return "."
+        below = base if base.endswith(os.sep) else base + os.sep
+        return real[len(below):] if real.startswith(below) else str(path)
     return str(path)
 
 

@@ -13,7 +13,7 @@ core tags are accepted (``!!str``, ``!!int``, ``!!float``, ``!!bool``, ``!!null`
 
 Hostile files are problems like any other, never a traceback: a tag with a value it cannot take
 (``!!int 0x``, ``!!float abc``), an integer past Python's digit limit, nesting deeper than
-`MAX_DEPTH`, aliases that expand past `_MAX_VALUES` values or contain themselves, files larger than
+`MAX_DEPTH`, aliases that expand past `yamlshape.MAX_VALUES` values or contain themselves, files larger than
 `MAX_FILE_BYTES` (never read further), and text holding a
 NUL, another control character (tab, newline and carriage return excepted) or a lone surrogate.
 """
@@ -29,9 +29,10 @@ from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from .errors import ConfigError, Problem
+from .yamlshape import BAD_CHAR, MAX_DEPTH, UNKEYED, check_shape, key_of, walk
 
 PathKey = tuple[Any, ...]
 """A path into the data: mapping keys and list indices, e.g. ``("config", "reminders", 0)``."""
@@ -39,10 +40,8 @@ PathKey = tuple[Any, ...]
 Position = tuple[int, int]
 """(line, column), both 1-based."""
 
-_MAX_VALUES = 100_000  # aliases can make a tree exponentially large ("billion laughs"): refuse it
-MAX_DEPTH = 32  # a page is about 6 levels deep; deeper input only exhausts recursion
 MAX_FILE_BYTES = 1_048_576  # a page file is a few KiB
-_BAD_CHAR = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
 
 
 def format_path(path: PathKey) -> str:
@@ -95,21 +94,6 @@ class YamlDoc:
 # --- the loader ----------------------------------------------------------------------------------
 
 _CORE_TAGS = ("null", "bool", "int", "float", "str", "seq", "map")
-_UNKEYED = object()  # `_key_of` for a key that is no path part: not a scalar, not constructible, unhashable
-
-
-def _key_of(loader: _Rules, key_node: Node) -> Any:
-    """The key a mapping key node stands for, or `_UNKEYED`."""
-    if not isinstance(key_node, ScalarNode):
-        return _UNKEYED
-    try:
-        key = loader.construct_object(key_node)  # type: ignore[attr-defined]
-        hash(key)
-    except (ConstructorError, TypeError):
-        return _UNKEYED
-    return key
-
-
 class _Rules:
     """The rules of both loaders: YAML 1.2 core-schema scalars, core tags only, duplicate-key checks."""
 
@@ -185,8 +169,8 @@ class _Rules:
     def _check_duplicates(self, node: MappingNode) -> None:
         seen: dict[Any, Node] = {}
         for key_node, _ in node.value:
-            key = _UNKEYED if key_node.tag == "tag:yaml.org,2002:merge" else _key_of(self, key_node)
-            if key is _UNKEYED:
+            key = UNKEYED if key_node.tag == "tag:yaml.org,2002:merge" else key_of(self, key_node)
+            if key is UNKEYED:
                 continue
             first = seen.setdefault(key, key_node)
             if first is not key_node:
@@ -244,61 +228,9 @@ def _bad_value(node: Node, error: Exception) -> str:
     return f"{shown} is not a valid {tag} value"
 
 
-def _check_shape(root: Node) -> None:
-    """Refuse, before anything recurses over it: nesting deeper than `MAX_DEPTH`, aliases that
-    contain themselves or expand past `_MAX_VALUES` values, and characters no page may hold."""
-    stack: list[tuple[Node, int, bool]] = [(root, 1, False)]
-    on_path: set[int] = set()
-    seen = 0
-    while stack:
-        node, depth, leaving = stack.pop()
-        if leaving:
-            on_path.discard(id(node))
-            continue
-        if id(node) in on_path:
-            raise yaml.MarkedYAMLError(problem="an alias refers to a value that contains it",
-                                       problem_mark=node.start_mark)
-        seen += 1
-        if seen > _MAX_VALUES:
-            raise yaml.YAMLError(f"more than {_MAX_VALUES} values; aliases expand too much")
-        if depth > MAX_DEPTH:
-            raise yaml.MarkedYAMLError(problem=f"nested more than {MAX_DEPTH} levels deep",
-                                       problem_mark=node.start_mark)
-        if isinstance(node, ScalarNode):
-            bad = _BAD_CHAR.search(node.value)
-            if bad:
-                raise yaml.MarkedYAMLError(
-                    problem=f"text holds the character U+{ord(bad.group()):04X}, which no page may hold",
-                    problem_mark=node.start_mark)
-            continue
-        children = [n for pair in node.value for n in pair] if isinstance(node, MappingNode) else node.value
-        on_path.add(id(node))
-        stack.append((node, depth, True))
-        stack.extend((child, depth + 1, False) for child in reversed(children))
 LOADER_RESOLVERS: dict[Any, Any] = _Loader.yaml_implicit_resolvers
 """How the loader reads a plain scalar (first character -> [(tag, pattern)]): writers of page files
 (`adopt`) quote any text these would read as something else."""
-
-
-def _walk(loader: _Loader, node: Node, path: PathKey, out: dict[PathKey, Position], stack: set[int]) -> None:
-    if len(out) >= _MAX_VALUES:
-        raise yaml.YAMLError(f"more than {_MAX_VALUES} values; aliases expand too much")
-    if id(node) in stack:
-        raise yaml.MarkedYAMLError(problem="an alias refers to a value that contains it",
-                                   problem_mark=node.start_mark)
-    stack.add(id(node))
-    if isinstance(node, MappingNode):
-        for key_node, value_node in node.value:
-            key = _key_of(loader, key_node)
-            if key is _UNKEYED or key is None:
-                continue
-            out[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            _walk(loader, value_node, (*path, key), out, stack)
-    elif isinstance(node, SequenceNode):
-        for index, item in enumerate(node.value):
-            out[(*path, index)] = (item.start_mark.line + 1, item.start_mark.column + 1)
-            _walk(loader, item, (*path, index), out, stack)
-    stack.discard(id(node))
 
 
 def _problem_from(error: yaml.YAMLError, file: str, text: str) -> Problem:
@@ -386,13 +318,18 @@ def _parse(kind: type[_Loader] | type[_FastLoader], text: str, file: str) -> Yam
         raise ConfigError([_problem_from(e, file, text)]) from None
     try:
         node = loader.get_single_node()
-        if node is not None:
-            _check_shape(node)
+        # A scalar's text is the file's, folded lines and escapes aside: only an escape (a backslash) can
+        # make a character the file does not hold.
+        chars = "\\" in text or BAD_CHAR.search(text) is not None
+        surveyed = check_shape(loader, node, chars) if node is not None else None
         data = loader.construct_document(node) if node is not None else None
         positions: dict[PathKey, Position] = {}
         if node is not None:
             positions[()] = (node.start_mark.line + 1, node.start_mark.column + 1)
-            _walk(loader, node, (), positions, set())
+            if surveyed is not None:
+                positions.update(surveyed)
+            else:
+                walk(loader, node, (), positions, set())
     except yaml.YAMLError as e:
         raise ConfigError([*loader.problems, _problem_from(e, file, text)]) from None
     finally:

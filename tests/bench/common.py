@@ -5,6 +5,7 @@ Also used by the chaos runner and the secrets scan (`tests.system`), which need 
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -57,6 +59,26 @@ def bench_env(key: str) -> dict[str, str]:
     env = {f"BENCH_TOKEN_{k}": f"bench-access-token-{k}-q8Zr" for k in range(ACCOUNTS)}
     env["PROVISIONER_LOCK_KEY"] = key
     return env
+
+
+# --- refresh mode -----------------------------------------------------------------------------------
+
+
+def _has_refresh_modes() -> bool:
+    from provisioner.settings import Settings
+
+    return any(f.name == "refresh" for f in dataclasses.fields(Settings))
+
+
+def page_mode(settings: Any) -> Any:
+    """``settings`` refreshing with one GET per page (``--refresh page``, where the engine can also list):
+    the reference clients read page by page, so the comparison stays like for like."""
+    return dataclasses.replace(settings, refresh="page") if _has_refresh_modes() else settings
+
+
+def page_mode_flags() -> list[str]:
+    """The CLI's ``--refresh page`` (nothing when the CLI has one way to refresh)."""
+    return ["--refresh", "page"] if _has_refresh_modes() else []
 
 
 # --- the server -------------------------------------------------------------------------------------

@@ -11,8 +11,11 @@ injected latency, and runs the workflows in process, measuring in one run:
   sequential plan of 1,000 pages takes 100 s) for the ratio;
 - wall time, the physical bound (requests x latency / parallelism), the ratio to the bound, requests sent
   (the emulator's ``/_emulator/stats``), write calls on the no-change apply, peak memory (maxrss, the
-  emulator's thread included), CPU per page for load + validate + diff with no network, and lockfile I/O
-  (bytes and writes of ``pages.lock`` and its journal).
+  emulator's thread included), CPU per page for load + validate, state read, live view and diff with no
+  network (`cpu_per_page`), and lockfile I/O (bytes and writes of ``pages.lock`` and its journal).
+
+Every plan refreshes page by page (``--refresh page`` where the engine can also list), as the reference
+client reads: the comparison is like for like, and the engine's own CPU per page is what both modes pay.
 
 ``--memory`` runs the CLI as child processes (``apply`` of N creates then ``plan``, no latency) and
 reports the children's peak memory alone: ``python -m tests.bench.plan --memory --pages 10000``.
@@ -36,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .common import Stats, bench_env, generate, served
+from .common import Stats, bench_env, generate, page_mode, served
 from .sidebyside import side_by_side
 
 # The CLI, printing its own peak memory (KiB) on stderr when it exits.
@@ -143,9 +146,10 @@ def run(n: int, latency_ms: float, parallelism: int, sequential_pages: int, work
                            "server": server}
     with served(server, workdir / "emulator.db", latency_ms) as url, counting_io() as io:
         stats = Stats(url)
-        settings = workflows.Settings(pages_dir=pages_dir, lockfile=lock, api_url=url, parallelism=parallelism,
-                                      state_dir=workdir / ".provisioner", env=bench_env(keygen()),
-                                      limits=Limits(max_deletes=0, max_changes_percent=100))
+        settings = page_mode(workflows.Settings(  # one GET per page, as the reference client reads
+            pages_dir=pages_dir, lockfile=lock, api_url=url, parallelism=parallelism,
+            state_dir=workdir / ".provisioner", env=bench_env(keygen()),
+            limits=Limits(max_deletes=0, max_changes_percent=100)))
 
         def apply(s: workflows.Settings = settings) -> Any:
             return workflows.apply(s, workflows.ApplyRequest(), lambda _plan: True, _Quiet())
@@ -179,36 +183,41 @@ def run(n: int, latency_ms: float, parallelism: int, sequential_pages: int, work
 
 
 def cpu_per_page(settings: Any, repeats: int = 3) -> dict[str, float]:
-    """CPU ms per page of load + validate (pages/), state read (unsealing) and diff, with live pages
-    fetched beforehand (no network inside the measurement). Best of `repeats`."""
+    """CPU ms per page of load + validate (pages/ and the policies: `validation.validate`), state read
+    (unsealing), live view (each fetched page normalized and fingerprinted, its HTTP and parsing left
+    out) and diff, with live pages fetched beforehand (no network inside the measurement). Best of
+    `repeats`. Any API (`settings.api`): v3 configurations have no tokens to digest."""
     import asyncio
 
     from provisioner import workflows
-    from provisioner.load import load_pages
-    from provisioner.plan import make_plan
+    from provisioner.plan import LiveView, make_plan
+    from provisioner.validation import validate
 
     seal = workflows.sealer(settings)
-    state = workflows.backend(settings).read(settings.target.api_url)
+    api = settings.api
+    state = workflows.backend(settings, seal).read(settings.target.state_key)
 
     async def fetch() -> Any:
-        async with workflows.open_client(settings) as client:
-            return await workflows.refresh(client, state, {})  # fetched once, not measured
+        async with workflows.open_client(settings) as client:  # fetched once, not measured
+            return {a: await client.get(r.handle) for a, r in state.resources.items()}
 
-    live = asyncio.run(fetch())
+    fetched = asyncio.run(fetch())
     best: dict[str, float] = {}
     for _ in range(repeats):
         t0 = time.process_time()
-        desired = load_pages(settings.pages_dir, settings.env)
+        desired = validate(settings, need_tokens=True)
         t1 = time.process_time()
-        fresh_state = workflows.backend(settings).read(settings.target.api_url)
+        fresh_state = workflows.backend(settings, seal).read(settings.target.state_key)
         t2 = time.process_time()
-        digests = {a: seal.digest(p.access_tokens) for a, p in desired.items()}
-        plan = make_plan(settings.target, desired, fresh_state, live, digests)
+        live = {a: LiveView.of(page, fresh_state.resources[a], api) for a, page in fetched.items()}
         t3 = time.process_time()
+        digests = {a: seal.digest(p.access_tokens) for a, p in desired.items()} if api.owner_is_secret else None
+        plan = make_plan(settings.target, desired, fresh_state, live, digests, api=api)
+        t4 = time.process_time()
         assert not plan.has_changes
         n = max(len(desired), 1)
         sample = {"load_validate": (t1 - t0) / n * 1000, "state_read": (t2 - t1) / n * 1000,
-                  "diff": (t3 - t2) / n * 1000}
+                  "live_view": (t3 - t2) / n * 1000, "diff": (t4 - t3) / n * 1000}
         sample["total"] = sum(sample.values())
         best = sample if not best or sample["total"] < best["total"] else best
     return best
@@ -266,8 +275,7 @@ def report(out: dict[str, Any]) -> str:
               f"plan {' '.join(f'{w:.2f}' for w in sbs.plan.walls)} s",
               f"plan CPU per page, HTTP included: {sbs.plan.cpu_ms_per_page(sbs.pages):.3f} ms "
               f"(reference client {sbs.reference.cpu_ms_per_page(sbs.pages):.3f} ms){in_process}"]
-    lines += [f"CPU per page, no network: {cpu['total']:.3f} ms (load+validate {cpu['load_validate']:.3f}, "
-              f"state read {cpu['state_read']:.3f}, diff {cpu['diff']:.3f})",
+    lines += [f"CPU per page, no network: {cpu_line(cpu)}",
               f"pages.lock: {out['lockfile_bytes']} B ({out['lockfile_bytes'] / out['pages']:.0f} B/page)",
               f"peak memory (maxrss of this process{_THREAD_NOTE if out['server'] == 'thread' else ''}): "
               f"{out['maxrss_mb']:.1f} MB"]
@@ -285,6 +293,12 @@ def report(out: dict[str, Any]) -> str:
               f"  sequential plan / bound: {seq.ratio:.3f}; time per page sequential / parallel: "
               f"{_per_page(seq) / _per_page(converged):.1f}x" if seq.ratio else "  (no sequential figure)"]
     return "\n".join(lines)
+
+
+def cpu_line(cpu: dict[str, float]) -> str:
+    """`cpu_per_page`'s figures on one line."""
+    return (f"{cpu['total']:.3f} ms (load+validate {cpu['load_validate']:.3f}, state read {cpu['state_read']:.3f}, "
+            f"live view {cpu['live_view']:.3f}, diff {cpu['diff']:.3f})")
 
 
 def _per_page(row: Row) -> float:

@@ -13,8 +13,11 @@ injected latency, and measures in one run:
 - **the engine** (when the v3 API is wired into it: `provisioner.apis.nylas_v3.api`; ``--engine no``
   skips it): N generated v3 page files in a ``provisioner.yaml`` project with ``api: nylas-v3``, the
   ``provisioner`` CLI as a child process: ``apply`` of N creates, ``plan`` on the converged set side
-  by side with the reference client (the CLI's start-up included), and a no-change ``apply``, whose
-  write calls (POST/PUT/DELETE, from the emulator's ``/_emulator/stats``) must be 0.
+  by side with the reference client (the CLI's start-up included) and in this process
+  (`workflows.plan`), the CPU per configuration of each part with no network (`tests.bench.plan.cpu_per_page`:
+  load + validate, state read, live view, diff), and a no-change ``apply``, whose write calls
+  (POST/PUT/DELETE, from the emulator's ``/_emulator/stats``) must be 0. Plans refresh one configuration
+  per GET (``--refresh page`` where the engine can also list), as the reference client reads.
 
 Speed is reported here, never asserted by tests.
 """
@@ -38,7 +41,8 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from .common import CLI, Stats, served
+from .common import CLI, Stats, page_mode, page_mode_flags, served
+from .plan import cpu_line, cpu_per_page
 from .sidebyside import Side
 
 API_KEY = "nyk_bench_v3_key_Jq7w"  # the emulator takes any key; never printed
@@ -179,6 +183,7 @@ def run_engine(url: str, stats: Stats, n: int, grants: int, parallelism: int, ro
                                               f"    api_url: {url}\n")
     env = {**os.environ, "NYLAS_API_KEY": API_KEY, "PROVISIONER_LOCK_KEY": keygen()}
     par = ["--parallelism", str(parallelism)]
+    plan_flags = [*par, *page_mode_flags()]  # one GET per configuration, as the reference client reads
 
     def cli(*args: str, ok: tuple[int, ...] = (0,)) -> None:
         proc = subprocess.run([*CLI, *args], cwd=project, env=env, capture_output=True)
@@ -189,7 +194,7 @@ def run_engine(url: str, stats: Stats, n: int, grants: int, parallelism: int, ro
     out: dict[str, Any] = {}
     wall, reqs, _ = timed(stats, lambda: cli("apply", "--auto-approve", *par))
     out["apply_creates"] = {"wall_s": wall, "requests": reqs}
-    wall, reqs, _ = timed(stats, lambda: cli("plan", "--detailed-exitcode", *par))
+    wall, reqs, _ = timed(stats, lambda: cli("plan", "--detailed-exitcode", *plan_flags))
     out["plan"] = {"wall_s": wall, "requests": reqs}
 
     async def ids() -> list[tuple[str, str]]:
@@ -208,10 +213,11 @@ def run_engine(url: str, stats: Stats, n: int, grants: int, parallelism: int, ro
         assert not workflows.plan(settings).has_changes
 
     alternate(rounds, [(reference, lambda: asyncio.run(reference_reads(url, items, parallelism))),
-                       (plan, lambda: cli("plan", "--detailed-exitcode", *par)),
+                       (plan, lambda: cli("plan", "--detailed-exitcode", *plan_flags)),
                        (in_process, plan_in_process)])
     out["side_by_side"] = {"reference": reference, "plan": plan, "in_process": in_process,
                            "configurations": len(items)}
+    out["cpu"] = cpu_per_page(settings)
     wall, reqs, _ = timed(stats, lambda: cli("apply", "--auto-approve", *par))
     out["apply_no_change"] = {"wall_s": wall, "requests": reqs,
                               "writes": sum(reqs.get(m, 0) for m in ("POST", "PUT", "DELETE"))}
@@ -224,9 +230,10 @@ def engine_settings(project: Path, url: str, parallelism: int, env: dict[str, st
     from provisioner import workflows
 
     locks = sorted(project.glob("*.lock"))
-    return workflows.Settings(pages_dir=project / "pages", lockfile=locks[0] if locks else project / "pages.lock",
-                              api_url=url, parallelism=parallelism, state_dir=project / ".provisioner",
-                              env=env, target_name="bench", known_targets=("bench",), api_name="nylas-v3")
+    lock = locks[0] if locks else project / "pages.lock"
+    return page_mode(workflows.Settings(pages_dir=project / "pages", lockfile=lock, api_url=url,
+                                        parallelism=parallelism, state_dir=project / ".provisioner", env=env,
+                                        target_name="bench", known_targets=("bench",), api_name="nylas-v3"))
 
 
 # --- output ---------------------------------------------------------------------------------------
@@ -277,6 +284,7 @@ def report(out: dict[str, Any]) -> str:
                   f"  the same plan in this process (workflows.plan, as tests.bench.plan measures v2): "
                   f"{sbs['in_process'].wall:.2f} s -> {in_process_ratio:.3f}x; CPU per configuration, HTTP "
                   f"included: {sbs['in_process'].cpu_ms_per_page(n):.3f} ms",
+                  f"  CPU per configuration, no network: {cpu_line(e['cpu'])}",
                   f"  apply, no change: {e['apply_no_change']['wall_s']:.2f} s "
                   f"({_reqs(e['apply_no_change']['requests'])}): sends {e['apply_no_change']['writes']} writes"]
         targets += [_target("plan in process / reference client", in_process_ratio, TARGETS["plan_side_by_side"]),

@@ -58,11 +58,12 @@ def test_validate_loads_no_network_state_or_cryptography(project: Project):
     assert not loaded & NETWORK_AND_STATE, loaded & NETWORK_AND_STATE
 
 
-def test_validate_of_a_v2_tree_loads_neither_the_state_package_nor_the_v3_api(project: Project):
+def test_validate_of_a_v2_tree_loads_neither_the_state_package_nor_the_v3_api_nor_the_plan(project: Project):
     loaded = _provisioner_modules_after(["validate"], str(project.root))
     assert "provisioner.apis.nylas_v2.model" in loaded  # it did validate v2 pages
     assert not {m for m in loaded if m == "provisioner.state" or m.startswith(("provisioner.state.",
                                                                               "provisioner.apis.nylas_v3"))}
+    assert not loaded & {"provisioner.changes", "provisioner.plan", "provisioner.diff"}  # a plan's types
 
 
 def test_the_cli_names_the_target_variable_as_the_project_does():
@@ -70,3 +71,14 @@ def test_the_cli_names_the_target_variable_as_the_project_does():
     from provisioner.project import TARGET_ENV as PROJECT_TARGET_ENV
 
     assert TARGET_ENV == PROJECT_TARGET_ENV
+
+
+def test_deepdiff_is_imported_only_when_two_documents_differ(tmp_path):
+    """A plan with nothing to change (the common CI case) never pays deepdiff's import."""
+    probe = ("import sys\nfrom provisioner.diff import diff\n"
+             "same = diff({'a': [1, {'b': 2}]}, {'a': [1, {'b': 2}]})\n"
+             "before = 'deepdiff' in sys.modules\n"
+             "changed = diff({'a': 1}, {'a': 2})\n"
+             "print(same == [], before, 'deepdiff' in sys.modules, [leaf.path for leaf in changed])")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["True", "False", "True", "['a']"], done.stderr

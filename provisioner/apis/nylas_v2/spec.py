@@ -92,11 +92,14 @@ def strip_server_defaults(config: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v != {}}
 
 
+_CHANGED = dict | list | float  # what `_drop_none` may change (any other value is kept as it is)
+
+
 def _drop_none(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+        return {k: _drop_none(v) if isinstance(v, _CHANGED) else v for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [_drop_none(v) for v in value]
+        return [_drop_none(v) if isinstance(v, _CHANGED) else v for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)  # 1.0 and 1 compare (and render) alike
     return value

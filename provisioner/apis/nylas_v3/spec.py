@@ -72,10 +72,11 @@ def reset_value(key: str) -> Any:
 
 
 def _drop_none(value: Any) -> Any:
+    """``value`` with ``None`` left out of every mapping; new dicts and lists all the way down."""
     if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+        return {k: _drop_none(v) if isinstance(v, dict | list) else v for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [_drop_none(v) for v in value]
+        return [_drop_none(v) if isinstance(v, dict | list) else v for v in value]
     return value
 
 
@@ -88,7 +89,7 @@ def _fill(obj: Any, defaults: dict[str, Any]) -> None:
 
 def fill_server_defaults(config: dict[str, Any]) -> dict[str, Any]:
     """The configuration as the server stores it: a new dict, ``None`` dropped, defaults filled."""
-    out: dict[str, Any] = _drop_none(copy.deepcopy(config))
+    out: dict[str, Any] = _drop_none(config)  # new dicts and lists all the way down: filled in place below
     _fill(out, TOP_LEVEL_DEFAULTS)
     availability = out.get("availability")
     if isinstance(availability, dict):
