@@ -167,6 +167,22 @@ class Target:
         return self.api_url if self.api == "nylas-v2" else f"{self.api}:{self.api_url}"
 
 
+REFRESH_MODES = ("auto", "list", "page")
+"""How refresh reads live pages (`provisioner.refresh`): ``auto`` per account or grant, whichever costs
+fewer requests; ``list`` lists every account or grant it can; ``page`` one read per page."""
+
+
+@dataclass(frozen=True)
+class RefreshStats:
+    """What reading the live pages cost: not part of what a plan does (a plan is the same whichever
+    way it was refreshed), but what it took."""
+
+    mode: str  # as asked: one of `REFRESH_MODES`
+    requests: int  # HTTP attempts the refresh sent, retries included
+    listed_groups: int  # accounts (v2) or grants (v3) refreshed by listing
+    read_alone: int  # pages read by their own request
+
+
 @dataclass(frozen=True)
 class Plan:
     """A whole plan: the target, the state it was made against, and the per-page changes."""
@@ -178,6 +194,7 @@ class Plan:
     warnings: tuple[str, ...] = ()  # what needs a person: e.g. a create of a page whose file is gone
     refusals: tuple[str, ...] = ()  # limits this plan exceeds (see `safety`): apply refuses it whole
     unchecked: int = 0  # pages left out by --target: neither refreshed nor planned
+    refresh: RefreshStats | None = None  # how the live pages were read (None: not by the refresh engine)
 
     def count(self, action: Action) -> int:
         return sum(1 for p in self.pages if p.action is action)
@@ -202,6 +219,7 @@ class DriftReport:
 
     target: Target
     pages: tuple[PageChange, ...] = ()  # action NOOP with drift items, or RECREATE for a page gone live
+    refresh: RefreshStats | None = None  # how the live pages were read
 
     @property
     def has_drift(self) -> bool:

@@ -22,6 +22,7 @@ from .cli_options import (
     MAX_CHANGES,
     MAX_DELETES,
     PARALLELISM,
+    REFRESH,
     TARGET,
     Choice,
     ProvisionerGroup,
@@ -63,6 +64,7 @@ def validate(settings: Settings) -> None:
 @FORMAT
 @TARGET
 @PARALLELISM
+@REFRESH
 @MAX_DELETES
 @MAX_CHANGES
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
@@ -127,6 +129,7 @@ def _approver(interactive: bool) -> Callable[[Plan], bool]:
 @MAX_CHANGES
 @TARGET
 @PARALLELISM
+@REFRESH
 @common
 def apply(settings: Settings, plan_file: Path | None, auto_approve: bool, targets: tuple[str, ...]) -> None:
     """Converge the live pages to pages/ (or apply exactly a saved PLAN_FILE)."""
@@ -163,6 +166,7 @@ def apply(settings: Settings, plan_file: Path | None, auto_approve: bool, target
 @FORMAT
 @TARGET
 @PARALLELISM
+@REFRESH
 @common
 def drift(settings: Settings, fmt: str, targets: tuple[str, ...]) -> None:
     """Report live edits made outside provisioner since the last apply."""

@@ -76,6 +76,7 @@ def common(fn: F) -> F:
             pages_dir=pages_dir, lockfile=lockfile, api_url=api_url or None, target_env=target_env or None,
             parallelism=kwargs.pop("parallelism", None), env=os.environ,
             max_deletes=kwargs.pop("max_deletes", None), max_changes_percent=kwargs.pop("max_changes_percent", None),
+            refresh=kwargs.pop("refresh", None),
         )
         return fn(settings, **kwargs)
 
@@ -104,3 +105,7 @@ MAX_CHANGES = click.option(
          "[default: the target's, else 30]")
 PARALLELISM = click.option("--parallelism", type=click.IntRange(1, 256), default=None,
                            help="Concurrent API requests  [default: 8]")
+REFRESH = click.option(
+    "--refresh", type=Choice(["auto", "list", "page"]), default="auto", show_default=True,  # changes.REFRESH_MODES
+    help="How live pages are read: auto = per account (v3: grant) whichever costs fewer requests; "
+         "list = list each account's pages; page = one request per page.")

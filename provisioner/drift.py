@@ -17,4 +17,4 @@ def drift_report(plan: Plan) -> DriftReport:
         for page in plan.pages
         if page.action is Action.RECREATE or page.drift
     )
-    return DriftReport(target=plan.target, pages=pages)
+    return DriftReport(target=plan.target, pages=pages, refresh=plan.refresh)

@@ -39,6 +39,11 @@ class StderrReporter:
         self.total = self.count = 0
         self.started = self.last_shown = 0.0
         self.noted = False  # a note is on the terminal line, to be replaced or cleared
+        self.requests: Callable[[], int] | None = None  # HTTP requests sent so far, when the work tells
+
+    def show_requests(self, requests: Callable[[], int]) -> None:
+        """Say how many requests the work has sent, beside the pages (refresh: `provisioner.refresh`)."""
+        self.requests = requests
 
     def note(self, text: str) -> None:
         """What is being done before the counting starts (reading pages, the state): on a terminal
@@ -82,12 +87,16 @@ class StderrReporter:
         if self.tty and self.total:
             self._write("\n")
         elif not self.tty and self.clock() - self.started >= self.every:  # a long run says how it ended
-            self._write(f"{self.phase}: {self.count}/{self.total} done in {clock_text(self.clock() - self.started)}\n")
+            sent = f", {self.requests()} requests" if self.requests is not None else ""
+            self._write(f"{self.phase}: {self.count}/{self.total} done in {clock_text(self.clock() - self.started)}"
+                        f"{sent}\n")
 
     def status(self) -> str:
-        """``refresh: 120/1000 pages, 0:12 elapsed, about 1:28 left``."""
+        """``refresh: 120/1000 pages, 0:12 elapsed, about 1:28 left`` (``..., 12 requests, 0:01 elapsed``
+        when the work says how many requests it sent)."""
         elapsed = self.clock() - self.started
-        text = f"{self.phase}: {self.count}/{self.total} pages, {clock_text(elapsed)} elapsed"
+        sent = f", {self.requests()} requests" if self.requests is not None else ""
+        text = f"{self.phase}: {self.count}/{self.total} pages{sent}, {clock_text(elapsed)} elapsed"
         if self.count and elapsed >= ETA_AFTER_S and self.count < self.total:
             text += f", about {clock_text(elapsed / self.count * (self.total - self.count))} left"
         return text

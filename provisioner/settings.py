@@ -48,6 +48,7 @@ class Settings:
     policies: Policies | None = None  # policies: of provisioner.yaml (checked by validate and plan)
     api_name: str = "nylas-v2"  # which Scheduler API (`provisioner.apis`), from provisioner.yaml
     api_key_env: str = "NYLAS_API_KEY"  # v3: the variable holding the API key (a secret)
+    refresh: str = "auto"  # how live pages are read: `changes.REFRESH_MODES` (`provisioner.refresh`)
 
     @property
     def api(self) -> Api:
@@ -76,6 +77,7 @@ def settings_for(
     project_file: Path = PROJECT_FILE,
     max_deletes: int | None = None,
     max_changes_percent: float | None = None,
+    refresh: str | None = None,
 ) -> Settings:
     """Settings from the command line over the chosen target of provisioner.yaml over the defaults."""
     project = load_project(project_file)
@@ -99,6 +101,7 @@ def settings_for(
         policies=project.policies if project else None,
         api_name=target.api,
         api_key_env=chosen.api_key_env,
+        refresh=refresh or "auto",
     )
 
 

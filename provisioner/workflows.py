@@ -13,9 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from pydantic import SecretStr
-
-from provisioner.apis import Api, Pages, get_api
+from provisioner.apis import Pages, get_api
 
 from . import planfile
 from .addresses import parse_address
@@ -26,11 +24,12 @@ from .drift import drift_report
 from .errors import Aborted, NotFound, Problem, ProvisionerError, StateError
 from .fairness import notes as fairness_notes
 from .fileio import is_within, same_file
-from .load import UNRESOLVED_TOKEN as UNRESOLVED
 from .pagefile import DesiredPage
 from .plan import LiveView, find_moves, make_plan
 from .preview import Preview, compare_views
 from .project import PROJECT_FILE
+from .refresh import owners, read_live
+from .refresh import refresh as refresh  # re-exported: benchmarks and tests read live pages through it
 from .safety import refusals
 from .secrets import Sealer
 from .settings import Settings, backend, open_client, sealer
@@ -38,35 +37,6 @@ from .state import current_holder
 from .state.base import Resource, State
 from .state.migrate import migrate, open_backend
 from .validation import validate
-
-
-async def refresh(
-    client: Pages, state: State, accounts: Mapping[str, SecretStr], progress: Reporter | None = None,
-    api: Api | None = None,
-) -> dict[str, LiveView | None]:
-    """The live page of every state resource (``None`` when the API says it is gone). ``accounts``
-    maps addresses to an access token of the page, the account that rate limits charge; ``progress``
-    hears of each page read."""
-
-    async def one(address: str) -> tuple[str, LiveView | None]:
-        resource = state.resources[address]
-        try:
-            account = accounts.get(address)
-            page = await client.get(resource.handle, owner=(account,) if account is not None else None)
-            view: LiveView | None = LiveView.of(page, resource, api)  # the page is not kept: memory is O(pages)
-        except NotFound:
-            view = None
-        if progress is not None:
-            progress.step(address, "refreshed" if view else "gone")
-        return address, view
-
-    if progress is not None:
-        progress.begin(len(state.resources))
-    try:
-        return dict(await asyncio.gather(*(one(a) for a in state.resources)))
-    finally:
-        if progress is not None:
-            progress.end()
 
 
 def _parse_targets(targets: tuple[str, ...]) -> tuple[str, ...]:
@@ -117,20 +87,19 @@ async def _plan(
     targets: tuple[str, ...], seal: Sealer, need_tokens: bool = True, progress: Reporter | None = None,
 ) -> Plan:
     chosen_desired, chosen_state, others = _select(desired, state, targets)
-    accounts = {
-        a: p.access_tokens[0] for a, p in chosen_desired.items()
-        if p.access_tokens and p.access_tokens[0].get_secret_value() != UNRESOLVED
-    }
     api = settings.api
     _refuse_grant_changes(chosen_desired, chosen_state)
-    live = await refresh(client, chosen_state, accounts, progress, api)
+    groups = owners(chosen_state, chosen_desired, api, tokens=need_tokens)
+    refreshed = await read_live(client, chosen_state, groups, mode=settings.refresh, progress=progress, api=api)
+    live = refreshed.live
     if not need_tokens or not api.owner_is_secret:  # drift, or v3: no tokens to know or send
         made = make_plan(settings.target, chosen_desired, chosen_state, live, unchecked=others, api=api)
+        made = replace(made, refresh=refreshed.stats)
         return made if not need_tokens else replace(made, refusals=refusals(made, settings.limits))
     digests = {a: seal.digest(p.access_tokens) for a, p in chosen_desired.items()}
     verified = await hosts_verified(client, chosen_state, chosen_desired, live)
     made = make_plan(settings.target, chosen_desired, chosen_state, live, digests, verified, others, api)
-    return replace(made, refusals=refusals(made, settings.limits))
+    return replace(made, refusals=refusals(made, settings.limits), refresh=refreshed.stats)
 
 
 def _refuse_grant_changes(desired: Mapping[str, DesiredPage], state: State) -> None:

@@ -15,7 +15,9 @@ An API package gives:
   without what the server fills in (for clean pulled YAML);
 - `Api.open_client`: a `Pages` client (base URL or in-process transport, credentials from the
   environment, parallelism, rate limits), which reads, creates, updates, deletes, finds by slug and
-  lists an owner's pages, given the page's `Handle` (what the state records to reach it);
+  lists an owner's pages, given the page's `Handle` (what the state records to reach it); it counts
+  and lists an owner's pages batch by batch for refresh by listing (`provisioner.refresh`) and says
+  how many HTTP attempts it sent;
 - `LivePage`: the neutral view of a live page (id, slug, name, wire config, host e-mails);
 - `Api.pull_yaml`: a live page as a page file (adoption);
 - `Api.slot_views`: the YAML's and the live page's configs read for `provisioner preview` (the shared
@@ -25,7 +27,7 @@ An API package gives:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncGenerator, Container, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
@@ -161,7 +163,38 @@ class Pages(Protocol):
 
     async def find_by_slug(self, owner: Owner, slug: str) -> LivePage | None: ...
 
-    async def list_owner(self, owner: Owner) -> list[LivePage]: ...
+    async def list_owner(self, owner: Owner) -> list[LivePage]:
+        """Every page of the owner (v2: of the account of its first access token; v3: of the grant)."""
+        ...
+
+    # --- refresh by listing (`provisioner.refresh`) ---
+
+    @property
+    def requests(self) -> int:
+        """HTTP attempts this client sent so far, retries included."""
+        ...
+
+    list_limit: int
+    """The most pages one list request answers (v2 100, v3 the spec's maximum, 200)."""
+    can_count: bool
+    """Whether `count_owner` may answer a number (v2: ``view=count``; v3 cannot count)."""
+
+    async def count_owner(self, owner: Owner) -> int | None:
+        """How many pages `list_owner` would give, in one request; None when the API cannot say (v3,
+        without a request; a v2 server refusing ``view=count``). The owner's rate limit is charged."""
+        ...
+
+    async def list_at(self, owner: Owner, index: int, keep: Container[int | str] | None = None) -> list[LivePage]:
+        """The ``index``-th batch of `list_limit` pages of the owner's list (one request), for APIs that
+        count (`can_count`): batches are fetched in parallel once the count is known. ``keep``: only the
+        pages with these ids are parsed and returned (memory and CPU stay O(managed pages))."""
+        ...
+
+    def list_batches(self, owner: Owner, keep: Container[int | str] | None = None
+                     ) -> AsyncGenerator[list[LivePage], None]:
+        """The owner's list one request at a time, in server order, until its end (the caller may stop
+        early); ``keep`` as in `list_at`. A batch may be empty when ``keep`` filtered everything."""
+        ...
 
     async def opens(self, handle: Handle, credential: SecretStr) -> bool:
         """Whether ``credential`` (a v2 access token) opens the page; v3 has none: always False."""

@@ -18,6 +18,8 @@ Plan (``kind: "plan"``)::
                                       # warning, "fairness: ADDRESS: ..." for a round-robin change
       "refusals": [str],              # limits exceeded: apply refuses the whole plan (see safety)
       "unchecked": int,               # pages --target left out: not refreshed, not planned
+      "refresh": REFRESH|null,        # how the live pages were read (not what the plan does: the
+                                      # rest of the document is the same whichever way)
       "pages": [                      # every page in plan order, noop pages included
         {
           "address": str,             # "sales/demo"
@@ -48,6 +50,7 @@ Drift report (``kind: "drift"``)::
       "target": {...as above...},
       "has_drift": bool,              # drift the next apply acts on (revert) or a page gone live
       "summary": {"drifted": int, "revert": int, "keep": int, "adopt": int, "gone": int},
+      "refresh": REFRESH|null,        # as in a plan
       "pages": [{"address": str, "action": str, "slug": str, "page_id": int|null,
                  "gone": bool,        # deleted outside provisioner; the next apply recreates it
                  "drift": [DRIFT_ITEM]}]
@@ -55,6 +58,11 @@ Drift report (``kind: "drift"``)::
 
     DRIFT_ITEM = {"path": str, "last_applied": any, "live": any, "last_present": bool,
                   "live_present": bool, "resolution": "revert"|"keep"|"adopt"}
+
+    REFRESH = {"mode": "auto"|"list"|"page",   # as asked (--refresh)
+               "requests": int,                # HTTP attempts the refresh sent, retries included
+               "listed_groups": int,           # accounts (v2) or grants (v3) refreshed by listing
+               "read_alone": int}              # pages read by their own request
 
 A value that is not present is ``null`` with its ``*_present`` flag false (a present JSON null has
 the flag true). Secret values are the string ``"(sensitive)"``, never the secret.
@@ -65,7 +73,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..changes import DriftItem, DriftReport, FieldChange, PageChange, Plan, Target
+from ..changes import DriftItem, DriftReport, FieldChange, PageChange, Plan, RefreshStats, Target
 from .values import change_sensitive, drift_sensitive, drift_summary, is_gone, jsonable, plan_summary
 
 FORMAT_VERSION = 1
@@ -84,6 +92,13 @@ def _target(target: Target) -> dict[str, Any]:
         "emulator": target.emulator,
         "description": target.describe(),
     }
+
+
+def _refresh(stats: RefreshStats | None) -> dict[str, Any] | None:
+    if stats is None:
+        return None
+    return {"mode": stats.mode, "requests": stats.requests, "listed_groups": stats.listed_groups,
+            "read_alone": stats.read_alone}
 
 
 def _change(change: FieldChange) -> dict[str, Any]:
@@ -139,6 +154,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "warnings": list(plan.warnings),
         "refusals": list(plan.refusals),
         "unchecked": plan.unchecked,
+        "refresh": _refresh(plan.refresh),
         "pages": [_page(p) for p in plan.pages],
     }
 
@@ -151,6 +167,7 @@ def drift_document(report: DriftReport) -> dict[str, Any]:
         "target": _target(report.target),
         "has_drift": report.has_drift,
         "summary": drift_summary(report),
+        "refresh": _refresh(report.refresh),
         "pages": [
             {
                 "address": p.address,

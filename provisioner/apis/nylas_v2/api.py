@@ -5,7 +5,7 @@ A page is reached by its id and edit token; its owners are its access tokens (se
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Container, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -78,8 +78,13 @@ def _token(handle: Handle) -> SecretStr:
 class V2Pages:
     """`provisioner.apis.base.Pages` over the v2 `SchedulerClient`."""
 
+    can_count = True
+
     def __init__(self, client: SchedulerClient) -> None:
+        from .client import LIST_LIMIT  # loaded with the client already
+
         self.client = client
+        self.list_limit = LIST_LIMIT
 
     async def get(self, handle: Handle, *, owner: Owner | None = None) -> LivePage:
         account = owner[0] if isinstance(owner, tuple) and owner else None
@@ -103,6 +108,29 @@ class V2Pages:
 
     async def list_owner(self, owner: Owner) -> list[LivePage]:
         return [live(p) for t in _tokens(owner)[:1] for p in await self.client.list_pages(t)]
+
+    # --- refresh by listing: the account of the owner's first access token lists, and is charged ---
+
+    @property
+    def requests(self) -> int:
+        return self.client.stats.requests
+
+    async def count_owner(self, owner: Owner) -> int | None:
+        return await self.client.count_pages(_tokens(owner)[0])
+
+    async def list_at(self, owner: Owner, index: int, keep: Container[int | str] | None = None) -> list[LivePage]:
+        pages, _ = await self.client.list_batch(_tokens(owner)[0], index * self.list_limit, keep)
+        return [live(p) for p in pages]
+
+    async def list_batches(self, owner: Owner, keep: Container[int | str] | None = None
+                     ) -> AsyncGenerator[list[LivePage], None]:
+        token, offset = _tokens(owner)[0], 0
+        while True:
+            pages, size = await self.client.list_batch(token, offset, keep)
+            yield [live(p) for p in pages]
+            if size < self.list_limit:
+                return
+            offset += self.list_limit
 
     async def opens(self, handle: Handle, credential: SecretStr) -> bool:
         try:

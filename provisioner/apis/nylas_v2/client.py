@@ -45,13 +45,13 @@ Contract
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
 import httpx
 from pydantic import SecretStr, ValidationError
 
-from provisioner.apis.http import ClientStats, HttpClient, failure_text, json_of, scrub
+from provisioner.apis.http import ClientStats, HttpClient, Params, failure_text, json_of, scrub
 from provisioner.apis.nylas_v2 import model
 from provisioner.errors import ApiError
 
@@ -161,16 +161,41 @@ class SchedulerClient(HttpClient):
         pages: dict[int, model.Page] = {}
         offset = 0
         while True:
-            params = {"offset": offset, "limit": LIST_LIMIT}
-            where = f"GET {PAGES_PATH}?offset={offset}&limit={LIST_LIMIT}"
-            response = await self._send("GET", PAGES_PATH, access_token, where=where, params=params)
-            batch = self._page_list(response, where, [access_token])
+            batch, size = await self.list_batch(access_token, offset)
             for page in batch:
                 # A page created or deleted meanwhile shifts offsets; keep the first copy.
                 pages.setdefault(page.id, page)
-            if len(batch) < LIST_LIMIT:
+            if size < LIST_LIMIT:
                 return list(pages.values())
             offset += LIST_LIMIT
+
+    async def list_batch(
+        self, access_token: SecretStr, offset: int, keep: Container[Any] | None = None
+    ) -> tuple[list[model.Page], int]:
+        """``GET /manage/pages?offset=&limit=100`` with the account's ``access_token`` (the account the
+        rate limiter charges): the pages of that slice whose id is in ``keep`` (all without it) and how
+        many the answer held (fewer than `LIST_LIMIT`: the list ends here). Pages left out by ``keep``
+        are never validated: listing an account of many other pages costs no model per page."""
+        params = {"offset": offset, "limit": LIST_LIMIT}
+        where = f"GET {PAGES_PATH}?offset={offset}&limit={LIST_LIMIT}"
+        response = await self._send("GET", PAGES_PATH, access_token, where=where, params=params)
+        return self._page_list(response, where, [access_token], keep)
+
+    async def count_pages(self, access_token: SecretStr) -> int | None:
+        """``GET /manage/pages?view=count``: how many pages the account's list holds (one request,
+        charged to the account); None when the server refuses the view (HTTP 400)."""
+        where = f"GET {PAGES_PATH}?view=count"
+        try:
+            response = await self._send("GET", PAGES_PATH, access_token, where=where, params={"view": "count"})
+        except ApiError as exc:
+            if exc.status == 400:
+                return None
+            raise
+        data = self._json(response, where)
+        count = data.get("count") if isinstance(data, dict) else None
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise ApiError(f"{where}: unexpected response (expected {{\"count\": N}})", status=response.status_code)
+        return count
 
     async def find_by_slug(self, access_tokens: Sequence[SecretStr], slug: str) -> model.Page | None:
         """The page with ``slug`` among the pages of any of ``access_tokens`` (tried in order), or None.
@@ -193,7 +218,7 @@ class SchedulerClient(HttpClient):
         *,
         where: str | None = None,
         body: dict[str, Any] | None = None,
-        params: Mapping[str, int] | None = None,
+        params: Params | None = None,
         secrets: Sequence[SecretStr] = (),
         gone_ok_after_ambiguous: bool = False,
         account: SecretStr | None = None,
@@ -236,18 +261,28 @@ class SchedulerClient(HttpClient):
             raise _unexpected(response, where, exc, secrets) from None
 
     def _page_list(
-        self, response: httpx.Response, where: str, secrets: Sequence[SecretStr]
-    ) -> list[model.Page]:
+        self, response: httpx.Response, where: str, secrets: Sequence[SecretStr], keep: Container[Any] | None = None
+    ) -> tuple[list[model.Page], int]:
+        """The answer's pages (those whose id is in ``keep``, when given) and how many it held."""
         data = self._json(response, where)
         if not isinstance(data, list):
             raise ApiError(
                 f"{where}: unexpected response (expected a JSON array of pages, got {type(data).__name__})",
                 status=response.status_code,
             )
+        kept = data if keep is None else [item for item in data if isinstance(item, dict) and _id_of(item) in keep]
         try:
-            return [model.Page.model_validate(item) for item in data]
+            return [model.Page.model_validate(item) for item in kept], len(data)
         except ValidationError as exc:
             raise _unexpected(response, where, exc, secrets) from None
+
+
+def _id_of(item: dict[str, Any]) -> int | None:
+    """A listed page's id as the model reads it (an int, or a string of digits), before validation."""
+    value = item.get("id")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 19 else None
 
 
 def _page_path(page_id: int) -> str:

@@ -17,8 +17,8 @@ without ``name`` leaves the name to the server, as on v2: it is never sent (the 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Container, Sequence
+from contextlib import aclosing, asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, SecretStr, model_validator
@@ -134,6 +134,31 @@ class V3Pages:
     async def list_owner(self, owner: Owner) -> list[LivePage]:
         grant = _grant_of(owner)
         return [live(found, grant) for found in await self.client.list_configurations(grant)]
+
+    # --- refresh by listing: by cursor only (the spec has no count) ---
+
+    can_count = False
+
+    @property
+    def requests(self) -> int:
+        return self.client.stats.requests
+
+    @property
+    def list_limit(self) -> int:
+        return choices.LIST_LIMIT_MAX  # the client's LIST_LIMIT
+
+    async def count_owner(self, owner: Owner) -> int | None:
+        return None  # the list has no count: no request
+
+    async def list_at(self, owner: Owner, index: int, keep: Container[int | str] | None = None) -> list[LivePage]:
+        raise ProvisionerError("a v3 list is read by cursor (list_batches), not at an index")
+
+    async def list_batches(self, owner: Owner, keep: Container[int | str] | None = None
+                     ) -> AsyncGenerator[list[LivePage], None]:
+        grant = _grant_of(owner)
+        async with aclosing(self.client.configuration_batches(grant, keep)) as batches:
+            async for batch in batches:
+                yield [live(found, grant) for found in batch]
 
     async def opens(self, handle: Handle, credential: SecretStr) -> bool:
         return False  # v3 has no per-page credential

@@ -31,7 +31,7 @@ concurrency, attempt and total deadlines, optional client-side rate limits)
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Container, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -111,8 +111,20 @@ class ConfigurationsClient(HttpClient):
 
     async def list_configurations(self, grant_id: str) -> list[LiveConfiguration]:
         """Every configuration of the grant, in server order, without duplicates (all pages)."""
-        path = _collection(grant_id)
         found: dict[str, LiveConfiguration] = {}
+        async for batch in self.configuration_batches(grant_id):  # to its end: nothing left open
+            for live in batch:
+                found.setdefault(live.id, live)  # created or deleted meanwhile: keep the first copy
+        return list(found.values())
+
+    async def configuration_batches(
+        self, grant_id: str, keep: Container[Any] | None = None
+    ) -> AsyncGenerator[list[LiveConfiguration], None]:
+        """The grant's list one request at a time (``limit`` = `LIST_LIMIT`, ``page_token`` = the previous
+        ``next_cursor`` until it is null): per answer, its configurations whose id is in ``keep`` (all
+        without it; the others are never parsed into a `LiveConfiguration`). A cursor seen twice is an
+        error, not a loop. The caller may stop early."""
+        path = _collection(grant_id)
         cursor: str | None = None
         seen: set[str] = set()
         while True:
@@ -122,12 +134,11 @@ class ConfigurationsClient(HttpClient):
             where = f"GET {path}" + (" (next page)" if cursor is not None else "")
             response = await self._send("GET", path, where=where, params=params)
             page = self._parse(_Many, response, where)
-            for item in page.data:
-                live = self._live(item, response, where)
-                found.setdefault(live.id, live)  # created or deleted meanwhile: keep the first copy
+            items = page.data if keep is None else [i for i in page.data if _listed_id(i) in keep]
+            yield [self._live(item, response, where) for item in items]
             cursor = page.next_cursor
             if not cursor:
-                return list(found.values())
+                return
             if cursor in seen:
                 raise ApiError(f"{where}: unexpected response (next_cursor repeats an earlier one)",
                                status=response.status_code)
@@ -249,6 +260,11 @@ class ConfigurationsClient(HttpClient):
         shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
         return ApiError(scrub(f"{where}: unexpected response (not a configuration envelope: {shown})", [self._key]),
                         status=response.status_code)
+
+
+def _listed_id(item: dict[str, Any]) -> str | None:
+    value = item.get("id")
+    return value if isinstance(value, str) else None
 
 
 def _segment(value: str, what: str) -> str:

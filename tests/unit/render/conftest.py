@@ -21,6 +21,7 @@ from provisioner.changes import (
     Origin,
     PageChange,
     Plan,
+    RefreshStats,
     Resolution,
     Target,
 )
@@ -139,6 +140,7 @@ def _guarded_plan() -> Plan:
         warnings=("sales/\x1b]0;pwned\x07x: an interrupted apply sent a create",),
         refusals=("it updates 40 of 100 managed pages (40%), more than --max-changes-percent 30",),
         unchecked=12,
+        refresh=RefreshStats(mode="auto", requests=7, listed_groups=2, read_alone=3),
     )
 
 
@@ -194,6 +196,7 @@ def _nochanges_plan() -> Plan:
 def _drift_report() -> DriftReport:
     return DriftReport(
         target=STAGING,
+        refresh=RefreshStats(mode="page", requests=4, listed_groups=0, read_alone=4),
         pages=(
             PageChange(
                 address="sales/demo",
