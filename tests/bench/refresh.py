@@ -57,9 +57,15 @@ TARGETS = {"requests_small": 50, "wall_small_s": 1.5, "requests_large": 250, "me
 LIMITS = {"per_account": 50.0, "per_application": 500.0}  # shared/nylas-scheduler-api.md; v3 emulator alike
 LIMIT_FLAGS = ["--rate-limit-account", f"{LIMITS['per_account']:g}", "--rate-limit-app",
                f"{LIMITS['per_application']:g}"]
-# The CLI, printing its own peak memory (KiB) on stderr when it exits (as `tests.bench.plan --memory`).
-CLI_MEASURED = [sys.executable, "-c", "import atexit, resource, sys; atexit.register(lambda: sys.stderr.write("
-                "'\\nMAXRSS_KB %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)); "
+# The CLI, printing its own peak memory (KiB) on stderr when it exits: VmHWM, the high-water mark of this
+# process's own memory. Not ru_maxrss: on Linux that keeps the peak of the memory image exec replaced, and
+# subprocess starts a child with vfork, so the child's ru_maxrss is at least this (large) process's peak.
+CLI_MEASURED = [sys.executable, "-c", "import atexit, sys\n"
+                "def peak():\n"
+                "    with open('/proc/self/status') as f:\n"
+                "        kb = next(int(l.split()[1]) for l in f if l.startswith('VmHWM:'))\n"
+                "    sys.stderr.write('\\nMAXRSS_KB %d\\n' % kb)\n"
+                "atexit.register(peak)\n"
                 "from provisioner.cli import main; main()"]
 
 
@@ -79,6 +85,7 @@ class RefreshClock:
 
     def __init__(self) -> None:
         self.began = self.ended = 0.0
+        self.started = time.perf_counter()
 
     def begin(self, total: int) -> None:
         self.began = time.perf_counter()
@@ -92,6 +99,11 @@ class RefreshClock:
     def seconds(self) -> float | None:
         return self.ended - self.began if self.ended >= self.began > 0 else None
 
+    @property
+    def before(self) -> float | None:
+        """From the plan's start to the refresh's: loading and validating pages/, reading the state."""
+        return self.began - self.started if self.began > 0 else None
+
 
 @dataclass
 class Run:
@@ -104,6 +116,7 @@ class Run:
     walls: list[float]
     cpu_s: float  # this process's CPU in the best round (the emulator is another process)
     refresh_s: float | None  # the refresh phase alone in the best round (progress begin to end)
+    before_s: float | None  # the plan's start to the refresh's in the best round (load, validate, state)
     served: int  # requests the emulator counted (every round alike)
     plan_requests: int | None  # Plan.refresh.requests (None: the engine reports none)
     listed_groups: int | None
@@ -136,7 +149,7 @@ def measure(world: World, url: str, mode: str, parallelism: int, latency_ms: flo
     from provisioner.project import RateLimitSettings
 
     changes: dict[str, Any] = {"rate_limits": RateLimitSettings(**LIMITS) if limited else None}
-    if "refresh" in engine_modes():
+    if len(engine_modes()) > 1:
         changes["refresh"] = mode
     settings = world.settings(parallelism, **changes)
     stats = Stats(url)
@@ -153,10 +166,10 @@ def measure(world: World, url: str, mode: str, parallelism: int, latency_ms: flo
         counted = getattr(plan, "refresh", None)
         if run is None:
             run = Run(world.api, world.pages, world.groups, mode, latency_ms, limited, [], cpu, clock.seconds,
-                      served_total, getattr(counted, "requests", None), getattr(counted, "listed_groups", None),
-                      getattr(counted, "read_alone", None))
+                      clock.before, served_total, getattr(counted, "requests", None),
+                      getattr(counted, "listed_groups", None), getattr(counted, "read_alone", None))
         elif wall < run.wall:
-            run.cpu_s, run.refresh_s = cpu, clock.seconds
+            run.cpu_s, run.refresh_s, run.before_s = cpu, clock.seconds, clock.before
         run.walls.append(wall)
     assert run is not None
     if runs is not None:
@@ -170,7 +183,7 @@ def memory(world: World, mode: str, parallelism: int) -> dict[str, Any]:
     if world.api == V2:
         env["PROVISIONER_API_URL"] = world.url
     args = ["plan", "--parallelism", str(parallelism), "--detailed-exitcode"]
-    if "refresh" in engine_modes():
+    if len(engine_modes()) > 1:
         args += ["--refresh", mode]
     start = time.perf_counter()
     proc = subprocess.run([*CLI_MEASURED, *args], cwd=world.root, env=env, capture_output=True)
@@ -185,6 +198,11 @@ def memory(world: World, mode: str, parallelism: int) -> dict[str, Any]:
 # --- the run ----------------------------------------------------------------------------------------
 
 
+def say(text: str) -> None:
+    """Where a long run is, on stderr (the figures go to stdout at the end)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
 def run_all(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     modes = engine_modes()
     small_modes = [m for m in ("page", "list", "auto") if m in modes]
@@ -194,7 +212,9 @@ def run_all(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     for api in args.api:
         name = {"v2": V2, "v3": V3}[api]
         port = free_port()
+        say(f"{api}: writing {args.pages} pages over {args.groups} owners")
         world = build(name, workdir / f"{api}-small", args.pages, args.groups, f"http://127.0.0.1:{port}")
+        say(f"{api}: part 1, modes {', '.join(small_modes)}")
         with served("process", world.db, args.latency_ms, port=port) as url:
             for _ in range(args.rounds):  # alternating, so a busy machine slows every mode alike
                 for mode in small_modes:
@@ -203,7 +223,9 @@ def run_all(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         if args.large_pages <= 0:
             continue
         port = free_port()
+        say(f"{api}: writing {args.large_pages} pages over {args.large_groups} owners")
         world = build(name, workdir / f"{api}-large", args.large_pages, args.large_groups, f"http://127.0.0.1:{port}")
+        say(f"{api}: parts 2 and 3, modes {', '.join(large_modes)}")
         with served("process", world.db, args.latency_ms, port=port) as url:
             for mode in [m for m in large_modes if m != "page"]:
                 measure(world, url, mode, args.parallelism, args.latency_ms, False, runs=out["large"])
@@ -223,7 +245,7 @@ def _best_of(runs: list[Run], new: Run) -> None:
     for run in runs:
         if (run.api, run.mode) == (new.api, new.mode):
             if new.wall < run.wall:
-                run.cpu_s, run.refresh_s = new.cpu_s, new.refresh_s
+                run.cpu_s, run.refresh_s, run.before_s = new.cpu_s, new.refresh_s, new.before_s
             run.walls += new.walls
             run.served = max(run.served, new.served)
             return
@@ -240,12 +262,13 @@ def _requests(run: Run) -> str:
 
 def _row(run: Run) -> str:
     refresh = "-" if run.refresh_s is None else f"{run.refresh_s:.2f}"
+    before = "-" if run.before_s is None else f"{run.before_s:.2f}"
     groups = "-" if run.listed_groups is None else f"{run.listed_groups}/{run.read_alone}"
-    return (f"  {run.api:9} {run.pages:>6} {run.mode:5} {run.wall:8.2f} {refresh:>8} {run.cpu_s:7.2f} "
+    return (f"  {run.api:9} {run.pages:>6} {run.mode:5} {run.wall:8.2f} {before:>7} {refresh:>8} {run.cpu_s:7.2f} "
             f"{_requests(run)} {groups:>9}")
 
 
-_HEADER = (f"  {'api':9} {'pages':>6} {'mode':5} {'wall s':>8} {'refresh':>8} {'CPU s':>7} {'plan':>6} "
+_HEADER = (f"  {'api':9} {'pages':>6} {'mode':5} {'wall s':>8} {'before':>7} {'refresh':>8} {'CPU s':>7} {'plan':>6} "
            f"{'served':>7} {'agree':>5} {'lists/alone':>9}")
 
 
@@ -272,7 +295,8 @@ def verdicts(out: dict[str, Any]) -> list[tuple[str, float, float, bool, str]]:
         ratio = run.wall / bound if bound else math.inf
         note = ""
         if free is not None and free.wall > bound:
-            note = f"CPU-bound: {free.wall:.2f} s with no limit > bound {bound:.2f} s"
+            note = (f"CPU-bound: {free.wall:.2f} s with no limit > bound {bound:.2f} s; with / without the "
+                    f"limits {run.wall / free.wall:.2f}")
         found.append((f"{run.api} {run.mode}, {run.pages} pages: limited / bound", ratio, TARGETS["rate_ratio"],
                       ratio <= TARGETS["rate_ratio"], note))
     return found
@@ -284,6 +308,8 @@ def report(out: dict[str, Any]) -> str:
     lines = [f"refresh by listing: {a['pages']} pages over {a['groups']} accounts/grants and {a['large_pages']} "
              f"over {a['large_groups']}, parallelism {a['parallelism']}, emulator in a child process; load "
              f"average (1 min) {loads} on {os.cpu_count()} CPUs; engine modes {', '.join(out['modes'])}", "",
+             "wall = the whole plan (best round); before = its start to the refresh's (load, validate, state "
+             "read); refresh = the refresh phase; CPU = this process's; after the refresh comes the diff",
              "requests: plan = Plan.refresh.requests, served = the emulator's count; lists/alone = groups "
              "listed / pages read alone", "",
              f"1. plan of {a['pages']} pages at {a['latency_ms']:g} ms latency (best of {a['rounds']} round(s); "
