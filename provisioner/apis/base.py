@@ -190,8 +190,9 @@ class Pages(Protocol):
         pages with these ids are parsed and returned (memory and CPU stay O(managed pages))."""
         ...
 
-    def list_batches(self, owner: Owner, keep: Container[int | str] | None = None
-                     ) -> AsyncGenerator[list[LivePage], None]:
+    def list_batches(
+        self, owner: Owner, keep: Container[int | str] | None = None
+    ) -> AsyncGenerator[list[LivePage], None]:
         """The owner's list one request at a time, in server order, until its end (the caller may stop
         early); ``keep`` as in `list_at`. A batch may be empty when ``keep`` filtered everything."""
         ...

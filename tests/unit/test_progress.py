@@ -82,3 +82,20 @@ def test_apply_in_a_log_keeps_one_line_per_page():
     progress.step("sales/discovery", "updated")
     progress.end()
     assert out.getvalue() == "sales/demo: created (page 1)\nsales/discovery: updated\n"
+
+
+def test_the_refresh_says_the_requests_it_sent_on_a_terminal_and_in_a_log():
+    sent = [0]
+    for tty in (True, False):
+        clock, out = FakeClock(), io.StringIO()
+        progress = StderrReporter(tty=tty, stream=out, phase="refresh", each_step=False, every=10, clock=clock)
+        progress.show_requests(lambda: sent[0])
+        progress.begin(1000)
+        sent[0] = 12  # a count and eleven lists
+        clock.now += 61
+        for i in range(1000):
+            progress.step(f"page/{i}", "refreshed")
+        progress.end()
+        final = "refresh [########################] 1000/1000 pages, 12 requests, 1:01 elapsed\n" if tty else \
+            "refresh: 1000/1000 done in 1:01, 12 requests\n"
+        assert out.getvalue().endswith(final)

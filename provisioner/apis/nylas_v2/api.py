@@ -122,8 +122,9 @@ class V2Pages:
         pages, _ = await self.client.list_batch(_tokens(owner)[0], index * self.list_limit, keep)
         return [live(p) for p in pages]
 
-    async def list_batches(self, owner: Owner, keep: Container[int | str] | None = None
-                     ) -> AsyncGenerator[list[LivePage], None]:
+    async def list_batches(
+        self, owner: Owner, keep: Container[int | str] | None = None
+    ) -> AsyncGenerator[list[LivePage], None]:
         token, offset = _tokens(owner)[0], 0
         while True:
             pages, size = await self.client.list_batch(token, offset, keep)

@@ -183,7 +183,8 @@ class SchedulerClient(HttpClient):
 
     async def count_pages(self, access_token: SecretStr) -> int | None:
         """``GET /manage/pages?view=count``: how many pages the account's list holds (one request,
-        charged to the account); None when the server refuses the view (HTTP 400)."""
+        charged to the account); None when the server refuses the view (HTTP 400) or ignores it (it
+        answers the list itself: the caller then lists batch by batch)."""
         where = f"GET {PAGES_PATH}?view=count"
         try:
             response = await self._send("GET", PAGES_PATH, access_token, where=where, params={"view": "count"})
@@ -192,6 +193,8 @@ class SchedulerClient(HttpClient):
                 return None
             raise
         data = self._json(response, where)
+        if isinstance(data, list):
+            return None
         count = data.get("count") if isinstance(data, dict) else None
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             raise ApiError(f"{where}: unexpected response (expected {{\"count\": N}})", status=response.status_code)

@@ -153,8 +153,9 @@ class V3Pages:
     async def list_at(self, owner: Owner, index: int, keep: Container[int | str] | None = None) -> list[LivePage]:
         raise ProvisionerError("a v3 list is read by cursor (list_batches), not at an index")
 
-    async def list_batches(self, owner: Owner, keep: Container[int | str] | None = None
-                     ) -> AsyncGenerator[list[LivePage], None]:
+    async def list_batches(
+        self, owner: Owner, keep: Container[int | str] | None = None
+    ) -> AsyncGenerator[list[LivePage], None]:
         grant = _grant_of(owner)
         async with aclosing(self.client.configuration_batches(grant, keep)) as batches:
             async for batch in batches:
