@@ -179,7 +179,7 @@ class RefreshStats:
 
     mode: str  # as asked: one of `REFRESH_MODES`
     requests: int  # HTTP attempts the refresh sent, retries included
-    listed_groups: int  # accounts (v2) or grants (v3) refreshed by listing
+    listed_groups: int  # accounts (v2) or grants (v3) refreshed by listing (a list request answered)
     read_alone: int  # pages read by their own request
 
 

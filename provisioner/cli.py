@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .cli_emulator import emulator
 from .cli_options import (
     DEBUG,
     FORMAT,
@@ -30,6 +31,7 @@ from .cli_options import (
     common,
     isatty,
 )
+from .cli_state import state
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -314,76 +316,6 @@ def convert(settings: Settings, to: str, out: Path, accept_loss: bool, force: bo
                               "nothing was written: pass --accept-loss to write the v3 files anyway")
 
 
-@main.group()
-def state() -> None:
-    """Inspect and edit the lockfile without touching live pages."""
-
-
-@state.command("list")
-@common
-def state_list(settings: Settings) -> None:
-    """List the managed addresses."""
-    from . import workflows
-
-    current = workflows.state_read(settings)
-    for address, resource in sorted(current.resources.items()):
-        click.echo(f"{address}\tpage {resource.id}\t{resource.slug}")
-    for address, slug in sorted(current.pending_creates.items()):
-        click.echo(f"{address}\tpending create (outcome unknown)\t{slug}")
-
-
-@state.command("show")
-@click.argument("address")
-@common
-def state_show(settings: Settings, address: str) -> None:
-    """Show one managed page as recorded (edit token redacted)."""
-    import json
-
-    from . import workflows
-
-    r = workflows.state_show(settings, address)
-    doc = {"address": r.address, "id": r.id, "slug": r.slug, "name": r.name, "prevent_destroy": r.prevent_destroy,
-           "config": r.config}
-    doc.update({"grant": r.grant} if r.grant is not None else {"edit_token": "(sensitive)"})  # v3 has no edit token
-    click.echo(json.dumps(doc, indent=2, sort_keys=True))
-
-
-@state.command("mv")
-@click.argument("old")
-@click.argument("new")
-@common
-def state_mv(settings: Settings, old: str, new: str) -> None:
-    """Record that the page at OLD is now at NEW."""
-    from . import workflows
-
-    workflows.state_mv(settings, old, new)
-    click.echo(f"Moved {old} -> {new}.")
-
-
-@state.command("rm")
-@click.argument("address")
-@common
-def state_rm(settings: Settings, address: str) -> None:
-    """Stop managing ADDRESS (the live page is left alone)."""
-    from . import workflows
-
-    workflows.state_rm(settings, address)
-    click.echo(f"Removed {address} from {settings.lockfile}; the live page is untouched.")
-
-
-@state.command("migrate")
-@click.option("--to", "to", required=True, metavar="DSN-or-FILE",
-              help="A postgresql:// DSN or a lockfile path; it must hold no state yet.")
-@common
-def state_migrate(settings: Settings, to: str) -> None:
-    """Move the state to another backend without touching live pages."""
-    from . import workflows
-
-    moved = workflows.state_migrate(settings, to)
-    where = to.split("@")[-1] if "://" in to else to  # never echo a DSN's password
-    click.echo(f"Migrated {len(moved.resources)} page(s) (serial {moved.serial}) to {where}.")
-
-
 @main.command()
 @DEBUG
 def keygen() -> None:
@@ -406,51 +338,5 @@ def schema(api_name: str) -> None:
     click.echo(json.dumps(page_schema(api_name), indent=2, sort_keys=True))
 
 
-@main.group()
-def emulator() -> None:
-    """The local Scheduler API emulator."""
-
-
-@emulator.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--db", default=".provisioner/emulator.db", show_default=True, help="SQLite file (or :memory:).")
-@click.option("--latency-ms", default=0, show_default=True, type=click.IntRange(0), help="Added latency per request.")
-@click.option("--error-rate", default=0.0, show_default=True, help="Share of requests answered 5xx.")
-@click.option("--rate-limit-rate", default=0.0, show_default=True, help="Share answered 429.")
-@click.option("--drop-before-rate", default=0.0, show_default=True, help="Share dropped before processing.")
-@click.option("--drop-after-rate", default=0.0, show_default=True, help="Share dropped after processing.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the fault injection.")
-@click.option("--rate-limit-account", type=float, default=None, help="Enforce N requests/s per token (off by default).")
-@click.option("--rate-limit-app", type=float, default=None, help="Enforce N requests/s in all (off by default).")
-@click.option("--now", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]), default=None,
-              help="Pin the emulator's clock (UTC) for bookings and reminders; move it with /_emulator/clock.")
-@click.option("--v3-api-key-env", default=None, metavar="VAR",
-              help="Accept only the API key in this environment variable on the v3 API (default: any key).")
-@DEBUG
-def emulator_serve(host: str, port: int, db: str, latency_ms: int, error_rate: float, rate_limit_rate: float,
-                   drop_before_rate: float, drop_after_rate: float, seed: int, rate_limit_account: float | None,
-                   rate_limit_app: float | None, now: datetime | None, v3_api_key_env: str | None) -> None:
-    """Run the emulator over HTTP."""
-    from .emulator import FaultConfig
-    from .emulator.serve import serve
-    from .settings import emulator_database
-
-    try:
-        faults = FaultConfig(latency_ms=latency_ms, error_rate=error_rate, rate_limit_rate=rate_limit_rate,
-                             drop_before_rate=drop_before_rate, drop_after_rate=drop_after_rate, seed=seed)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
-    v3_api_key = os.environ.get(v3_api_key_env) if v3_api_key_env else None
-    if v3_api_key_env and not v3_api_key:
-        raise click.UsageError(f"--v3-api-key-env: the environment variable {v3_api_key_env} is not set")
-    try:
-        with emulator_database(Path(db)):
-            serve(host=host, port=port, db=db, faults=faults, rate_limit_account=rate_limit_account,
-                  rate_limit_app=rate_limit_app, now=now, v3_api_key=v3_api_key)
-    except SystemExit as exc:  # uvicorn exits 3 when it cannot start, after logging why
-        if exc.code in (0, None):
-            raise
-        from .errors import ProvisionerError
-
-        raise ProvisionerError(f"the emulator could not start on {host}:{port} (the reason is above)") from None
+main.add_command(state)
+main.add_command(emulator)

@@ -23,16 +23,16 @@ Modes (`changes.REFRESH_MODES`):
   managed pages of the group still not found; those are then read alone. Worst case (the group's
   pages at the end of a long list of others): about twice the requests of reading alone.
 
-Counted lists are read in parallel (every batch at once once the count is known, bounded by the
-client's parallelism); duplicates from pages that shifted while listing are dropped by id, and a page
-shifted past the counted batches is simply not found. Only managed pages are kept from a list
-(matched by id; a v2 page in several accounts' lists: the first copy found wins), turned at once
-into the `LiveView` a plan keeps. A managed page a list did not hold is read alone: it may be gone
-(``None``: the plan recreates it) or, on v2, moved outside provisioner to other hosts (its edit token
-still reads it, and the plan shows the hosts). A list refused with 401, 403 or 404 (a token or grant
-that cannot list) leaves its group to reads alone; any other error fails the refresh as a failed
-read does (the client has already retried it within its deadlines). Rate limits are charged to the
-account or grant that lists, as the client keys them.
+Counted lists are read in parallel, `WINDOW` batches at a time (bounded further by the client's
+parallelism), until every managed page of the group is found or the counted batches end; duplicates from
+pages that shifted while listing are dropped by id, and a page shifted past the counted batches is
+simply not found. Only managed pages are kept from a list (matched by id; a v2 page in several accounts'
+lists: the first copy found wins), turned at once into the `LiveView` a plan keeps. A managed page a
+list did not hold is read alone: it may be gone (``None``: the plan recreates it) or, on v2, moved
+outside provisioner to other hosts (its edit token still reads it, and the plan shows the hosts). A list
+refused with 401, 403 or 404 (a token or grant that cannot list) leaves its group to reads alone; any
+other error fails the refresh as a failed read does (the client has already retried it within its
+deadlines). Rate limits are charged to the account or grant that lists, as the client keys them.
 
 The plan is the same whichever way a page was read: a listed page and a read page are the same
 object (per-page live fingerprints of saved plans included).
@@ -58,6 +58,9 @@ from .state.base import State
 
 if TYPE_CHECKING:
     from .apply import Reporter
+
+WINDOW = 16
+"""Counted list batches requested at once (the client's parallelism bounds them further)."""
 
 FALLBACK_STATUSES = frozenset({401, 403, 404})
 """A list answered so cannot serve its group (a token or grant that cannot list): its pages are read
@@ -142,7 +145,7 @@ class _Run:
         self.client, self.state, self.api, self.progress, self.mode = client, state, api, progress, mode
         self.live: dict[str, LiveView | None] = {}
         self.ids: dict[int | str, str] = {r.id: a for a, r in state.resources.items()}  # what a list keeps
-        self.listed = 0  # groups refreshed by listing
+        self.listed = 0  # groups refreshed by listing (a list request of theirs answered)
         self.alone = 0  # pages read by their own request
 
     def found(self, address: str, view: LiveView | None) -> None:
@@ -176,12 +179,9 @@ class _Run:
         try:
             await self._list(owner, addresses)
         except ApiError as exc:
-            if exc.status not in FALLBACK_STATUSES:
+            if not _fallback(exc):
                 raise
         await asyncio.gather(*(self.read(a, owner) for a in addresses if a not in self.live))
-
-    def _left(self, addresses: list[str]) -> int:
-        return sum(1 for a in addresses if a not in self.live)
 
     async def _list(self, owner: Owner, addresses: list[str]) -> None:
         client, auto, managed = self.client, self.mode == "auto", len(addresses)
@@ -192,15 +192,7 @@ class _Run:
             batches = math.ceil(count / client.list_limit)
             if batches == 0 or (auto and batches >= managed):
                 return
-            answers = await asyncio.gather(*(client.list_at(owner, i, self.ids) for i in range(batches)),
-                                           return_exceptions=True)
-            failures = [a for a in answers if isinstance(a, BaseException)]
-            for answer in answers:
-                if not isinstance(answer, BaseException):
-                    self.take(answer)
-            if failures:
-                raise next((f for f in failures if not _fallback(f)), failures[0])
-            self.listed += 1
+            await self._list_counted(owner, addresses, batches)
             return
         spent = 0
         async with aclosing(client.list_batches(owner, self.ids)) as listing:
@@ -209,9 +201,29 @@ class _Run:
                 if spent == 1:
                     self.listed += 1
                 self.take(batch)
-                left = self._left(addresses)
+                left = sum(1 for a in addresses if a not in self.live)
                 if not left or (auto and spent >= left):  # the rest costs no more read alone
                     break
+
+    async def _list_counted(self, owner: Owner, addresses: list[str], batches: int) -> None:
+        """A counted list, `WINDOW` batches at a time, until it ends or holds every managed page of the
+        group (a huge count from a faulty server costs requests in windows, never a burst of them)."""
+        listed = False
+        for start in range(0, batches, WINDOW):
+            indexes = range(start, min(start + WINDOW, batches))
+            answers = await asyncio.gather(*(self.client.list_at(owner, i, self.ids) for i in indexes),
+                                           return_exceptions=True)
+            for answer in answers:
+                if not isinstance(answer, BaseException):
+                    listed = True  # a batch answered: the group was listed (in part, at least)
+                    self.take(answer)
+            failures = [a for a in answers if isinstance(a, BaseException)]
+            if failures:
+                self.listed += int(listed)
+                raise next((f for f in failures if not _fallback(f)), failures[0])
+            if all(a in self.live for a in addresses):
+                break
+        self.listed += int(listed)
 
 
 def _fallback(error: BaseException) -> bool:

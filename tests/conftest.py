@@ -21,7 +21,9 @@ import pytest
 from provisioner.emulator import Emulator
 from tests.v3conformance.recorder import Recorder, Switchboard, judging
 
-KEPT = frozenset({"PROVISIONER_TEST_PG_DSN"})  # the suite's own PostgreSQL, set by .ci/postgres
+# The suite's own harness, not the product's settings: its PostgreSQL (set by .ci/postgres), the
+# Chromium to drive and the folder where the browser tests save the README's screenshots.
+KEPT = frozenset({"PROVISIONER_TEST_PG_DSN", "PROVISIONER_CHROMIUM", "PROVISIONER_SCREENSHOTS"})
 
 
 @pytest.fixture(autouse=True)

@@ -285,3 +285,16 @@ def test_a_stale_saved_plan_is_refused_alike_in_every_mode(live: Rig, tmp_path: 
         refusals.add(str(refused.value))
     assert refusals == {"changed since the plan was made: a/p07 (its live page changed outside provisioner); "
                         "nothing was applied, run plan again"}
+
+
+def test_a_page_whose_file_names_its_hosts_in_another_order_is_listed_by_the_first(live: Rig, tmp_path: Path):
+    """``c/rr`` (live hosts C, D) written as D, C: it joins D's group, whose list holds it too; C's list
+    (``c/p0``) holds it as well. Both ways, the plan says the same: the hosts are sent again in order."""
+    rig = live.copy(tmp_path / "copy")
+    rig.write("c/rr", v2_page("c-rr", "D", "C"))
+    chosen = ("c/p0", "c/rr", "d/p0")
+    plans = {mode: rig.plan(mode, chosen) for mode in ("page", "list")}
+    assert plan_json(plans["list"]) == plan_json(plans["page"])
+    assert [(p.address, c.path) for p in plans["list"].pages for c in p.changes] == [("c/rr", "hosts")]
+    # C counts and lists (c/p0), D counts and lists (d/p0, c/rr): nothing is read alone.
+    assert plans["list"].refresh == RefreshStats("list", requests=4, listed_groups=2, read_alone=0)

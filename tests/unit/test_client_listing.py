@@ -59,8 +59,8 @@ def test_a_v2_batch_keeps_only_the_pages_asked_for_and_says_how_many_it_held():
     async def run() -> tuple[list[Any], int]:
         transport = httpx.MockTransport(lambda request: httpx.Response(200, json=answer))
         async with SchedulerClient(BASE, transport=transport) as client:
-            pages, size = await client.list_batch(TOKEN, 200, keep={3})
-            return pages, size
+            batch = await client.list_batch(TOKEN, 200, keep={3})
+            return batch.pages, batch.size
 
     pages, size = asyncio.run(run())
     assert [p.id for p in pages] == [3] and size == 3  # page 2 is not valid, and not asked for

@@ -6,7 +6,7 @@ A page is reached by its id and edit token; its owners are its access tokens (se
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Container, Sequence
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, SecretStr
@@ -119,19 +119,15 @@ class V2Pages:
         return await self.client.count_pages(_tokens(owner)[0])
 
     async def list_at(self, owner: Owner, index: int, keep: Container[int | str] | None = None) -> list[LivePage]:
-        pages, _ = await self.client.list_batch(_tokens(owner)[0], index * self.list_limit, keep)
-        return [live(p) for p in pages]
+        batch = await self.client.list_batch(_tokens(owner)[0], index * self.list_limit, keep)
+        return [live(p) for p in batch.pages]
 
     async def list_batches(
         self, owner: Owner, keep: Container[int | str] | None = None
     ) -> AsyncGenerator[list[LivePage], None]:
-        token, offset = _tokens(owner)[0], 0
-        while True:
-            pages, size = await self.client.list_batch(token, offset, keep)
-            yield [live(p) for p in pages]
-            if size < self.list_limit:
-                return
-            offset += self.list_limit
+        async with aclosing(self.client.page_batches(_tokens(owner)[0], keep)) as batches:
+            async for batch in batches:
+                yield [live(p) for p in batch]
 
     async def opens(self, handle: Handle, credential: SecretStr) -> bool:
         try:

@@ -45,8 +45,8 @@ Contract
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncGenerator, Container, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import httpx
 from pydantic import SecretStr, ValidationError
@@ -55,11 +55,19 @@ from provisioner.apis.http import ClientStats, HttpClient, Params, failure_text,
 from provisioner.apis.nylas_v2 import model
 from provisioner.errors import ApiError
 
-__all__ = ["LIST_LIMIT", "PAGES_PATH", "ClientStats", "SchedulerClient"]
+__all__ = ["LIST_LIMIT", "PAGES_PATH", "Batch", "ClientStats", "SchedulerClient"]
 
 PAGES_PATH = "/manage/pages"
 LIST_LIMIT = 100
 """Page size when listing; the list ends at the first short page (as the official SDKs do)."""
+
+
+class Batch(NamedTuple):
+    """One answer of the account's list (`SchedulerClient.list_batch`)."""
+
+    pages: list[model.Page]  # the pages kept (all, or those asked for)
+    size: int  # how many pages the answer held
+    first: int | None  # the id of its first page (None: empty, or not an id)
 
 
 class SchedulerClient(HttpClient):
@@ -154,28 +162,37 @@ class SchedulerClient(HttpClient):
         await self._send("DELETE", _page_path(page_id), token, gone_ok_after_ambiguous=True)
 
     async def list_pages(self, access_token: SecretStr) -> list[model.Page]:
-        """Every page of the account behind ``access_token``, in server order, without duplicates.
-
-        Pages through ``GET /manage/pages?offset=&limit=100`` until a short page.
-        """
+        """Every page of the account behind ``access_token``, in server order, without duplicates."""
         pages: dict[int, model.Page] = {}
-        offset = 0
-        while True:
-            batch, size = await self.list_batch(access_token, offset)
+        async for batch in self.page_batches(access_token):  # to its end: nothing left open
             for page in batch:
-                # A page created or deleted meanwhile shifts offsets; keep the first copy.
-                pages.setdefault(page.id, page)
-            if size < LIST_LIMIT:
-                return list(pages.values())
-            offset += LIST_LIMIT
+                pages.setdefault(page.id, page)  # created or deleted meanwhile: keep the first copy
+        return list(pages.values())
 
-    async def list_batch(
-        self, access_token: SecretStr, offset: int, keep: Container[Any] | None = None
-    ) -> tuple[list[model.Page], int]:
+    async def page_batches(
+        self, access_token: SecretStr, keep: Container[Any] | None = None
+    ) -> AsyncGenerator[list[model.Page], None]:
+        """The account's list one request at a time (`list_batch` at offsets 0, 100, ...) until a short
+        answer: per answer, its pages whose id is in ``keep`` (all without it). An answer that starts
+        with the page the previous one started with (a server ignoring ``offset``: the list would never
+        end) is an error, as v3's repeated cursor is. The caller may stop early."""
+        offset, first = 0, None
+        while True:
+            batch = await self.list_batch(access_token, offset, keep)
+            if batch.first is not None and batch.first == first:
+                raise ApiError(f"GET {PAGES_PATH}?offset={offset}&limit={LIST_LIMIT}: unexpected response (the same "
+                               f"pages as at offset {offset - LIST_LIMIT}: the server ignores offset)", status=200)
+            yield batch.pages
+            if batch.size < LIST_LIMIT:
+                return
+            offset, first = offset + LIST_LIMIT, batch.first
+
+    async def list_batch(self, access_token: SecretStr, offset: int, keep: Container[Any] | None = None) -> Batch:
         """``GET /manage/pages?offset=&limit=100`` with the account's ``access_token`` (the account the
-        rate limiter charges): the pages of that slice whose id is in ``keep`` (all without it) and how
-        many the answer held (fewer than `LIST_LIMIT`: the list ends here). Pages left out by ``keep``
-        are never validated: listing an account of many other pages costs no model per page."""
+        rate limiter charges): the pages of that slice whose id is in ``keep`` (all without it), how
+        many the answer held (fewer than `LIST_LIMIT`: the list ends here) and its first page's id.
+        Pages left out by ``keep`` are never validated: listing an account of many other pages costs no
+        model per page."""
         params = {"offset": offset, "limit": LIST_LIMIT}
         where = f"GET {PAGES_PATH}?offset={offset}&limit={LIST_LIMIT}"
         response = await self._send("GET", PAGES_PATH, access_token, where=where, params=params)
@@ -265,8 +282,7 @@ class SchedulerClient(HttpClient):
 
     def _page_list(
         self, response: httpx.Response, where: str, secrets: Sequence[SecretStr], keep: Container[Any] | None = None
-    ) -> tuple[list[model.Page], int]:
-        """The answer's pages (those whose id is in ``keep``, when given) and how many it held."""
+    ) -> Batch:
         data = self._json(response, where)
         if not isinstance(data, list):
             raise ApiError(
@@ -275,17 +291,19 @@ class SchedulerClient(HttpClient):
             )
         kept = data if keep is None else [item for item in data if isinstance(item, dict) and _id_of(item) in keep]
         try:
-            return [model.Page.model_validate(item) for item in kept], len(data)
+            pages = [model.Page.model_validate(item) for item in kept]
         except ValidationError as exc:
             raise _unexpected(response, where, exc, secrets) from None
+        return Batch(pages, len(data), _id_of(data[0]) if data and isinstance(data[0], dict) else None)
 
 
 def _id_of(item: dict[str, Any]) -> int | None:
-    """A listed page's id as the model reads it (an int, or a string of digits), before validation."""
+    """A listed page's id as the model reads it (an int, or a string of ASCII digits), before validation;
+    None for anything else (``str.isdigit`` alone accepts ``"²"``, which ``int`` refuses)."""
     value = item.get("id")
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 19 else None
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 def _page_path(page_id: int) -> str:
