@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,14 +24,15 @@ ACCOUNTS = 8  # distinct access tokens the pages are spread over
 # --- the pages --------------------------------------------------------------------------------------
 
 
-def page_yaml(i: int, variant: int) -> str:
-    """One generated page; ``variant`` changes the title and duration of every page (an update)."""
+def page_yaml(i: int, variant: int, accounts: int = ACCOUNTS) -> str:
+    """One generated page; ``variant`` changes the title and duration of every page (an update); the pages
+    are spread round-robin over ``accounts`` access tokens."""
     duration = 30 + 15 * (variant % 2)
     return (
         f"slug: bench-page-{i:05d}\n"
         f"name: Bench page {i}\n"
         "access_tokens:\n"
-        f"  - ${{BENCH_TOKEN_{i % ACCOUNTS}}}\n"
+        f"  - ${{BENCH_TOKEN_{i % accounts}}}\n"
         "config:\n"
         "  event:\n"
         f"    title: Bench meeting {i} v{variant}\n"
@@ -42,7 +43,7 @@ def page_yaml(i: int, variant: int) -> str:
     )
 
 
-def generate(pages_dir: Path, n: int, variant: int = 0) -> list[str]:
+def generate(pages_dir: Path, n: int, variant: int = 0, accounts: int = ACCOUNTS) -> list[str]:
     """Write N page files (100 per folder, a shared ``_defaults.yaml``); returns their addresses."""
     pages_dir.mkdir(parents=True, exist_ok=True)
     (pages_dir / "_defaults.yaml").write_text("config:\n  timezone: Europe/Paris\n  locale: en\n")
@@ -50,13 +51,13 @@ def generate(pages_dir: Path, n: int, variant: int = 0) -> list[str]:
     for i in range(n):
         folder = pages_dir / f"group-{i // 100:03d}"
         folder.mkdir(exist_ok=True)
-        (folder / f"page-{i:05d}.yaml").write_text(page_yaml(i, variant))
+        (folder / f"page-{i:05d}.yaml").write_text(page_yaml(i, variant, accounts))
         addresses.append(f"group-{i // 100:03d}/page-{i:05d}")
     return addresses
 
 
-def bench_env(key: str) -> dict[str, str]:
-    env = {f"BENCH_TOKEN_{k}": f"bench-access-token-{k}-q8Zr" for k in range(ACCOUNTS)}
+def bench_env(key: str, accounts: int = ACCOUNTS) -> dict[str, str]:
+    env = {f"BENCH_TOKEN_{k}": f"bench-access-token-{k}-q8Zr" for k in range(accounts)}
     env["PROVISIONER_LOCK_KEY"] = key
     return env
 
@@ -85,11 +86,13 @@ def page_mode_flags() -> list[str]:
 
 
 @contextmanager
-def served(mode: str, db: Path, latency_ms: float) -> Iterator[str]:
+def served(mode: str, db: Path, latency_ms: float, port: int | None = None,
+           flags: Sequence[str] = ()) -> Iterator[str]:
     """The emulator over real HTTP on 127.0.0.1; yields its base URL.
 
     ``process`` (default): ``provisioner emulator serve`` in a child process, like a remote API: its CPU
-    and memory are not the client's. ``thread``: `serve_in_thread` in this process.
+    and memory are not the client's; ``port`` (default: a free one) and further ``flags`` of ``emulator
+    serve`` (e.g. ``--rate-limit-account 50``). ``thread``: `serve_in_thread` in this process.
     """
     from provisioner.emulator import Emulator, FaultConfig
 
@@ -103,11 +106,9 @@ def served(mode: str, db: Path, latency_ms: float) -> Iterator[str]:
         finally:
             emulator.close()
         return
-    with socket.socket() as probe:  # a free port (the tiny race until the child binds it is acceptable here)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = port or free_port()
     cmd = [*CLI, "emulator", "serve", "--host", "127.0.0.1", "--port", str(port), "--db", str(db),
-           "--latency-ms", str(round(latency_ms))]
+           "--latency-ms", str(round(latency_ms)), *flags]
     child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20
@@ -123,6 +124,13 @@ def served(mode: str, db: Path, latency_ms: float) -> Iterator[str]:
     finally:
         child.terminate()
         child.wait(timeout=20)
+
+
+def free_port() -> int:
+    """A free port on 127.0.0.1 (the tiny race until a child binds it is acceptable here)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 class Stats:

@@ -142,6 +142,8 @@ def build_app(store: Store, faults: FaultState, clock: Callable[[], datetime],
         limit = _int_param(request, "limit", choices.DEFAULT_LIST_LIMIT, choices.MAX_LIST_LIMIT)
         if view == "count":
             offset, limit = 0, -1  # SQLite: no limit
+            if principal is not None and principal.page_id is None:  # an account: counted from its index
+                return JSONResponse({"count": await run_in_threadpool(store.count_pages, principal.account_id or "")})
         if principal is None:
             if not choices.LIST_UNKNOWN_ACCOUNT_IS_EMPTY:
                 raise auth.Denied(*auth.UNKNOWN)

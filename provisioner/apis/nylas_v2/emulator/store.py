@@ -276,6 +276,13 @@ class Store(Database):
             pages = [self._load(conn, r[0]) for r in rows]
             return [p for p in pages if p is not None]
 
+    def count_pages(self, account_id: str) -> int:
+        """How many pages use this account (``view=count``): counted on the account's index, no page read."""
+        with self.snapshot() as conn:
+            (count,) = conn.execute("SELECT COUNT(DISTINCT page_id) FROM page_accounts WHERE account_id = ?",
+                                    (account_id,)).fetchone()
+            return int(count)
+
     @staticmethod
     def _set_accounts(conn: sqlite3.Connection, page_id: int, account_ids: list[str]) -> None:
         conn.execute("DELETE FROM page_accounts WHERE page_id = ?", (page_id,))
