@@ -65,21 +65,15 @@ def bench_env(key: str, accounts: int = ACCOUNTS) -> dict[str, str]:
 # --- refresh mode -----------------------------------------------------------------------------------
 
 
-def _has_refresh_modes() -> bool:
-    from provisioner.settings import Settings
-
-    return any(f.name == "refresh" for f in dataclasses.fields(Settings))
-
-
 def page_mode(settings: Any) -> Any:
-    """``settings`` refreshing with one GET per page (``--refresh page``, where the engine can also list):
+    """``settings`` refreshing with one GET per page (``--refresh page``):
     the reference clients read page by page, so the comparison stays like for like."""
-    return dataclasses.replace(settings, refresh="page") if _has_refresh_modes() else settings
+    return dataclasses.replace(settings, refresh="page")
 
 
 def page_mode_flags() -> list[str]:
-    """The CLI's ``--refresh page`` (nothing when the CLI has one way to refresh)."""
-    return ["--refresh", "page"] if _has_refresh_modes() else []
+    """The CLI's ``--refresh page``."""
+    return ["--refresh", "page"]
 
 
 # --- the server -------------------------------------------------------------------------------------

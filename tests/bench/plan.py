@@ -14,7 +14,7 @@ injected latency, and runs the workflows in process, measuring in one run:
   emulator's thread included), CPU per page for load + validate, state read, live view and diff with no
   network (`cpu_per_page`), and lockfile I/O (bytes and writes of ``pages.lock`` and its journal).
 
-Every plan refreshes page by page (``--refresh page`` where the engine can also list), as the reference
+Every plan refreshes page by page (``--refresh page``), as the reference
 client reads: the comparison is like for like, and the engine's own CPU per page is what both modes pay.
 
 ``--memory`` runs the CLI as child processes (``apply`` of N creates then ``plan``, no latency) and

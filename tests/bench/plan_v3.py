@@ -17,7 +17,7 @@ injected latency, and measures in one run:
   (`workflows.plan`), the CPU per configuration of each part with no network (`tests.bench.plan.cpu_per_page`:
   load + validate, state read, live view, diff), and a no-change ``apply``, whose write calls
   (POST/PUT/DELETE, from the emulator's ``/_emulator/stats``) must be 0. Plans refresh one configuration
-  per GET (``--refresh page`` where the engine can also list), as the reference client reads.
+  per GET (``--refresh page``), as the reference client reads.
 
 Speed is reported here, never asserted by tests.
 """

@@ -69,14 +69,6 @@ CLI_MEASURED = [sys.executable, "-c", "import atexit, sys\n"
                 "from provisioner.cli import main; main()"]
 
 
-def engine_modes() -> tuple[str, ...]:
-    """The refresh modes the engine has (before issue 15's engine: page alone, the only behaviour)."""
-    from provisioner.settings import Settings
-
-    fields = {f.name for f in dataclasses.fields(Settings)}
-    return ("page", "list", "auto") if "refresh" in fields else ("page",)
-
-
 # --- one measured plan ------------------------------------------------------------------------------
 
 
@@ -148,10 +140,8 @@ def measure(world: World, url: str, mode: str, parallelism: int, latency_ms: flo
     from provisioner import workflows
     from provisioner.project import RateLimitSettings
 
-    changes: dict[str, Any] = {"rate_limits": RateLimitSettings(**LIMITS) if limited else None}
-    if len(engine_modes()) > 1:
-        changes["refresh"] = mode
-    settings = world.settings(parallelism, **changes)
+    settings = world.settings(parallelism, refresh=mode,
+                              rate_limits=RateLimitSettings(**LIMITS) if limited else None)
     stats = Stats(url)
     run: Run | None = None
     for _ in range(rounds):
@@ -163,11 +153,11 @@ def measure(world: World, url: str, mode: str, parallelism: int, latency_ms: flo
         served_total = stats.get()["total"]
         if plan.has_changes:
             raise SystemExit(f"the {world.api} world of {world.pages} pages is not converged: the plan has changes")
-        counted = getattr(plan, "refresh", None)
+        counted = plan.refresh
         if run is None:
             run = Run(world.api, world.pages, world.groups, mode, latency_ms, limited, [], cpu, clock.seconds,
-                      clock.before, served_total, getattr(counted, "requests", None),
-                      getattr(counted, "listed_groups", None), getattr(counted, "read_alone", None))
+                      clock.before, served_total, counted.requests if counted else None,
+                      counted.listed_groups if counted else None, counted.read_alone if counted else None)
         elif wall < run.wall:
             run.cpu_s, run.refresh_s, run.before_s = cpu, clock.seconds, clock.before
         run.walls.append(wall)
@@ -182,9 +172,7 @@ def memory(world: World, mode: str, parallelism: int) -> dict[str, Any]:
     env = {**os.environ, **world.env}
     if world.api == V2:
         env["PROVISIONER_API_URL"] = world.url
-    args = ["plan", "--parallelism", str(parallelism), "--detailed-exitcode"]
-    if len(engine_modes()) > 1:
-        args += ["--refresh", mode]
+    args = ["plan", "--parallelism", str(parallelism), "--detailed-exitcode", "--refresh", mode]
     start = time.perf_counter()
     proc = subprocess.run([*CLI_MEASURED, *args], cwd=world.root, env=env, capture_output=True)
     wall = time.perf_counter() - start
@@ -204,9 +192,9 @@ def say(text: str) -> None:
 
 
 def run_all(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    modes = engine_modes()
-    small_modes = [m for m in ("page", "list", "auto") if m in modes]
-    large_modes = [m for m in ("list", "auto", *(["page"] if args.large_page_mode else [])) if m in modes]
+    modes = ("page", "list", "auto")
+    small_modes = list(modes)
+    large_modes = ["list", "auto", *(["page"] if args.large_page_mode else [])]
     out: dict[str, Any] = {"small": [], "large": [], "memory": [], "rate": [], "modes": modes,
                            "loadavg": [os.getloadavg()], "args": vars(args)}
     for api in args.api:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from tests.bench import plan, ratelimit, slots
@@ -33,3 +34,18 @@ def test_the_rate_limit_and_slot_benchmarks_run(capsys):
     slots.main(["--runs", "1"])
     out = capsys.readouterr().out
     assert "429s" in out and "compute_slots" in out
+
+
+def test_the_refresh_benchmark_runs_and_the_plan_counts_what_the_emulator_served(tmp_path):
+    from tests.bench import refresh
+
+    args = argparse.Namespace(pages=6, groups=2, large_pages=0, large_groups=2, latency_ms=0, parallelism=4,
+                              rounds=1, api=["v2", "v3"], large_page_mode=False)
+    out = refresh.run_all(args, tmp_path)
+    runs = {(r.api, r.mode): r for r in out["small"]}
+    assert set(runs) == {(api, mode) for api in ("nylas-v2", "nylas-v3") for mode in ("page", "list", "auto")}
+    assert all(r.plan_requests == r.served for r in runs.values())  # the plan's count is the emulator's
+    assert runs["nylas-v2", "page"].served == runs["nylas-v3", "page"].served == 6
+    assert runs["nylas-v2", "list"].served == 2 + 2  # a count and one list per account
+    assert runs["nylas-v3", "list"].served == 2  # one list per grant
+    assert "requests" in refresh.report(out)
