@@ -52,6 +52,7 @@ import httpx
 from pydantic import SecretStr, ValidationError
 
 from provisioner.apis.http import ClientStats, HttpClient, Params, failure_text, json_of, scrub
+from provisioner.apis.listing import read_to_end
 from provisioner.apis.nylas_v2 import model
 from provisioner.errors import ApiError
 
@@ -163,11 +164,7 @@ class SchedulerClient(HttpClient):
 
     async def list_pages(self, access_token: SecretStr) -> list[model.Page]:
         """Every page of the account behind ``access_token``, in server order, without duplicates."""
-        pages: dict[int, model.Page] = {}
-        async for batch in self.page_batches(access_token):  # to its end: nothing left open
-            for page in batch:
-                pages.setdefault(page.id, page)  # created or deleted meanwhile: keep the first copy
-        return list(pages.values())
+        return await read_to_end(self.page_batches(access_token), lambda page: page.id)
 
     async def page_batches(
         self, access_token: SecretStr, keep: Container[Any] | None = None

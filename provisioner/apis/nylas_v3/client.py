@@ -39,6 +39,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from provisioner.apis.http import ClientStats, HttpClient, Params, failure_text, json_of, scrub
+from provisioner.apis.listing import read_to_end
 from provisioner.apis.nylas_v3 import choices, model
 from provisioner.errors import ApiError, NotFound, SlugTaken
 
@@ -111,11 +112,7 @@ class ConfigurationsClient(HttpClient):
 
     async def list_configurations(self, grant_id: str) -> list[LiveConfiguration]:
         """Every configuration of the grant, in server order, without duplicates (all pages)."""
-        found: dict[str, LiveConfiguration] = {}
-        async for batch in self.configuration_batches(grant_id):  # to its end: nothing left open
-            for live in batch:
-                found.setdefault(live.id, live)  # created or deleted meanwhile: keep the first copy
-        return list(found.values())
+        return await read_to_end(self.configuration_batches(grant_id), lambda live: live.id)
 
     async def configuration_batches(
         self, grant_id: str, keep: Container[Any] | None = None
