@@ -129,15 +129,6 @@ async def read_live(
     return Refreshed({a: run.live[a] for a in state.resources}, stats)
 
 
-async def refresh(
-    client: Pages, state: State, owner_of: Mapping[str, Owner] | None = None, progress: Reporter | None = None,
-    api: Api | None = None, mode: str = "page",
-) -> dict[str, LiveView | None]:
-    """The live page of every state resource (`read_live` without its figures; one read per page
-    unless ``mode`` says otherwise)."""
-    return (await read_live(client, state, owner_of or {}, mode=mode, progress=progress, api=api)).live
-
-
 class _Run:
     """One refresh: the pages found so far (first found wins) and its counters."""
 

@@ -29,7 +29,6 @@ from .plan import LiveView, find_moves, make_plan
 from .preview import Preview, compare_views
 from .project import PROJECT_FILE
 from .refresh import owners, read_live
-from .refresh import refresh as refresh  # re-exported: benchmarks and tests read live pages through it
 from .safety import refusals
 from .secrets import Sealer
 from .settings import Settings, backend, open_client, sealer

@@ -21,11 +21,12 @@ from provisioner.changes import Action, Plan, Target
 from provisioner.emulator import Emulator, FaultConfig
 from provisioner.pagefile import DesiredPage
 from provisioner.plan import make_plan
+from provisioner.refresh import read_live
 from provisioner.retry import RetryPolicy
 from provisioner.secrets import Sealer, keygen
 from provisioner.state import current_holder
 from provisioner.state.lockfile import LockfileBackend
-from provisioner.workflows import hosts_verified, refresh
+from provisioner.workflows import hosts_verified
 
 URL = "http://emulator.local"
 
@@ -70,7 +71,7 @@ class Rig:
 
     async def plan(self, client: V2Pages, desired: Mapping[str, DesiredPage]) -> Plan:
         state = self.backend.read(URL)
-        live = await refresh(client, state, {})
+        live = (await read_live(client, state, {}, mode="page")).live
         digests = {a: self.seal.digest(p.access_tokens) for a, p in desired.items()}
         verified = await hosts_verified(client, state, desired, live)
         return make_plan(Target(URL), desired, state, live, digests, verified)

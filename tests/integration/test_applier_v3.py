@@ -14,10 +14,10 @@ from provisioner.changes import Action, Target
 from provisioner.emulator import Emulator, FaultConfig
 from provisioner.pagefile import DesiredPage
 from provisioner.plan import make_plan
+from provisioner.refresh import read_live
 from provisioner.secrets import Sealer, keygen
 from provisioner.state import current_holder
 from provisioner.state.lockfile import LockfileBackend
-from provisioner.workflows import refresh
 
 URL = "http://emulator.local"
 V3 = get_api("nylas-v3")
@@ -54,7 +54,8 @@ def run(emulator: Emulator, backend: LockfileBackend, pages: dict[str, DesiredPa
                                 api_key_env="KEY")
         async with V3.open_client(options) as client:
             state = backend.read(TARGET.state_key)
-            plan = make_plan(TARGET, pages, state, await refresh(client, state, {}, api=V3), api=V3)
+            live = (await read_live(client, state, {}, mode="page", api=V3)).live
+            plan = make_plan(TARGET, pages, state, live, api=V3)
             emulator.faults = faults or FaultConfig()
             try:
                 with backend.transaction(TARGET.state_key, current_holder()) as txn:
