@@ -93,12 +93,12 @@ async def _plan(
     live = refreshed.live
     if not need_tokens or not api.owner_is_secret:  # drift, or v3: no tokens to know or send
         made = make_plan(settings.target, chosen_desired, chosen_state, live, unchecked=others, api=api)
-        made = replace(made, refresh=refreshed.stats)
-        return made if not need_tokens else replace(made, refusals=refusals(made, settings.limits))
-    digests = {a: seal.digest(p.access_tokens) for a, p in chosen_desired.items()}
-    verified = await hosts_verified(client, chosen_state, chosen_desired, live)
-    made = make_plan(settings.target, chosen_desired, chosen_state, live, digests, verified, others, api)
-    return replace(made, refusals=refusals(made, settings.limits), refresh=refreshed.stats)
+    else:
+        digests = {a: seal.digest(p.access_tokens) for a, p in chosen_desired.items()}
+        verified = await hosts_verified(client, chosen_state, chosen_desired, live)
+        made = make_plan(settings.target, chosen_desired, chosen_state, live, digests, verified, others, api)
+    made = replace(made, refresh=refreshed.stats)
+    return replace(made, refusals=refusals(made, settings.limits)) if need_tokens else made  # drift refuses nothing
 
 
 def _refuse_grant_changes(desired: Mapping[str, DesiredPage], state: State) -> None:

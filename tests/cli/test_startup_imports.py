@@ -17,26 +17,25 @@ NETWORK_AND_STATE = {"httpx", "httpcore", "cryptography", "starlette", "uvicorn"
 PARSING = {"pydantic", "pydantic_core", "yaml"}
 
 
-def _imported_after(args: list[str], cwd: str) -> set[str]:
-    """Top-level packages loaded by running the CLI with ``args`` in a fresh interpreter."""
+def _modules_after(args: list[str], cwd: str) -> set[str]:
+    """Every module loaded by running the CLI with ``args`` in a fresh interpreter."""
     probe = ("import json, sys\nfrom provisioner.cli import main\n"
              f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
-             "sys.stderr.write('\\n' + json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+             "sys.stderr.write('\\n' + json.dumps(sorted(sys.modules)))")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONER_")}
     done = subprocess.run([sys.executable, "-c", probe], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True, timeout=120)
     return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+def _imported_after(args: list[str], cwd: str) -> set[str]:
+    """Top-level packages loaded by running the CLI with ``args``."""
+    return {m.split(".")[0] for m in _modules_after(args, cwd)}
 
 
 def _provisioner_modules_after(args: list[str], cwd: str) -> set[str]:
-    """The ``provisioner.*`` modules loaded by running the CLI with ``args`` in a fresh interpreter."""
-    probe = ("import json, sys\nfrom provisioner.cli import main\n"
-             f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
-             "sys.stderr.write('\\n' + json.dumps(sorted(m for m in sys.modules if m.startswith('provisioner'))))")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONER_")}
-    done = subprocess.run([sys.executable, "-c", probe], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True, timeout=120)
-    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+    """The ``provisioner.*`` modules loaded by running the CLI with ``args``."""
+    return {m for m in _modules_after(args, cwd) if m.startswith("provisioner")}
 
 
 def test_importing_the_cli_loads_only_click(tmp_path):
