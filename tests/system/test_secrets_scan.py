@@ -84,6 +84,7 @@ def test_no_token_in_any_output_file_or_log(tmp_path: Path, monkeypatch: pytest.
             cli("apply", "--auto-approve")
             for fmt in ("text", "json", "markdown"):
                 cli("plan", "--format", fmt)
+            cli("plan", "--refresh", "list", "--debug")  # every account listed with its access token
             cli("plan", "--out", "plan.json")
             files["plan.json"] = (root / "plan.json").read_bytes()
             cli("validate")
