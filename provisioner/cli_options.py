@@ -27,9 +27,10 @@ class ProvisionerGroup(click.Group):
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
-        # provisioner uses no pydantic plugin; looking for them reads every installed package's metadata
-        # on the first model built, a large share of `validate`'s start-up.
-        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+        # No pydantic plugin runs: a plugin sees every input validated, resolved access tokens and the
+        # edit tokens of API answers included. (Looking for plugins also reads every installed package's
+        # metadata on the first model built, a large share of `validate`'s start-up.)
+        os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
         if not standalone_mode:
             return super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         code = run_guarded(lambda: super(ProvisionerGroup, self).main(
