@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -24,6 +25,7 @@ from pydantic import ValidationError
 from provisioner.apis import V2, Api, get_api
 from provisioner.apis.base import token_problem
 
+from .cores import map_on_cores
 from .errors import ConfigError, Problem
 from .load_problems import Origin, kind, printable, translate
 from .pagefile import DesiredPage
@@ -93,7 +95,8 @@ class _Page:
 
 
 def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = True,
-               secret_variables: Iterable[str | None] = (), api: Api | None = None) -> dict[str, DesiredPage]:
+               secret_variables: Iterable[str | None] = (), api: Api | None = None,
+               origins: bool = True) -> dict[str, DesiredPage]:
     """Every page under ``pages_dir``, by ADDRESS (sorted), validated; or `ConfigError` with all problems.
 
     ``env`` supplies ``${VAR}`` values; values other than access tokens may not read a secret
@@ -101,7 +104,8 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
     DSN variables, whatever their names). Files and folders whose name starts with ``.`` are ignored.
     With ``need_tokens`` false (commands that never send an access token: drift, pull), a token
     variable that is not set is no error and the token is a placeholder. ``api`` (v2 by default) gives
-    the page model: v2 pages name their access tokens, v3 pages their grant (not a secret).
+    the page model: v2 pages name their access tokens, v3 pages their grant (not a secret). With
+    ``origins`` false, the pages come without where each value was written (only policy checks read it).
     """
     api = api or get_api(V2)
     if not pages_dir.is_dir():
@@ -116,6 +120,25 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
     reads: list[tuple[Origin, str, str]] = []  # (where, field, variable) of every non-token reference
     loaded: dict[str, DesiredPage | None] = {}
     slugs: list[_SlugSeen] = []  # only what the duplicate check needs: a page's parse state is dropped
+
+    def add(result: _Loaded) -> None:
+        problems.extend(result.problems)
+        token_variables.update(result.token_variables)
+        secrets.update(result.secrets)
+        reads.extend(result.reads)
+        if result.slug is not None:
+            slugs.append(result.slug)
+        if result.desired is not None:
+            loaded[result.desired.address] = result.desired
+
+    def load_one(item: tuple[str, Path]) -> _Loaded:
+        found: set[str] = set()
+        page, desired = _load_page(item[0], item[1], _chain(defaults_docs, item[0], chains), env, found,
+                                   need_tokens, api)
+        return _loaded(page, desired, found, origins)
+
+    single = [(address, files[0]) for address, files in sorted(pages.items()) if len(files) == 1]
+    results = iter(map_on_cores(load_one, single))  # the bulk of a large plan's CPU: every core takes a share
     for address, files in sorted(pages.items()):
         if len(files) > 1:
             names = " and ".join(f.name for f in files)
@@ -125,30 +148,37 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
                 for f in files
             ]
             continue
-        page, desired = _load_page(address, files[0], _chain(defaults_docs, address, chains), env, secrets,
-                                   need_tokens, api)
-        problems += page.problems
-        token_variables |= page.token_variables
-        reads += [(page.where(path), format_path(path), name) for path, name in page.reads]
-        loaded[address] = desired
-        if isinstance(page.data.get("slug"), str):
-            slugs.append(_SlugSeen(page.data["slug"], page.display, page.where(("slug",))))
+        add(next(results))
     for page, desired in generated_pages(made, lambda g: _load_page(  # the roster's pages: `roster`
             g.address, g.template_file, _chain(defaults_docs, g.address, chains), env, secrets, need_tokens, api,
             g.layers)):
-        problems += page.problems
-        token_variables |= page.token_variables
-        reads += [(page.where(path), format_path(path), name) for path, name in page.reads]
-        if desired is not None:
-            loaded[desired.address] = desired
-        if isinstance(page.data.get("slug"), str):
-            slugs.append(_SlugSeen(page.data["slug"], page.display, page.where(("slug",))))
+        add(_loaded(page, desired, set(), origins))
     problems += _duplicate_slugs(slugs)
     named = [name for name in secret_variables if name]
     problems += _secret_reads(reads, VariablePolicy(env, token_variables, named))
     if problems:
         raise ConfigError(_mask(list(dict.fromkeys(problems)), secrets))
     return {address: desired for address, desired in sorted(loaded.items()) if desired is not None}
+
+
+class _Loaded(NamedTuple):
+    """What the loader keeps of one page once it is loaded (the same from a forked process)."""
+
+    problems: list[Problem]
+    token_variables: set[str]
+    secrets: set[str]  # the access tokens resolved
+    reads: list[tuple[Origin, str, str]]  # (where, field, variable) of every non-token reference
+    slug: _SlugSeen | None
+    desired: DesiredPage | None
+
+
+def _loaded(page: _Page, desired: DesiredPage | None, secrets: set[str], origins: bool) -> _Loaded:
+    slug = page.data.get("slug")
+    if desired is not None and not origins:
+        desired = replace(desired, origins=None)
+    return _Loaded(page.problems, page.token_variables, secrets,
+                   [(page.where(path), format_path(path), name) for path, name in page.reads],
+                   _SlugSeen(slug, page.display, page.where(("slug",))) if isinstance(slug, str) else None, desired)
 
 
 def _chain(defaults_docs: dict[Path, YamlDoc | bool], address: str,

@@ -23,8 +23,10 @@ def validate(settings: Settings, need_tokens: bool = False,
     pages of this target (unless ``policies`` is false: drift reports live edits whatever the rules):
     errors are problems; warnings go to ``warnings`` when given."""
     api_key = settings.api_key_env if not settings.api.owner_is_secret else None  # v3: the API key's variable
+    rules = settings.policies if policies else None
     pages = load_pages(settings.pages_dir, settings.env, need_tokens=need_tokens,
-                       secret_variables=(settings.lock_key_env, settings.state_dsn_env, api_key), api=settings.api)
+                       secret_variables=(settings.lock_key_env, settings.state_dsn_env, api_key), api=settings.api,
+                       origins=rules is not None and bool(rules.rules))
     problems = [
         Problem(str(page.file), None, None, "targets",
                 f"unknown target {name!r}", f"targets of {PROJECT_FILE}: {', '.join(settings.known_targets) or 'none'}")
@@ -33,7 +35,7 @@ def validate(settings: Settings, need_tokens: bool = False,
         if name not in settings.known_targets
     ]
     chosen = {a: p for a, p in pages.items() if not p.targets or settings.target_name in p.targets}
-    violations = check(chosen.values(), settings.policies if policies else None)
+    violations = check(chosen.values(), rules)
     problems += [v.problem for v in violations if v.severity == "error"]
     if problems:
         raise ConfigError(problems)

@@ -1,0 +1,59 @@
+"""CPU-bound work over many items, spread across the machine's cores by forking.
+
+Loading 10,000 page files is ~0.8 ms of pure Python each (YAML, merging, validation): seconds on one
+core while the others idle. `map_on_cores` splits such a list into contiguous chunks, one per core: the
+calling process works through the first while forked children work through the rest, and the results
+come back in order, exactly as a plain loop would give them.
+
+Forking copies the process as it is (modules imported, ``fn`` and everything it closes over), so
+nothing but the items' results crosses a pipe. It is used only where it is safe and pays: on Linux,
+from a process running no other thread (a fork copies no thread, only its locks, which could be held),
+and for enough items that each chunk outweighs a fork (~10 ms).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+PER_CORE = 100  # the fewest items worth a process of their own
+MAX_CORES = 8
+
+_work: Callable[[Any], Any] | None = None  # the function of the map under way, inherited by the children
+
+
+def cores_for(items: int) -> int:
+    """How many processes to spread ``items`` over: 1 (this process alone) unless forking is safe and pays."""
+    if sys.platform != "linux" or threading.active_count() > 1 or items < 2 * PER_CORE:
+        return 1
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_CORES, items // PER_CORE))
+
+
+def _chunk(items: Sequence[Any]) -> list[Any]:
+    assert _work is not None
+    return [_work(item) for item in items]
+
+
+def map_on_cores(fn: Callable[[T], R], items: Sequence[T], cores: int | None = None) -> list[R]:
+    """``[fn(item) for item in items]``, computed by ``cores`` processes (default `cores_for`)."""
+    global _work
+    cores = cores_for(len(items)) if cores is None else cores
+    if cores <= 1:
+        return [fn(item) for item in items]
+    size = -(-len(items) // cores)
+    chunks = [items[start:start + size] for start in range(0, len(items), size)]
+    _work = fn
+    try:
+        with multiprocessing.get_context("fork").Pool(len(chunks) - 1) as pool:
+            rest = pool.map_async(_chunk, chunks[1:], chunksize=1)
+            first = _chunk(chunks[0])
+            return first + [result for chunk in rest.get() for result in chunk]
+    finally:
+        _work = None
