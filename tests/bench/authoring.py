@@ -27,7 +27,7 @@ from provisioner.secrets import keygen
 from provisioner.settings import Settings
 from provisioner.validation import validate
 
-from .common import bench_env, generate
+from .common import bench_env, cpu_time, generate
 
 TARGET_CPU_MS = 1.0
 POLICIES = Policies.model_validate({"rules": {
@@ -66,9 +66,9 @@ def roster(n: int, renamed: int | None = None) -> str:
 def cpu_ms_per_page(settings: Settings, pages: int) -> float:
     best = float("inf")
     for _ in range(5):
-        start = time.process_time()
+        start = cpu_time()
         validate(settings, need_tokens=True, warnings=[])
-        best = min(best, time.process_time() - start)
+        best = min(best, cpu_time() - start)
     return 1000 * best / pages
 
 

@@ -6,6 +6,7 @@ Also used by the chaos runner and the secrets scan (`tests.system`), which need 
 from __future__ import annotations
 
 import dataclasses
+import resource
 import socket
 import subprocess
 import sys
@@ -19,6 +20,14 @@ import httpx
 
 CLI = [sys.executable, "-c", "from provisioner.cli import main; main()"]
 ACCOUNTS = 8  # distinct access tokens the pages are spread over
+
+
+def cpu_time() -> float:
+    """CPU seconds of this process and of its children that have ended: a plan loading many page files
+    spreads them over forked processes (`provisioner.cores`), whose CPU is the plan's too. (A server
+    still running in a child process is not counted until it ends.)"""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 # --- the pages --------------------------------------------------------------------------------------

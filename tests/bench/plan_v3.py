@@ -41,7 +41,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from .common import CLI, Stats, page_mode, page_mode_flags, served
+from .common import CLI, Stats, cpu_time, page_mode, page_mode_flags, served
 from .plan import cpu_line, cpu_per_page
 from .sidebyside import Side
 
@@ -100,9 +100,9 @@ def alternate(rounds: int, sides: list[tuple[Side, Callable[[], Any]]]) -> None:
     """Run each side once per round, in turn, so a busy machine slows them alike; best of rounds counts."""
     for _ in range(rounds):
         for side, fn in sides:
-            cpu, start = time.process_time(), time.perf_counter()
+            cpu, start = cpu_time(), time.perf_counter()
             fn()
-            side.add(time.perf_counter() - start, time.process_time() - cpu)
+            side.add(time.perf_counter() - start, cpu_time() - cpu)
 
 
 def timed(stats: Stats, fn: Callable[[], Awaitable[Any]] | Callable[[], Any]) -> tuple[float, dict[str, int], Any]:
