@@ -1,7 +1,7 @@
 """The page file: what a user writes under ``pages/``, and the desired page it becomes.
 
-`PageFile` is the YAML schema (also what ``provisioner schema`` prints). `DesiredPage` is one loaded,
-interpolated and validated page, addressed by its path under ``pages/``.
+Each API has its page file's schema (`Api.page_model`, also what ``provisioner schema`` prints).
+`DesiredPage` is one loaded, interpolated and validated page, addressed by its path under ``pages/``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, SecretStr
+from pydantic import SecretStr
 
 from provisioner.apis import V2, Lifecycle, get_api
 from provisioner.apis.base import PAGE_SLUG as _PAGE_SLUG
@@ -24,8 +24,7 @@ def page_slug_problem(slug: str) -> str | None:
     return f"its slug {slug!r} cannot be written in a page file (lowercase letters, digits and hyphens only)"
 
 
-PageFile: type[BaseModel] = get_api(V2).page_model  # the v2 page file (each API has its own: `Api.page_model`)
-__all__ = ["DesiredPage", "Lifecycle", "PageFile", "page_schema", "page_slug_problem"]
+__all__ = ["DesiredPage", "Lifecycle", "page_schema", "page_slug_problem"]
 
 
 def page_schema(api: str = V2) -> dict[str, Any]:

@@ -4,6 +4,8 @@ spread so gives the same pages and the same problems as the loader on one core."
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -97,3 +99,11 @@ def test_the_loader_on_three_cores_finds_the_same_problems(tmp_path: Path, monke
             ("p119.yaml", "config.event.nope")} <= fields
     assert sum(p.field == "slug" for p in one) == 2  # page-100 twice, in two processes' shares: both named
     assert not any("s3cret" in (p.message + (p.hint or "")) for p in one)
+
+
+def test_text_buffered_before_the_fork_is_written_once(tmp_path: Path):
+    script = ("import sys\nfrom provisioner import cores\nsys.stdout.write('planned ')\n"
+              "cores.map_on_cores(lambda i: i, list(range(10)), cores=2)\nprint('done')\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # a pipe: stdout is buffered
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "planned done\n", "")
