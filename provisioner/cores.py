@@ -13,7 +13,6 @@ and for enough items that each chunk outweighs a fork (~10 ms).
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import sys
@@ -51,10 +50,6 @@ def map_on_cores(fn: Callable[[T], R], items: Sequence[T], cores: int | None = N
     size = -(-len(items) // cores)
     chunks = [items[start:start + size] for start in range(0, len(items), size)]
     _work = fn
-    for stream in (sys.stdout, sys.stderr):  # else a child would write out the parent's buffered text again
-        if stream is not None:
-            with contextlib.suppress(OSError, ValueError):  # closed: nothing a child could repeat either
-                stream.flush()
     try:
         with multiprocessing.get_context("fork").Pool(len(chunks) - 1) as pool:
             rest = pool.map_async(_chunk, chunks[1:], chunksize=1)

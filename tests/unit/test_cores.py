@@ -102,6 +102,7 @@ def test_the_loader_on_three_cores_finds_the_same_problems(tmp_path: Path, monke
 
 
 def test_text_buffered_before_the_fork_is_written_once(tmp_path: Path):
+    # multiprocessing flushes stdout and stderr before it forks; a bare os.fork would not
     script = ("import sys\nfrom provisioner import cores\nsys.stdout.write('planned ')\n"
               "cores.map_on_cores(lambda i: i, list(range(10)), cores=2)\nprint('done')\n")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # a pipe: stdout is buffered
