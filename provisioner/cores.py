@@ -8,7 +8,8 @@ come back in order, exactly as a plain loop would give them.
 Forking copies the process as it is (modules imported, ``fn`` and everything it closes over), so
 nothing but the items' results crosses a pipe. It is used only where it is safe and pays: on Linux,
 from a process running no other thread (a fork copies no thread, only its locks, which could be held),
-and for enough items that each chunk outweighs a fork (~10 ms).
+and for enough items that each chunk outweighs a fork (~10 ms). A child that dies (killed, out of memory)
+never hangs the caller: its share is computed by the calling process instead.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -51,9 +54,14 @@ def map_on_cores(fn: Callable[[T], R], items: Sequence[T], cores: int | None = N
     chunks = [items[start:start + size] for start in range(0, len(items), size)]
     _work = fn
     try:
-        with multiprocessing.get_context("fork").Pool(len(chunks) - 1) as pool:
-            rest = pool.map_async(_chunk, chunks[1:], chunksize=1)
-            first = _chunk(chunks[0])
-            return first + [result for chunk in rest.get() for result in chunk]
+        with ProcessPoolExecutor(len(chunks) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_chunk, chunk) for chunk in chunks[1:]]
+            out = _chunk(chunks[0])
+            for future, chunk in zip(futures, chunks[1:], strict=True):
+                try:
+                    out += future.result()
+                except BrokenProcessPool:  # a child was killed (out of memory, say): its share is done here
+                    out += _chunk(chunk)
+            return out
     finally:
         _work = None

@@ -4,6 +4,7 @@ spread so gives the same pages and the same problems as the loader on one core."
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -108,3 +109,14 @@ def test_text_buffered_before_the_fork_is_written_once(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # a pipe: stdout is buffered
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (0, "planned done\n", "")
+
+
+def test_a_child_that_is_killed_leaves_its_share_to_this_process():
+    parent = os.getpid()
+
+    def double(i: int) -> int:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+        return i * 2
+
+    assert cores.map_on_cores(double, list(range(30)), cores=3) == [i * 2 for i in range(30)]
