@@ -9,13 +9,15 @@ Forking copies the process as it is (modules imported, ``fn`` and everything it 
 nothing but the items' results crosses a pipe. It is used only where it is safe and pays: on Linux,
 from a process running no other thread (a fork copies no thread, only its locks, which could be held),
 and for enough items that each chunk outweighs a fork (~10 ms). A child that dies (killed, out of memory)
-never hangs the caller: its share is computed by the calling process instead.
+never hangs the caller: its share is computed by the calling process instead. The children leave
+Ctrl-C to the caller (which waits for their shares, then stops) and die with it if it is killed.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -39,6 +41,17 @@ def cores_for(items: int) -> int:
     return max(1, min(len(os.sched_getaffinity(0)), MAX_CORES, items // PER_CORE))
 
 
+def _child_start(parent: int) -> None:
+    """A child ignores Ctrl-C (the terminal signals the whole group: an idle child would print a traceback)
+    and is killed when the caller dies (else it would wait forever on the caller's pipe)."""
+    import ctypes
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the caller died before the line above
+        os._exit(1)
+
+
 def _chunk(items: Sequence[Any]) -> list[Any]:
     assert _work is not None
     return [_work(item) for item in items]
@@ -54,7 +67,8 @@ def map_on_cores(fn: Callable[[T], R], items: Sequence[T], cores: int | None = N
     chunks = [items[start:start + size] for start in range(0, len(items), size)]
     _work = fn
     try:
-        with ProcessPoolExecutor(len(chunks) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(len(chunks) - 1, multiprocessing.get_context("fork"), _child_start,
+                                 (os.getpid(),)) as pool:
             futures = [pool.submit(_chunk, chunk) for chunk in chunks[1:]]
             out = _chunk(chunks[0])
             for future, chunk in zip(futures, chunks[1:], strict=True):

@@ -26,7 +26,8 @@ def test_results_come_back_in_order_from_every_process():
     spread = cores.map_on_cores(lambda i: (i + offset, os.getpid()), items, cores=3)
     assert [value for value, _ in spread] == [i + offset for i in items]
     pids = [pid for _, pid in spread]
-    assert pids[0] == os.getpid() and len(set(pids)) == 3  # this process took the first chunk
+    # this process took the first chunk; a pool's worker may take the next two chunks before its sibling starts
+    assert pids[0] == os.getpid() and len(set(pids)) >= 2
 
 
 def test_a_failure_in_a_child_reaches_the_caller():
@@ -120,3 +121,19 @@ def test_a_child_that_is_killed_leaves_its_share_to_this_process():
         return i * 2
 
     assert cores.map_on_cores(double, list(range(30)), cores=3) == [i * 2 for i in range(30)]
+
+
+def _signals(_: int) -> tuple[object, int]:
+    import ctypes
+
+    deathsig = ctypes.c_int(0)
+    ctypes.CDLL(None).prctl(2, ctypes.byref(deathsig))  # PR_GET_PDEATHSIG
+    return signal.getsignal(signal.SIGINT), deathsig.value
+
+
+def test_children_leave_ctrl_c_to_the_caller_and_die_with_it():
+    # Ctrl-C signals the whole group: a child idle in the pool printed a KeyboardInterrupt traceback.
+    # A caller killed mid-map left its children blocked on its pipe forever.
+    got = cores.map_on_cores(_signals, list(range(20)), cores=2)
+    assert got[0] == (signal.getsignal(signal.SIGINT), 0)  # this process: as it was
+    assert got[-1] == (signal.SIG_IGN, signal.SIGKILL)
