@@ -353,9 +353,14 @@ def build(loader: Any, root: Node) -> Any:
     made: dict[int, Any] = {}
     queue: deque[tuple[Node, Any]] = deque()
 
+    def scalar(node: ScalarNode) -> Any:
+        if node.tag in (_MAP, _SEQ):  # `!!seq x`: PyYAML's error is raised only once the document is built
+            raise _Unusual
+        return node.value if node.tag == _STR else loader.construct_object(node)
+
     def value(node: Node) -> Any:
         if isinstance(node, ScalarNode):
-            return node.value if node.tag == _STR else loader.construct_object(node)
+            return scalar(node)
         if id(node) in made:
             return made[id(node)]
         if node.tag != (_MAP if isinstance(node, MappingNode) else _SEQ):
@@ -378,8 +383,7 @@ def build(loader: Any, root: Node) -> Any:
             for key_node, value_node in node.value:
                 if not isinstance(key_node, ScalarNode):
                     raise _Unusual
-                key = key_node.value if key_node.tag == _STR else loader.construct_object(key_node)
-                container[key] = value(value_node)
+                container[scalar(key_node)] = value(value_node)
         return data
     except _Unusual:
         return None

@@ -33,6 +33,9 @@ SAMPLES = {
     "a scalar document": "just text\n",
     "a list document": "- 1\n- [2, {a: 3}]\n",
     "integers": "a: 0o17\nb: -0x1f\nc: 99999999999999999999999\n",
+    "a list tag on a scalar": "a: !!seq x\nb: [!!map y]\n",  # was built as [] and {}: PyYAML refuses it
+    "a list tag on a scalar key": "!!seq x: 1\n",  # was a TypeError (an unhashable key)
+    "a list tag on a scalar document": "!!seq x\n",
 }
 
 
