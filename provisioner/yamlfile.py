@@ -371,6 +371,8 @@ def build(loader: Any, root: Node) -> Any:
         return container
 
     try:
+        if loader.state_generators:  # a key tagged !!seq or !!map (`check_shape`): PyYAML fails on it first
+            raise _Unusual
         data = value(root)
         while queue:
             node, container = queue.popleft()
@@ -383,7 +385,8 @@ def build(loader: Any, root: Node) -> Any:
             for key_node, value_node in node.value:
                 if not isinstance(key_node, ScalarNode):
                     raise _Unusual
-                container[scalar(key_node)] = value(value_node)
+                key = scalar(key_node)  # before the value, as PyYAML's constructor
+                container[key] = value(value_node)
         return data
     except _Unusual:
         return None

@@ -36,6 +36,8 @@ SAMPLES = {
     "a list tag on a scalar": "a: !!seq x\nb: [!!map y]\n",  # was built as [] and {}: PyYAML refuses it
     "a list tag on a scalar key": "!!seq x: 1\n",  # was a TypeError (an unhashable key)
     "a list tag on a scalar document": "!!seq x\n",
+    "a bad key and a bad value": "{!!int x: !!bool '1'}\n",  # the key's error first: it is built first
+    "a list tag on a key, an error before it": "{a: !!bool x, !!map k: 1}\n",  # PyYAML fails on the key first
 }
 
 
