@@ -385,6 +385,9 @@ def build(loader: Any, root: Node) -> Any:
             for key_node, value_node in node.value:
                 if not isinstance(key_node, ScalarNode):
                     raise _Unusual
+                if key_node.tag in (_MAP, _SEQ):  # the duplicate check built it empty: PyYAML's error
+                    raise ConstructorError("while constructing a mapping", node.start_mark, "found unhashable key",
+                                           key_node.start_mark)
                 key = scalar(key_node)  # before the value, as PyYAML's constructor
                 container[key] = value(value_node)
         return data

@@ -38,6 +38,7 @@ SAMPLES = {
     "a list tag on a scalar document": "!!seq x\n",
     "a bad key and a bad value": "{!!int x: !!bool '1'}\n",  # the key's error first: it is built first
     "a list tag on a key, an error before it": "{a: !!bool x, !!map k: 1}\n",  # PyYAML fails on the key first
+    "a list tag on a key under a null key": "{~: {!!map x: 1}}\n",  # PyYAML: found unhashable key
 }
 
 
