@@ -118,7 +118,7 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
     secrets: set[str] = set()
     token_variables: set[str] = set()
     reads: list[tuple[Origin, str, str]] = []  # (where, field, variable) of every non-token reference
-    loaded: dict[str, DesiredPage | None] = {}
+    loaded: dict[str, DesiredPage] = {}
     slugs: list[_SlugSeen] = []  # only what the duplicate check needs: a page's parse state is dropped
 
     def add(result: _Loaded) -> None:
@@ -158,7 +158,7 @@ def load_pages(pages_dir: Path, env: Mapping[str, str], *, need_tokens: bool = T
     problems += _secret_reads(reads, VariablePolicy(env, token_variables, named))
     if problems:
         raise ConfigError(_mask(list(dict.fromkeys(problems)), secrets))
-    return {address: desired for address, desired in sorted(loaded.items()) if desired is not None}
+    return dict(sorted(loaded.items()))
 
 
 class _Loaded(NamedTuple):

@@ -200,21 +200,22 @@ class _Run:
         """A counted list, `WINDOW` batches at a time, until it ends or holds every managed page of the
         group (a huge count from a faulty server costs requests in windows, never a burst of them)."""
         listed = False
-        for start in range(0, batches, WINDOW):
-            indexes = range(start, min(start + WINDOW, batches))
-            answers = await asyncio.gather(*(self.client.list_at(owner, i, self.ids) for i in indexes),
-                                           return_exceptions=True)
-            for answer in answers:
-                if not isinstance(answer, BaseException):
-                    listed = True  # a batch answered: the group was listed (in part, at least)
-                    self.take(answer)
-            failures = [a for a in answers if isinstance(a, BaseException)]
-            if failures:
-                self.listed += int(listed)
-                raise next((f for f in failures if not _fallback(f)), failures[0])
-            if all(a in self.live for a in addresses):
-                break
-        self.listed += int(listed)
+        try:
+            for start in range(0, batches, WINDOW):
+                indexes = range(start, min(start + WINDOW, batches))
+                answers = await asyncio.gather(*(self.client.list_at(owner, i, self.ids) for i in indexes),
+                                               return_exceptions=True)
+                for answer in answers:
+                    if not isinstance(answer, BaseException):
+                        listed = True  # a batch answered: the group was listed (in part, at least)
+                        self.take(answer)
+                failures = [a for a in answers if isinstance(a, BaseException)]
+                if failures:
+                    raise next((f for f in failures if not _fallback(f)), failures[0])
+                if all(a in self.live for a in addresses):
+                    break
+        finally:
+            self.listed += int(listed)
 
 
 def _fallback(error: BaseException) -> bool:

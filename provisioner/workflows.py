@@ -34,7 +34,7 @@ from .safety import refusals
 from .secrets import Sealer
 from .settings import Settings, backend, open_client, sealer
 from .state import current_holder
-from .state.base import Resource, State
+from .state.base import Resource, State, StateBackend
 from .state.migrate import migrate, open_backend
 from .validation import validate
 
@@ -136,15 +136,15 @@ def plan(settings: Settings, targets: tuple[str, ...] = (), need_tokens: bool = 
     targets = _parse_targets(targets)  # before anything is read or locked
     policy_warnings: list[Problem] = []
     desired = validate(settings, need_tokens=need_tokens, warnings=policy_warnings, policies=policies)
+
+    async def run(state: State, seal: Sealer) -> Plan:
+        async with open_client(settings) as client:
+            return await _plan(settings, client, state, desired, targets, seal, need_tokens, progress)
+
     with _settled():
         seal = sealer(settings)
         state = backend(settings, seal).read(settings.target.state_key)
-
-        async def run() -> Plan:
-            async with open_client(settings) as client:
-                return await _plan(settings, client, state, desired, targets, seal, need_tokens, progress)
-
-        made = asyncio.run(run())
+        made = asyncio.run(run(state, seal))
     notes = tuple(f"policy: {w.render()}" for w in policy_warnings) + fairness_notes(made, desired, state)
     return replace(made, warnings=made.warnings + notes) if notes else made
 
@@ -189,26 +189,26 @@ def apply(
     saved = planfile.load(request.plan_file) if request.plan_file else None
     targets = _parse_targets(saved.targets if saved else request.targets)  # before anything is read or locked
     desired = validate(settings, need_tokens=True)
+
+    async def run(seal: Sealer, store: StateBackend) -> tuple[Plan, ApplyResult | None]:
+        with store.transaction(settings.target.state_key, current_holder(settings.env)) as txn:
+            async with open_client(settings) as client:
+                fresh = await _plan(settings, client, txn.state, desired, targets, seal, progress=refreshing)
+                if saved is not None:
+                    planfile.verify(saved, fresh)
+                check_safety(fresh, settings.limits)
+                if not fresh.blocked and not any(p.needs_apply for p in fresh.pages):
+                    return fresh, None
+                if not confirm(fresh):
+                    raise Aborted("apply cancelled; nothing was changed")
+                result = await Applier(client, txn, desired, reporter, settings.api).run(fresh)
+                return fresh, result
+
     with _settled():
         seal = sealer(settings)
         store = backend(settings, seal)
         store.read(settings.target.state_key)  # a broken or foreign state fails here, before anything is touched
-
-        async def run() -> tuple[Plan, ApplyResult | None]:
-            with store.transaction(settings.target.state_key, current_holder(settings.env)) as txn:
-                async with open_client(settings) as client:
-                    fresh = await _plan(settings, client, txn.state, desired, targets, seal, progress=refreshing)
-                    if saved is not None:
-                        planfile.verify(saved, fresh)
-                    check_safety(fresh, settings.limits)
-                    if not fresh.blocked and not any(p.needs_apply for p in fresh.pages):
-                        return fresh, None
-                    if not confirm(fresh):
-                        raise Aborted("apply cancelled; nothing was changed")
-                    result = await Applier(client, txn, desired, reporter, settings.api).run(fresh)
-                    return fresh, result
-
-        return asyncio.run(run())
+        return asyncio.run(run(seal, store))
 
 
 def drift(settings: Settings, targets: tuple[str, ...] = (), progress: Reporter | None = None) -> DriftReport:

@@ -33,7 +33,7 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from .errors import ConfigError, Problem
-from .yamlshape import BAD_CHAR, MAX_DEPTH, UNKEYED, check_shape, key_of, walk
+from .yamlshape import BAD_CHAR, MAX_DEPTH, STR_TAG, UNKEYED, check_shape, key_of, walk
 
 PathKey = tuple[Any, ...]
 """A path into the data: mapping keys and list indices, e.g. ``("config", "reminders", 0)``."""
@@ -42,7 +42,6 @@ Position = tuple[int, int]
 """(line, column), both 1-based."""
 
 MAX_FILE_BYTES = 1_048_576  # a page file is a few KiB
-
 
 
 def format_path(path: PathKey) -> str:
@@ -95,6 +94,8 @@ class YamlDoc:
 # --- the loader ----------------------------------------------------------------------------------
 
 _CORE_TAGS = ("null", "bool", "int", "float", "str", "seq", "map")
+
+
 class _Rules:
     """The rules of both loaders: YAML 1.2 core-schema scalars, core tags only, duplicate-key checks."""
 
@@ -319,15 +320,14 @@ def _parse(kind: type[_Loader] | type[_FastLoader], text: str, file: str) -> Yam
         raise ConfigError([_problem_from(e, file, text)]) from None
     try:
         node = loader.get_single_node()
-        # A scalar's text is the file's, folded lines and escapes aside: only an escape (a backslash) can
-        # make a character the file does not hold.
-        chars = "\\" in text or BAD_CHAR.search(text) is not None
-        surveyed = check_shape(loader, node, chars) if node is not None else None
-        data = None if node is None else build(loader, node) if surveyed is not None else None
-        if node is not None and data is None:
-            data = loader.construct_document(node)
+        data = None
         positions: dict[PathKey, Position] = {}
         if node is not None:
+            # A scalar's text is the file's, folded lines and escapes aside: only an escape (a backslash)
+            # can make a character the file does not hold.
+            chars = "\\" in text or BAD_CHAR.search(text) is not None
+            surveyed = check_shape(loader, node, chars)
+            data = build(loader, node) if surveyed is not None else loader.construct_document(node)
             positions[()] = (node.start_mark.line + 1, node.start_mark.column + 1)
             if surveyed is not None:
                 positions.update(surveyed)
@@ -344,8 +344,9 @@ def _parse(kind: type[_Loader] | type[_FastLoader], text: str, file: str) -> Yam
 
 def build(loader: Any, root: Node) -> Any:
     """The data of a checked node tree without merge keys, as PyYAML's constructor builds it (the same
-    values, the same problems in the same order, the same first error) at about a third of its cost; None
-    for a tree it leaves to that constructor (a key that is no scalar, a tag on a mapping or a list).
+    values, the same problems in the same order, the same first error) at about a third of its cost; a
+    tree it does not build (a key that is no scalar, a tag on a mapping or a list) is built by that
+    constructor.
 
     PyYAML builds breadth first: a mapping or list met as a value is created empty and filled after
     everything before it in the queue, and an alias is the same object as its anchor. So here.
@@ -392,14 +393,14 @@ def build(loader: Any, root: Node) -> Any:
                 container[key] = value(value_node)
         return data
     except _Unusual:
-        return None
+        return loader.construct_document(root)
 
 
 class _Unusual(Exception):
     """A node tree `build` leaves to PyYAML's constructor."""
 
 
-_STR, _MAP, _SEQ, _VALUE = (f"tag:yaml.org,2002:{t}" for t in ("str", "map", "seq", "value"))
+_STR, _MAP, _SEQ, _VALUE = (STR_TAG, *(f"tag:yaml.org,2002:{t}" for t in ("map", "seq", "value")))
 
 
 def iter_paths(data: Any, path: PathKey = ()) -> Iterator[tuple[PathKey, Any]]:

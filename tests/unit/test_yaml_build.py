@@ -47,7 +47,7 @@ def _both(load: Callable[[], yamlfile.YamlDoc], monkeypatch: pytest.MonkeyPatch)
     for direct in (True, False):
         with monkeypatch.context() as patch:
             if not direct:
-                patch.setattr(yamlfile, "build", lambda loader, node: None)
+                patch.setattr(yamlfile, "build", lambda loader, node: loader.construct_document(node))
             try:
                 doc = load()
                 out.append((doc.data, doc.positions, _shared(doc.data)))
