@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
@@ -65,6 +66,14 @@ class ClientStats:
     backoff_seconds: float = 0.0
     """Total time spent (or asked to be spent) sleeping between attempts."""
     peak_in_flight: int = 0
+
+
+def _tls(base_url: str) -> ssl.SSLContext | bool:
+    """httpx's default TLS settings (the system's trusted CAs) for an https API. A plain-http one (the
+    emulator on loopback) never uses TLS: every request is under ``base_url`` and redirects are not
+    followed. There, a context that trusts no certificate (so any TLS would fail closed) spares loading
+    every CA, ~40 ms before the first request."""
+    return True if httpx.URL(base_url).scheme == "https" else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 class HttpClient:
@@ -121,6 +130,7 @@ class HttpClient:
             # one of them (httpx's default of 20 would reconnect for each request above 20).
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=parallelism),
             follow_redirects=False,
+            verify=_tls(base_url),
             headers={"Accept": "application/json", "User-Agent": "provisioner"},
         )
         # What AsyncClient.build_request would merge into every request, merged once (a plan's hot path).

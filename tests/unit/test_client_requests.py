@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 
 import httpx
 from pydantic import SecretStr
@@ -56,3 +57,16 @@ def test_a_cookie_the_server_sets_is_sent_back() -> None:
 
     asyncio.run(main())
     assert cookies == [None, "lb=node-3"]
+
+
+def _trusted_cas(client: SchedulerClient) -> int:
+    context = client._http._transport._pool._ssl_context  # type: ignore[attr-defined]
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname  # TLS, if any, is verified
+    return int(context.cert_store_stats()["x509_ca"])
+
+
+def test_only_an_https_api_loads_the_trusted_certificates() -> None:
+    """Loading every CA costs ~40 ms before a plan's first request; a plain-http API (the emulator on
+    loopback) never uses TLS, so its client trusts no certificate: TLS there would fail closed."""
+    assert _trusted_cas(SchedulerClient("https://api.example.test/v2")) > 0
+    assert _trusted_cas(SchedulerClient("http://127.0.0.1:8080")) == 0
