@@ -273,7 +273,7 @@ class HttpClient:
             try:
                 async with asyncio.timeout(limit) as scope:
                     # Not streamed: the body is read here, so read errors happen inside the slot too.
-                    return await self._http.send(request)
+                    response = await self._http.send(request)
             except TimeoutError:
                 if scope.expired():
                     raise _Expired(limit or 0.0) from None
@@ -281,6 +281,11 @@ class HttpClient:
             finally:
                 budget.spent += loop.time() - started
                 self._in_flight -= 1
+        if method == "GET":  # a read's answer can wait one turn (a write's is recorded at once)
+            # The request waiting for this slot goes out before this answer is decoded and compared: at 16
+            # requests in flight, each answer's work would otherwise delay the next request of its slot.
+            await asyncio.sleep(0)
+        return response
 
     async def _backoff(self, delay: float) -> None:
         self.stats.retries += 1

@@ -70,3 +70,25 @@ def test_only_an_https_api_loads_the_trusted_certificates() -> None:
     loopback) never uses TLS, so its client trusts no certificate: TLS there would fail closed."""
     assert _trusted_cas(SchedulerClient("https://api.example.test/v2")) > 0
     assert _trusted_cas(SchedulerClient("http://127.0.0.1:8080")) == 0
+
+
+def test_a_read_waiting_for_a_slot_is_sent_before_the_answer_before_it_is_processed() -> None:
+    """At parallelism 1, the second read goes out as soon as the first answer is in, before the first
+    caller gets that answer back to decode and compare: answers' work never delays the next request."""
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return httpx.Response(200, json=page_json())
+
+    async def main() -> list[int]:
+        async with SchedulerClient("https://api.example.test/v2", transport=httpx.MockTransport(handler),
+                                   parallelism=1) as client:
+
+            async def read() -> int:
+                await client.get_page(PAGE_ID, SecretStr(EDIT))
+                return len(seen)  # requests sent when this caller got its answer
+
+            return list(await asyncio.gather(read(), read()))
+
+    assert asyncio.run(main())[0] == 2
