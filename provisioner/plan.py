@@ -141,9 +141,10 @@ def _drift_items(
 
 
 def _creation(
-    page: DesiredPage, action: Action, resource: Resource | None, digest: str | None, api: Api | None = None
+    page: DesiredPage, action: Action, resource: Resource | None, digest: str | None, api: Api | None = None,
+    doc: Document | None = None,
 ) -> PageChange:
-    doc = desired_document(page, api)
+    doc = doc or desired_document(page, api)
     written = {"name": page.name, "slug": page.slug, "config": page.config}  # listed as written
     changes = tuple(
         FieldChange(path, None, value, Origin.YAML, before_present=False)
@@ -173,8 +174,9 @@ def _convergence(
     moved_from: str | None,
     hosts_verified: bool,
     api: Api | None = None,
+    desired: Document | None = None,
 ) -> PageChange:
-    desired, last, now = desired_document(page, api), state_document(resource), live.doc
+    desired, last, now = desired or desired_document(page, api), state_document(resource), live.doc
     # A page file without `name:` leaves the name to the server and the editor (the API cannot unset it).
     ignored = page.ignore_changes + (("name",) if page.name is None else ())
     effective = _with_ignored(desired, now, ignored)
@@ -254,6 +256,7 @@ def make_plan(
     hosts_verified: frozenset[str] = frozenset(),
     unchecked: int = 0,
     api: Api | None = None,
+    documents: Mapping[str, Document] | None = None,
 ) -> Plan:
     """The plan that converges the live pages to ``desired``.
 
@@ -261,23 +264,26 @@ def make_plan(
     ``token_digests`` maps desired addresses to the keyed digest of their access tokens; a digest
     different from the state's plans an update of the hosts (see `_hosts_change`, and
     ``hosts_verified`` for imported pages). ``unchecked`` counts the pages ``--target`` left out.
+    ``documents`` holds desired documents already made (`desired_document`; by address), if any.
     """
     digests = token_digests or {}
+    made = documents or {}
     moves = find_moves(desired, state)
     pages: list[PageChange] = []
     for address, page in desired.items():
         old_address = moves.get(address, address)
         resource = state.resources.get(old_address)
         if resource is None:
-            pages.append(_creation(page, Action.CREATE, None, digests.get(address), api))
+            pages.append(_creation(page, Action.CREATE, None, digests.get(address), api, made.get(address)))
             continue
         current = _view(live.get(old_address), api)
         if current is None:
-            pages.append(_creation(page, Action.RECREATE, resource, digests.get(address), api))
+            pages.append(_creation(page, Action.RECREATE, resource, digests.get(address), api, made.get(address)))
         else:
             moved_from = old_address if old_address != address else None
             verified = address in hosts_verified
-            pages.append(_convergence(page, resource, current, digests.get(address), moved_from, verified, api))
+            pages.append(_convergence(page, resource, current, digests.get(address), moved_from, verified, api,
+                                      made.get(address)))
     moved = set(moves.values())
     for address, resource in state.resources.items():
         if address in desired or address in moved:

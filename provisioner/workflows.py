@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 from provisioner.apis import Pages, get_api
 
@@ -26,7 +27,7 @@ from .errors import Aborted, NotFound, Problem, ProvisionerError, StateError
 from .fairness import notes as fairness_notes
 from .fileio import is_within, same_file
 from .pagefile import DesiredPage
-from .plan import LiveView, find_moves, make_plan
+from .plan import LiveView, desired_document, find_moves, make_plan
 from .preview import Preview, compare_views
 from .project import PROJECT_FILE
 from .refresh import owners, read_live
@@ -37,6 +38,11 @@ from .state import current_holder
 from .state.base import Resource, State, StateBackend
 from .state.migrate import migrate, open_backend
 from .validation import validate
+
+T = TypeVar("T")
+
+TURN = 25
+"""Pages worked through between two looks at the network in `while_waiting` (~1.5 ms of work)."""
 
 
 def _parse_targets(targets: tuple[str, ...]) -> tuple[str, ...]:
@@ -82,6 +88,18 @@ async def hosts_verified(
     return frozenset(a for a in await asyncio.gather(*(check(a) for a in unknown)) if a is not None)
 
 
+async def while_waiting(work: Callable[[DesiredPage], T], pages: Mapping[str, DesiredPage]) -> dict[str, T]:
+    """``{address: work(page)}``, computed in turns of `TURN` pages that leave the event loop to the
+    requests in flight between them: what a plan needs of the page files alone is done while the refresh
+    waits on the network, not after it (at 1,000 pages, ~60 ms of a plan)."""
+    out: dict[str, T] = {}
+    for i, (address, page) in enumerate(pages.items(), 1):
+        out[address] = work(page)
+        if i % TURN == 0:
+            await asyncio.sleep(0)
+    return out
+
+
 async def _plan(
     settings: Settings, client: Pages, state: State, desired: dict[str, DesiredPage],
     targets: tuple[str, ...], seal: Sealer, need_tokens: bool = True, progress: Reporter | None = None,
@@ -90,14 +108,14 @@ async def _plan(
     api = settings.api
     _refuse_grant_changes(chosen_desired, chosen_state)
     groups = owners(chosen_state, chosen_desired, api, tokens=need_tokens)
-    refreshed = await read_live(client, chosen_state, groups, mode=settings.refresh, progress=progress, api=api)
+    hosts = need_tokens and api.owner_is_secret  # v2 plan or apply: tokens to know and send (not drift, not v3)
+    refreshed, documents, digests = await asyncio.gather(
+        read_live(client, chosen_state, groups, mode=settings.refresh, progress=progress, api=api),
+        while_waiting(lambda page: desired_document(page, api), chosen_desired),
+        while_waiting(lambda page: seal.digest(page.access_tokens), chosen_desired if hosts else {}))
     live = refreshed.live
-    if not need_tokens or not api.owner_is_secret:  # drift, or v3: no tokens to know or send
-        made = make_plan(settings.target, chosen_desired, chosen_state, live, unchecked=others, api=api)
-    else:
-        digests = {a: seal.digest(p.access_tokens) for a, p in chosen_desired.items()}
-        verified = await hosts_verified(client, chosen_state, chosen_desired, live)
-        made = make_plan(settings.target, chosen_desired, chosen_state, live, digests, verified, others, api)
+    verified = await hosts_verified(client, chosen_state, chosen_desired, live) if hosts else frozenset()
+    made = make_plan(settings.target, chosen_desired, chosen_state, live, digests, verified, others, api, documents)
     made = replace(made, refresh=refreshed.stats)
     return replace(made, refusals=refusals(made, settings.limits)) if need_tokens else made  # drift refuses nothing
 

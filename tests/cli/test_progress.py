@@ -19,6 +19,8 @@ class Recorder:
     def __init__(self) -> None:
         self.events: list[tuple[str, ...]] = []
         self.frozen = 0  # objects the garbage collector no longer walks, when the refresh began
+        self.documents: list[int] = []  # desired documents made when each page was refreshed
+        self.made = 0
 
     def begin(self, total: int) -> None:
         self.events.append(("begin", str(total)))
@@ -26,21 +28,31 @@ class Recorder:
 
     def step(self, address: str, outcome: str) -> None:
         self.events.append(("step", address, outcome))
+        self.documents.append(self.made)
 
     def end(self) -> None:
         self.events.append(("end",))
 
 
-def test_plan_reports_the_refresh_of_every_managed_page(project: Project):
+def test_plan_reports_the_refresh_of_every_managed_page(project: Project, monkeypatch: pytest.MonkeyPatch):
     assert project.run("apply", "--auto-approve").exit_code == 0
     settings = settings_for(pages_dir=Path("pages"), lockfile=None, api_url=None, target_env=None,
                             parallelism=None, env=dict(os.environ))
     recorder = Recorder()
+    make = workflows.desired_document
+
+    def counted(*args: object) -> object:
+        recorder.made += 1
+        return make(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(workflows, "desired_document", counted)
     workflows.plan(settings, progress=recorder)
     assert recorder.events[0] == ("begin", "4") and recorder.events[-1] == ("end",)
     # What was loaded before the refresh is left alone by the garbage collector until the plan is made,
     # then collected as usual again.
     assert recorder.frozen > 10_000 and gc.get_freeze_count() == 0
+    # What the plan needs of the page files alone is made while the first reads are in flight.
+    assert recorder.documents == [4, 4, 4, 4]
     assert sorted(e[1:] for e in recorder.events if e[0] == "step") == [
         ("customer-success/onboarding", "refreshed"), ("sales/demo", "refreshed"),
         ("sales/discovery", "refreshed"), ("support/office-hours", "refreshed")]
