@@ -15,14 +15,11 @@ Ctrl-C to the caller (which waits for their shares, then stops) and die with it 
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -63,6 +60,10 @@ def map_on_cores(fn: Callable[[T], R], items: Sequence[T], cores: int | None = N
     cores = cores_for(len(items)) if cores is None else cores
     if cores <= 1:
         return [fn(item) for item in items]
+    import multiprocessing  # only here: a command with few files (most) does not pay for their import
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     size = -(-len(items) // cores)
     chunks = [items[start:start + size] for start in range(0, len(items), size)]
     _work = fn

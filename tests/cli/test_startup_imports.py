@@ -55,6 +55,7 @@ def test_validate_loads_no_network_state_or_cryptography(project: Project):
     loaded = _imported_after(["validate"], str(project.root))
     assert {"pydantic", "yaml"} <= loaded  # it did validate
     assert not loaded & NETWORK_AND_STATE, loaded & NETWORK_AND_STATE
+    assert not loaded & {"multiprocessing", "concurrent"}  # four files load in this process: no pool imported
 
 
 def test_validate_of_a_v2_tree_loads_neither_the_state_package_nor_the_v3_api_nor_the_plan(project: Project):
