@@ -109,10 +109,19 @@ async def _plan(
     _refuse_grant_changes(chosen_desired, chosen_state)
     groups = owners(chosen_state, chosen_desired, api, tokens=need_tokens)
     hosts = need_tokens and api.owner_is_secret  # v2 plan or apply: tokens to know and send (not drift, not v3)
-    refreshed, documents, digests = await asyncio.gather(
-        read_live(client, chosen_state, groups, mode=settings.refresh, progress=progress, api=api),
-        while_waiting(lambda page: desired_document(page, api), chosen_desired),
-        while_waiting(lambda page: seal.digest(page.access_tokens), chosen_desired if hosts else {}))
+    refresh = asyncio.ensure_future(
+        read_live(client, chosen_state, groups, mode=settings.refresh, progress=progress, api=api))
+    try:
+        documents, digests = await asyncio.gather(
+            while_waiting(lambda page: desired_document(page, api), chosen_desired),
+            while_waiting(lambda page: seal.digest(page.access_tokens), chosen_desired if hosts else {}))
+    except Exception:
+        await refresh  # as when this work came after it: the refresh ends (its error first), no read cut off
+        raise
+    except BaseException:  # Ctrl-C: the refresh stops with the plan
+        refresh.cancel()
+        raise
+    refreshed = await refresh
     live = refreshed.live
     verified = await hosts_verified(client, chosen_state, chosen_desired, live) if hosts else frozenset()
     made = make_plan(settings.target, chosen_desired, chosen_state, live, digests, verified, others, api, documents)
