@@ -43,3 +43,15 @@ def test_an_error_in_the_page_files_work_lets_the_refresh_end_first(
         gc.collect()  # a coroutine cut off before it started warns when it is collected
     assert [str(w.message) for w in caught] == []
     assert [e[0] for e in recorder.events] == ["begin", "step", "step", "step", "step", "end"]
+
+
+def test_drift_never_digests_the_access_tokens(project: Project, monkeypatch: pytest.MonkeyPatch):
+    """Drift sends no tokens: the work made beside its refresh is the documents alone."""
+    assert project.run("apply", "--auto-approve").exit_code == 0
+
+    def fails(*args: object) -> str:
+        raise AssertionError("drift digested access tokens")
+
+    monkeypatch.setattr(Sealer, "digest", fails)
+    result = project.run("drift")
+    assert result.exit_code == 0, result.output
