@@ -19,6 +19,7 @@ the error body, which answers are typed errors) is theirs, passed in or overridd
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -28,7 +29,7 @@ from typing import Any, Self
 import httpx
 from pydantic import SecretStr
 
-from provisioner.errors import ApiError, DeadlineExceeded, NotFound, OutcomeUnknown
+from provisioner.errors import ApiError, DeadlineExceeded, NotFound, OutcomeUnknown, ProvisionerError
 from provisioner.ratelimit import RateLimiter, RateLimits
 from provisioner.retry import ATTEMPT_DEADLINE, REQUEST_DEADLINE, Budget, RetryPolicy
 
@@ -122,17 +123,24 @@ class HttpClient:
         self._rng = rng if rng is not None else random.Random()
         self._slots = asyncio.Semaphore(parallelism)
         self._in_flight = 0
-        self._http = httpx.AsyncClient(
-            base_url=base_url,
-            transport=transport,
-            timeout=timeout,
-            # At most `parallelism` attempts are in flight, so as many kept-alive connections serve every
-            # one of them (httpx's default of 20 would reconnect for each request above 20).
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=parallelism),
-            follow_redirects=False,
-            verify=_tls(base_url),
-            headers={"Accept": "application/json", "User-Agent": "provisioner"},
-        )
+        try:
+            self._http = httpx.AsyncClient(
+                base_url=base_url,
+                transport=transport,
+                timeout=timeout,
+                # At most `parallelism` attempts are in flight, so as many kept-alive connections serve every
+                # one of them (httpx's default of 20 would reconnect for each request above 20).
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=parallelism),
+                follow_redirects=False,
+                verify=_tls(base_url),
+                headers={"Accept": "application/json", "User-Agent": "provisioner"},
+            )
+        except ImportError as exc:  # a SOCKS proxy in ALL_PROXY or HTTP(S)_PROXY needs httpx's extra socksio
+            raise ProvisionerError(f"the proxy set in the environment cannot be used: {exc}") from None
+        except OSError as exc:  # the certificates SSL_CERT_FILE or SSL_CERT_DIR name cannot be read
+            named = ", ".join(f"{v}={os.environ[v]}" for v in ("SSL_CERT_FILE", "SSL_CERT_DIR") if v in os.environ)
+            raise ProvisionerError(f"cannot load the trusted certificates ({named or 'the system store'}): "
+                                   f"{exc.strerror or exc}") from None
         # What AsyncClient.build_request would merge into every request, merged once (a plan's hot path).
         self._root = str(self._http.base_url).rstrip("/") + "/"
         self._headers = list(self._http.headers.raw)

@@ -8,9 +8,11 @@ import json
 import ssl
 
 import httpx
+import pytest
 from pydantic import SecretStr
 
 from provisioner.apis.nylas_v2.client import SchedulerClient
+from provisioner.errors import ProvisionerError
 from tests.unit.test_client import EDIT, PAGE_ID, TOKEN, page_json
 
 
@@ -92,3 +94,19 @@ def test_a_read_waiting_for_a_slot_is_sent_before_the_answer_before_it_is_proces
             return list(await asyncio.gather(read(), read()))
 
     assert asyncio.run(main())[0] == 2
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("ALL_PROXY", "socks5://127.0.0.1:9", "the proxy set in the environment cannot be used: Using SOCKS proxy"),
+    ("SSL_CERT_FILE", "/nonexistent/ca.pem",
+     "cannot load the trusted certificates (SSL_CERT_FILE=/nonexistent/ca.pem): No such file or directory"),
+])
+def test_an_environment_the_http_client_cannot_use_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    """Not an ImportError or a bare OSError, which the CLI shows as a bug or without naming the cause."""
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ProvisionerError) as caught:
+        SchedulerClient("https://api.example.test/v2")
+    assert str(caught.value).startswith(message)
