@@ -77,6 +77,12 @@ def _tls(base_url: str) -> ssl.SSLContext | bool:
     return True if httpx.URL(base_url).scheme == "https" else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
+def _proxy_variables() -> str:
+    """The proxy variables set (names only: their values may hold a password)."""
+    names = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+    return ", ".join(n for n in (*names, *(n.lower() for n in names)) if os.environ.get(n)) or "none set"
+
+
 class HttpClient:
     """An ``httpx.AsyncClient`` with the shared retry loop (see the module docstring).
 
@@ -135,8 +141,12 @@ class HttpClient:
                 verify=_tls(base_url),
                 headers={"Accept": "application/json", "User-Agent": "provisioner"},
             )
-        except ImportError as exc:  # a SOCKS proxy in ALL_PROXY or HTTP(S)_PROXY needs httpx's extra socksio
-            raise ProvisionerError(f"the proxy set in the environment cannot be used: {exc}") from None
+        except ImportError as exc:  # a SOCKS proxy needs httpx's extra socksio
+            raise ProvisionerError(f"the proxy set in the environment ({_proxy_variables()}) cannot be used: "
+                                   f"{exc}") from None
+        except (ValueError, httpx.InvalidURL):  # a proxy URL httpx cannot parse (not repeated: it may hold a password)
+            raise ProvisionerError(f"the proxy set in the environment ({_proxy_variables()}) is not a proxy URL "
+                                   f"such as http://HOST:PORT") from None
         except OSError as exc:  # the certificates SSL_CERT_FILE or SSL_CERT_DIR name cannot be read
             named = ", ".join(f"{v}={os.environ[v]}" for v in ("SSL_CERT_FILE", "SSL_CERT_DIR") if v in os.environ)
             raise ProvisionerError(f"cannot load the trusted certificates ({named or 'the system store'}): "

@@ -97,7 +97,10 @@ def test_a_read_waiting_for_a_slot_is_sent_before_the_answer_before_it_is_proces
 
 
 @pytest.mark.parametrize(("variable", "value", "message"), [
-    ("ALL_PROXY", "socks5://127.0.0.1:9", "the proxy set in the environment cannot be used: Using SOCKS proxy"),
+    ("ALL_PROXY", "socks5://127.0.0.1:9",
+     "the proxy set in the environment (ALL_PROXY) cannot be used: Using SOCKS proxy"),
+    ("ALL_PROXY", "http://[::1", "the proxy set in the environment (ALL_PROXY) is not a proxy URL"),
+    ("HTTPS_PROXY", "ftp://user:pr0xy-secret@proxy.example", "the proxy set in the environment (HTTPS_PROXY) is not a"),
     ("SSL_CERT_FILE", "/nonexistent/ca.pem",
      "cannot load the trusted certificates (SSL_CERT_FILE=/nonexistent/ca.pem): No such file or directory"),
 ])
@@ -105,8 +108,10 @@ def test_an_environment_the_http_client_cannot_use_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
 ) -> None:
     """Not an ImportError or a bare OSError, which the CLI shows as a bug or without naming the cause."""
-    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    for name in ("SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv(variable, value)
     with pytest.raises(ProvisionerError) as caught:
         SchedulerClient("https://api.example.test/v2")
     assert str(caught.value).startswith(message)
+    assert "secret" not in str(caught.value)  # a proxy URL's password is never repeated
