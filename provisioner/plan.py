@@ -46,8 +46,13 @@ def document(name: str | None, slug: str, config: dict[str, Any], api: Api | Non
     return {"name": name, "slug": slug, "config": (api or get_api(V2)).normalize(config)}
 
 
-def desired_document(page: DesiredPage, api: Api | None = None) -> Document:
-    return document(page.name, page.slug, page.config, api)
+def desired_document(page: DesiredPage, api: Api | None = None, last: Resource | None = None) -> Document:
+    """The page file's document; its config shared with ``last`` (the state's record) when equal, so that
+    a converged page's documents held at once for a whole plan cost no second copy (as `LiveView.of`)."""
+    doc = document(page.name, page.slug, page.config, api)
+    if last is not None and doc["config"] == last.config:
+        doc["config"] = last.config
+    return doc
 
 
 def live_document(page: LivePage, api: Api | None = None) -> Document:

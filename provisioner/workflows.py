@@ -113,7 +113,8 @@ async def _plan(
         read_live(client, chosen_state, groups, mode=settings.refresh, progress=progress, api=api))
     try:
         documents, digests = await asyncio.gather(
-            while_waiting(lambda page: desired_document(page, api), chosen_desired),
+            while_waiting(lambda page: desired_document(page, api, chosen_state.resources.get(page.address)),
+                          chosen_desired),
             while_waiting(lambda page: seal.digest(page.access_tokens), chosen_desired if hosts else {}))
     except Exception:
         await refresh  # as when this work came after it: the refresh ends (its error first), no read cut off

@@ -17,7 +17,7 @@ from provisioner.diff import diff, under
 from provisioner.drift import drift_report
 from provisioner.errors import PlanRefused
 from provisioner.pagefile import DesiredPage
-from provisioner.plan import fingerprint, make_plan
+from provisioner.plan import desired_document, fingerprint, make_plan
 from provisioner.state.base import Resource, State
 
 TARGET = Target(api_url="http://api.test")
@@ -78,6 +78,16 @@ def test_converged_page_is_a_noop_despite_server_defaults_and_float_order():
                      {"team/demo": live(config)})
     assert [p.action for p in plan.pages] == [Action.NOOP]
     assert not plan.has_changes
+
+
+def test_a_converged_desired_document_shares_the_states_config():
+    """A plan holds every desired document at once (made while the refresh waits): a converged page's
+    config is the state's own object, not a second copy; a changed one is its own."""
+    record = resource(BASE)
+    assert desired_document(desired(), last=record)["config"] is record.config
+    changed = desired_document(desired(config={**BASE, "event": {"duration": 45}}), last=record)
+    assert changed["config"] is not record.config and changed["config"]["event"]["duration"] == 45
+    assert desired_document(desired())["config"] == record.config  # without the record: equal, not shared
 
 
 def test_yaml_change_and_drift_are_labelled_apart():
