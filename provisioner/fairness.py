@@ -21,12 +21,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .changes import Action, Plan
 from .pagefile import DesiredPage
-from .slots import Booking, Host, SlotUnavailable, compute_slots, next_host
 from .state.base import State
+
+if TYPE_CHECKING:
+    from .slots import Host
 
 Config = Any  # what `compute_slots` reads: a v2 page config, or `slots.Settings` (v3)
 V2_METHOD = "config.booking.scheduling_method"
@@ -84,6 +86,8 @@ def booking_share(config: Config, hosts: Sequence[Host], begin: datetime, end: d
     """How many bookings each host (by name) gets when every start the page offers between ``begin``
     and ``end`` is booked in turn (each lasting ``duration_minutes``, by default a v2 config's
     ``event.duration``), each by the slot engine's `next_host`. Empty for one host."""
+    from .slots import Booking, SlotUnavailable, compute_slots, next_host  # only here: a plan's notes need none
+
     if len(hosts) < 2:
         return ()
     starts = sorted({s.start for s in compute_slots(config, hosts, [], begin, window_start=begin, window_end=end)})

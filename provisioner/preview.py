@@ -14,12 +14,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from .apis import SlotView
 from .fairness import booking_share
-from .slots import Host, Slot, compute_slots
+
+if TYPE_CHECKING:
+    from .slots import Host, Slot
 
 Config = Any  # what `compute_slots` reads: a v2 page config, or `slots.Settings` (v3)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -69,6 +71,8 @@ def window(zone: str, start: date, days: int) -> tuple[datetime, datetime]:
 def slots_for(config: Config, hosts: Sequence[Host], start: date, days: int, zone: str | None = None) -> list[Slot]:
     """The slots of ``config`` from the start of ``start`` (page zone) for ``days`` days, as a booker
     at that moment would see them with no bookings and free calendars."""
+    from .slots import compute_slots  # only here: rendering a preview needs no slot engine
+
     begin, end = window(zone or config.timezone or "UTC", start, days)
     return compute_slots(config, hosts, [], begin, window_start=begin, window_end=end)
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from provisioner.apis import Pages, get_api
 
@@ -28,7 +28,6 @@ from .fairness import notes as fairness_notes
 from .fileio import is_within, same_file
 from .pagefile import DesiredPage
 from .plan import LiveView, desired_document, find_moves, make_plan
-from .preview import Preview, compare_views
 from .project import PROJECT_FILE
 from .refresh import owners, read_live
 from .safety import refusals
@@ -38,6 +37,9 @@ from .state import current_holder
 from .state.base import Resource, State, StateBackend
 from .state.migrate import migrate, open_backend
 from .validation import validate
+
+if TYPE_CHECKING:
+    from .preview import Preview
 
 T = TypeVar("T")
 
@@ -287,6 +289,8 @@ def state_rm(settings: Settings, address: str) -> None:
 def preview(settings: Settings, addresses: list[str], start: date, days: int) -> list[Preview]:
     """`provisioner preview` (and `plan --preview`): the slots of each page as written, beside the live
     page's when it is live. Pages, state and the client are opened once for all of them."""
+    from .preview import compare_views  # only here: the slot engine is no plan's business
+
     addresses = [parse_address(a) for a in addresses]
     pages = validate(settings)
     missing = [a for a in addresses if a not in pages]

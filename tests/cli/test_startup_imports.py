@@ -5,24 +5,28 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from .conftest import Project
+from provisioner.secrets import keygen
+
+from .conftest import V3_EXAMPLE, Project
 
 NETWORK_AND_STATE = {"httpx", "httpcore", "cryptography", "starlette", "uvicorn", "deepdiff", "psycopg", "asyncio",
                      "anyio", "sqlite3"}
 PARSING = {"pydantic", "pydantic_core", "yaml"}
 
 
-def _modules_after(args: list[str], cwd: str) -> set[str]:
-    """Every module loaded by running the CLI with ``args`` in a fresh interpreter."""
+def _modules_after(args: list[str], cwd: str, env: dict[str, str] | None = None) -> set[str]:
+    """Every module loaded by running the CLI with ``args`` (and ``env`` added) in a fresh interpreter."""
     probe = ("import json, sys\nfrom provisioner.cli import main\n"
              f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
              "sys.stderr.write('\\n' + json.dumps(sorted(sys.modules)))")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONER_")}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PROVISIONER_")}, **(env or {})}
     done = subprocess.run([sys.executable, "-c", probe], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True, timeout=120)
     return set(json.loads(done.stderr.strip().splitlines()[-1]))
@@ -64,6 +68,20 @@ def test_validate_of_a_v2_tree_loads_neither_the_state_package_nor_the_v3_api_no
     assert not {m for m in loaded if m == "provisioner.state" or m.startswith(("provisioner.state.",
                                                                               "provisioner.apis.nylas_v3"))}
     assert not loaded & {"provisioner.changes", "provisioner.plan", "provisioner.diff"}  # a plan's types
+
+
+def test_a_v3_plan_loads_neither_the_v2_api_nor_the_slot_engine(tmp_path: Path):
+    """The slot engine (v2 defaults and model included) serves `preview` only: a v3 plan against a served
+    API never loads it."""
+    shutil.copytree(V3_EXAMPLE / "pages", tmp_path / "pages")
+    (tmp_path / "provisioner.yaml").write_text(
+        "api: nylas-v3\ntargets:\n  served:\n    api_url: http://127.0.0.1:9\n    api_key_env: NYLAS_API_KEY\n")
+    env = {"NYLAS_API_KEY": "nyk_v3-startup-test", "PROVISIONER_LOCK_KEY": keygen()}
+    loaded = _modules_after(["plan", "--target-env", "served", "--out", str(tmp_path / "plan.json")],
+                            str(tmp_path), env)
+    assert (tmp_path / "plan.json").exists()  # it did plan (creates only: no request made)
+    assert "provisioner.apis.nylas_v3.model" in loaded
+    assert not {m for m in loaded if m.startswith(("provisioner.slots", "provisioner.apis.nylas_v2"))}
 
 
 def test_the_cli_names_the_target_variable_as_the_project_does():
