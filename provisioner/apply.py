@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from provisioner.apis import Api, Handle, LivePage, Pages
 
 from .changes import Action, PageChange, Plan
-from .errors import ApiError, NotFound, OutcomeUnknown, PlanRefused, ProvisionerError
+from .errors import ApiError, NotFound, OutcomeUnknown, PlanRefused, ProvisionerError, StateError
 from .pagefile import DesiredPage
 from .plan import live_document
 from .safety import Limits, refusals
@@ -73,6 +73,11 @@ class Applier:
     async def run(self, plan: Plan) -> ApplyResult:
         steps = [p for p in plan.pages if p.needs_apply]
         self.result.failed += [(p.address, BLOCKED) for p in plan.blocked]
+        if steps:
+            try:
+                self.txn.ready()
+            except StateError as exc:
+                raise StateError(f"{exc}; nothing was sent") from None
         self.reporter.begin(len(steps))
         await asyncio.gather(*(self._guarded(change) for change in steps))
         self.reporter.end()

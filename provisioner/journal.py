@@ -150,13 +150,17 @@ class JournalWriter:
         """Whether the file was created (it then needs folding, even after `close`)."""
         return self._created
 
-    def append(self, step: Step) -> None:
-        """Write ``step`` as one line and fsync it; durable when this returns."""
+    def open(self) -> None:
+        """Create the file (with its header) now, if not yet: StateError when it cannot be."""
         if self._broken:
             raise StateError(f"{self.path} could not be written earlier; this apply cannot record more steps")
-        data = _line(self._encode(step))
         if self._fd is None:
             self._create()
+
+    def append(self, step: Step) -> None:
+        """Write ``step`` as one line and fsync it; durable when this returns."""
+        data = _line(self._encode(step))
+        self.open()
         self._write(data)
 
     def close(self) -> None:

@@ -100,6 +100,12 @@ class Transaction(Protocol):
         """The state as of now: the state when the lock was taken plus every step recorded since."""
         ...
 
+    def ready(self) -> None:
+        """Make sure the steps to come can be recorded (the file journal is created now): a state that
+        cannot record them (a read-only folder, no file descriptor left) fails here, before anything
+        is sent, rather than after a live page was written."""
+        ...
+
     def intend_create(self, address: str, slug: str) -> None:
         """Record that a create is about to be sent (so a crash leaves a `pending_creates` entry)."""
         ...

@@ -352,6 +352,12 @@ class _FileTransaction(StepRecorder):
     def state(self) -> State:
         return self._state
 
+    def ready(self) -> None:
+        with self._mutex:
+            if self.closed:
+                raise StateError(f"the transaction on {self._location} has ended")
+            self._journal.open()
+
     def _step(self, step: Step) -> None:
         with self._mutex:
             if self.closed:

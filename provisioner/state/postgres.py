@@ -400,6 +400,9 @@ class PostgresTransaction(StepRecorder):
                 self._backend._replace_all(self._conn, state)
             self._base = self._state = state
 
+    def ready(self) -> None:
+        self._check_open()  # each step commits on the connection the lock is held on: nothing to prepare
+
     def _check_open(self) -> None:
         if self.closed:
             raise StateError(f"the transaction on {self._backend.location} has ended")

@@ -1,0 +1,46 @@
+"""Mistakes of the user's environment (not of the pages): a state folder where the journal cannot be
+made, a terminal whose encoding cannot show a page's name, an API URL or a DSN variable that cannot
+work, a device given as a plan file. Each is a clear error naming the cause, never a traceback or a
+"bug in provisioner", never a secret, and nothing is sent that the state cannot record."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from provisioner.cli import main
+from provisioner.secrets import keygen
+
+from .conftest import Project
+
+
+def _live_name(project: Project, slug: str) -> str:
+    conn = sqlite3.connect(project.root / ".provisioner" / "emulator.db")
+    try:
+        return conn.execute("SELECT name FROM pages WHERE slug = ?", (slug,)).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_an_apply_whose_journal_cannot_be_made_sends_nothing(project: Project):
+    """A read-only folder or no file descriptor left (`ulimit -n` under a high --parallelism): the
+    journal that records each step cannot be created. That is found before the first write, not
+    after it (the live page was updated and the state never heard of it). Here the journal's name is
+    taken by a dangling link, which even root cannot create a file through."""
+    assert project.run("apply", "--auto-approve").exit_code == 0
+    (project.root / "pages.lock.journal").symlink_to(project.root / "gone" / "journal")
+    before = (project.root / "pages.lock").read_bytes()
+    demo = project.root / "pages" / "sales" / "demo.yaml"
+    demo.write_text(demo.read_text().replace("name: Product demo", "name: Product demo renamed"))
+
+    result = project.run("apply", "--auto-approve")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "pages.lock.journal" in result.output and "nothing was sent" in result.output, result.output
+    assert _live_name(project, "acme-sales-demo") == "Product demo"  # the live page is untouched
+    assert (project.root / "pages.lock").read_bytes() == before
+
