@@ -49,6 +49,8 @@ def run_guarded(call: Callable[[], Any], debug: bool) -> int:
     """Run a click entry point in non-standalone mode and turn its outcome into an exit code."""
     if sys.stdout is None:
         sys.stdout = ClosedStdout()
+    for stream in (sys.stdout, sys.stderr):
+        escape_unencodable(stream)
     try:
         try:
             outcome = call()
@@ -58,6 +60,17 @@ def run_guarded(call: Callable[[], Any], debug: bool) -> int:
         return outcome if isinstance(outcome, int) else 0
     except BaseException as exc:  # this is the boundary: everything ends here
         return _report(exc, debug)
+
+
+def escape_unencodable(stream: object) -> None:
+    """A stream whose encoding cannot show a character (`PYTHONIOENCODING=latin-1`, a legacy locale) gets
+    it escaped (``\\u2713``) as Python's own stderr does, rather than failing the command mid-output."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+        try:
+            reconfigure(errors="backslashreplace")
+        except (ValueError, OSError):  # closed, or not a text stream after all: left as it is
+            pass
 
 
 def _report(exc: BaseException, debug: bool) -> int:

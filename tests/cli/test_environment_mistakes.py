@@ -44,3 +44,12 @@ def test_an_apply_whose_journal_cannot_be_made_sends_nothing(project: Project):
     assert _live_name(project, "acme-sales-demo") == "Product demo"  # the live page is untouched
     assert (project.root / "pages.lock").read_bytes() == before
 
+
+def test_a_terminal_that_cannot_show_a_name_gets_it_escaped(project: Project):
+    """`PYTHONIOENCODING=latin-1` (or an old LANG): a page named with a check mark is shown escaped."""
+    project.write("pages/fr/demo.yaml", (project.root / "pages/sales/demo.yaml").read_text()
+                  .replace("slug: acme-sales-demo", "slug: fr-demo").replace("name: Product demo", "name: Démo ✓"))
+    result = CliRunner(charset="latin-1").invoke(main, ["plan"], catch_exceptions=False)
+    assert "bug in provisioner" not in result.output and result.exit_code == 0, result.output
+    assert '+ name = "Démo \\u2713"' in result.output
+
