@@ -53,3 +53,9 @@ def test_a_terminal_that_cannot_show_a_name_gets_it_escaped(project: Project):
     assert "bug in provisioner" not in result.output and result.exit_code == 0, result.output
     assert '+ name = "Démo \\u2713"' in result.output
 
+
+def test_an_api_url_with_a_malformed_international_name_is_refused(project: Project):
+    result = project.run("plan", "--api-url", "https://xn--")
+    assert result.exit_code == 1 and "bug in provisioner" not in result.output, result.output
+    assert "the API URL is not a valid URL" in result.output
+
