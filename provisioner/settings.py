@@ -202,7 +202,7 @@ def emulator_database(db: Path) -> Iterator[None]:
 
 def backend(settings: Settings, seal: Sealer | None = None) -> StateBackend:
     """The target's state: PostgreSQL when it names a DSN, else the lockfile."""
-    from .state.migrate import open_backend
+    from .state.migrate import is_dsn, open_backend
     from .state.switch import refuse_silent_switch
 
     spec = str(settings.lockfile)
@@ -210,6 +210,9 @@ def backend(settings: Settings, seal: Sealer | None = None) -> StateBackend:
         spec = settings.env.get(settings.state_dsn_env, "")
         if not spec:
             raise ProvisionerError(f"environment variable {settings.state_dsn_env} (the PostgreSQL DSN) is not set")
+        if not is_dsn(spec):  # never a lockfile's name: an empty state, and a password in the file name
+            raise ProvisionerError(f"environment variable {settings.state_dsn_env} does not hold a PostgreSQL DSN "
+                                   f"(postgresql://HOST/DB or host=... dbname=...); its value is not shown")
     elif is_within(settings.lockfile, settings.pages_dir):
         raise ProvisionerError(f"the lockfile {settings.lockfile} is inside {settings.pages_dir}/, where every file "
                                f"is a page; keep it elsewhere")

@@ -59,3 +59,19 @@ def test_an_api_url_with_a_malformed_international_name_is_refused(project: Proj
     assert result.exit_code == 1 and "bug in provisioner" not in result.output, result.output
     assert "the API URL is not a valid URL" in result.output
 
+
+PG_TARGET = "targets:\n  prod:\n    api_url: http://127.0.0.1:1\n    state: {postgres_dsn_env: PG_DSN}\n"
+
+
+def test_a_dsn_variable_that_holds_no_dsn_is_refused_without_showing_it(project: Project):
+    """The value is never taken for a lockfile's name: that state would be empty (a plan to create
+    every page again), and the error about that file would print the password."""
+    project.write("provisioner.yaml", PG_TARGET)
+    for value in ("mysql://ops:s3cretpw@127.0.0.1:1/db", "s3cretpw"):
+        env = {"PG_DSN": value, "PROVISIONER_LOCK_KEY": keygen(), "PROVISIONER_TARGET_ENV": "prod"}
+        for command in (["state", "list"], ["apply", "--auto-approve"]):
+            result = project.run(*command, env=env)
+            assert result.exit_code == 1 and "s3cretpw" not in result.output, result.output
+            assert "PG_DSN does not hold a PostgreSQL DSN" in result.output
+    assert sorted(p.name for p in project.root.iterdir()) == ["pages", "provisioner.yaml"]
+
