@@ -98,6 +98,8 @@ def save(path: Path, plan: Plan, rendered_json: str, targets: tuple[str, ...]) -
         "pages": page_digests(plan),
         "plan": json.loads(rendered_json),
     }
+    if path.exists() and not path.is_file():  # a device (/dev/zero, /dev/stdout), a folder: never read, never replaced
+        raise ProvisionerError(f"{path} is not a regular file; the plan is saved only to one. Choose another file")
     if path.exists() or path.is_symlink():  # replace an older plan, never anything else
         try:
             previous = json.loads(path.read_bytes())
@@ -112,6 +114,8 @@ def save(path: Path, plan: Plan, rendered_json: str, targets: tuple[str, ...]) -
 
 
 def load(path: Path) -> SavedPlan:
+    if path.is_char_device() or path.is_block_device():  # /dev/zero would be read without end
+        raise ProvisionerError(f"{path}: not a plan file (a device, not a regular file)")
     try:
         doc = json.loads(path.read_text())
     except FileNotFoundError:

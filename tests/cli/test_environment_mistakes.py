@@ -75,3 +75,24 @@ def test_a_dsn_variable_that_holds_no_dsn_is_refused_without_showing_it(project:
             assert "PG_DSN does not hold a PostgreSQL DSN" in result.output
     assert sorted(p.name for p in project.root.iterdir()) == ["pages", "provisioner.yaml"]
 
+
+DEVICE_SCRIPT = """
+import json, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 31, 1 << 31))  # the old code read /dev/zero until it ran out
+from click.testing import CliRunner
+from provisioner.cli import main
+from provisioner.secrets import keygen
+out = [CliRunner().invoke(main, args).output for args in (["plan", "--out", "/dev/zero"], ["apply", "/dev/zero"])]
+print(json.dumps(out))
+"""
+
+
+def test_a_device_as_plan_file_is_refused_without_reading_it(project: Project):
+    """`plan --out /dev/zero` (or /dev/stdout on a pipe) read the device to see whether it held a
+    plan: without end, or waiting on its own output."""
+    run = subprocess.run([sys.executable, "-c", DEVICE_SCRIPT], cwd=project.root, capture_output=True,
+                         text=True, timeout=120)
+    saved, applied = json.loads(run.stdout)
+    assert "Error: /dev/zero is not a regular file; the plan is saved only to one. Choose another file" in saved
+    assert "Error: /dev/zero: not a plan file (a device, not a regular file)" in applied
+    assert not Path("/dev/zero").is_file()
