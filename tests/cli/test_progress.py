@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner import cli, workflows
+from provisioner import cli, cli_options, workflows
 from provisioner.settings import settings_for
 
 from .conftest import Project
@@ -93,3 +93,24 @@ def test_in_a_log_a_short_plan_writes_no_progress(project: Project):
     assert project.run("apply", "--auto-approve").exit_code == 0
     result = project.run("plan")
     assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_a_dumb_terminal_gets_no_progress_line(project: Project, terminal: None, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("TERM", "dumb")  # understands no escape code: stderr is written as to a log
+    assert project.run("apply", "--auto-approve").exit_code == 0
+    result = project.run("plan")
+    assert result.exit_code == 0 and result.stderr == ""
+
+
+@pytest.mark.parametrize(("variables", "colored"), [
+    ({}, True), ({"NO_COLOR": ""}, False), ({"NO_COLOR": "1"}, False), ({"TERM": "dumb"}, False)])
+def test_colour_on_a_terminal_unless_no_color_is_set_or_the_terminal_is_dumb(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], colored: bool
+):
+    """The contract (PRODUCT.md §7): colour only on a terminal, never with NO_COLOR set (even empty)."""
+    monkeypatch.setattr(cli_options, "isatty", lambda stream: stream is not None)  # stdout is a terminal
+    for name in ("TERM", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    assert cli_options.color_wanted() is colored
