@@ -29,8 +29,8 @@ from .cli_options import (
     ProvisionerGroup,
     color_wanted,
     common,
-    dumb_terminal,
     isatty,
+    terminal,
 )
 from .cli_state import state
 
@@ -105,7 +105,7 @@ def _refresh_progress(settings: Settings) -> StderrReporter:
     """The refresh's progress, and at once a first line on a terminal (reading many pages takes a while)."""
     from .progress import StderrReporter
 
-    progress = StderrReporter(tty=isatty(sys.stderr) and not dumb_terminal(), phase="refresh", each_step=False)
+    progress = StderrReporter(tty=terminal(sys.stderr), phase="refresh", each_step=False)
     progress.note(f"reading {settings.pages_dir}/ and the state...")
     return progress
 
@@ -147,7 +147,7 @@ def apply(settings: Settings, plan_file: Path | None, auto_approve: bool, target
     if not interactive and not auto_approve and plan_file is None:
         raise Aborted("refusing to apply without a terminal to confirm: pass --auto-approve or a saved plan file")
     request = workflows.ApplyRequest(plan_file=plan_file, targets=targets)
-    reporter = StderrReporter(tty=isatty(sys.stderr) and not dumb_terminal(), phase="apply")
+    reporter = StderrReporter(tty=terminal(sys.stderr), phase="apply")
     refreshing = _refresh_progress(settings)
     try:
         shown, result = workflows.apply(settings, request, _approver(interactive), reporter, refreshing)

@@ -89,15 +89,15 @@ def isatty(stream: Any) -> bool:
     return stream is not None and stream.isatty()
 
 
-def dumb_terminal() -> bool:
-    """``TERM=dumb``: a terminal that understands no escape codes (no colour, no redrawn progress line)."""
-    return os.environ.get("TERM") == "dumb"
+def terminal(stream: Any) -> bool:
+    """A terminal that understands escape codes (colour, a redrawn progress line): not ``TERM=dumb``."""
+    return isatty(stream) and os.environ.get("TERM") != "dumb"
 
 
 def color_wanted() -> bool:
-    """Colour only on a terminal that is not dumb, and never with ``NO_COLOR`` set, even to "" (PRODUCT.md §7
-    says never with it; no-color.org would colour an empty one)."""
-    return isatty(sys.stdout) and not dumb_terminal() and "NO_COLOR" not in os.environ
+    """Colour only on such a terminal, and never with ``NO_COLOR`` set, even to "" (PRODUCT.md §7 says never
+    with it; no-color.org would colour an empty one)."""
+    return terminal(sys.stdout) and "NO_COLOR" not in os.environ
 
 
 FORMAT = click.option("--format", "fmt", type=Choice(["text", "json", "markdown"]), default="text",

@@ -61,7 +61,7 @@ def test_plan_reports_the_refresh_of_every_managed_page(project: Project, monkey
 @pytest.fixture
 def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     """stderr (only) behaves as a terminal; stdout stays a pipe, as in `provisioner plan | less`."""
-    monkeypatch.setattr(cli, "isatty", lambda stream: stream is not None and stream is cli.sys.stderr)
+    monkeypatch.setattr(cli_options, "isatty", lambda stream: stream is not None and stream is cli.sys.stderr)
 
 
 def test_on_a_terminal_plan_shows_a_line_at_once_then_the_refresh(project: Project, terminal: None):
